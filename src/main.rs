@@ -1,0 +1,23 @@
+//! The `tuf-ceremony` binary: parse arguments, run the command, render any error once.
+
+use clap::Parser;
+use std::process::ExitCode;
+use tuf_ceremony::{cli::Cli, cmd, error::exit};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    match cmd::run(cli.command) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

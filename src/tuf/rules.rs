@@ -1,0 +1,393 @@
+//! Writer rules: the intersection python-tuf 7, go-tuf (≥ PR #783) and tough 0.19 accept
+//! (tuf-format.md §7). Each rule says which clients break, so a caller that only needs some
+//! of them (e.g. a P-384 root for python-tuf and go-tuf) can say so explicitly.
+
+use super::finding::{Clients, Finding};
+use super::json::{JsonPath, Value, MAX_SAFE_INT};
+use super::keys::{self, Algorithm};
+use super::metadata::{
+    strictness_issues, DelegatedRoles, Key, Metadata, PathSpec, Root, Signed, Snapshot, Targets, Timestamp,
+    TOP_LEVEL_ROLES,
+};
+use super::olpc::{self, OlpcIssue};
+use std::collections::BTreeMap;
+
+/// Default client size limit for timestamp.json (python-tuf and go-tuf).
+pub const TIMESTAMP_MAX_LEN: usize = 16384;
+
+/// Every rule finding for one metadata file. `canonical` is `md.signed_bytes()`, passed in
+/// so large roles are not encoded twice.
+pub fn check(md: &Metadata, canonical: &[u8]) -> Vec<Finding> {
+    let mut f = Vec::new();
+    let signed = JsonPath::root().key("signed");
+    for (path, what) in strictness_issues(md) {
+        f.push(Finding::error("legacy-form", path, what, strictness_clients(md)));
+    }
+    let h = md.signed.header();
+    if h.version > MAX_SAFE_INT as u64 {
+        f.push(Finding::error("int-range", signed.clone().key("version"), "version above 2^53-1", Clients::GO));
+    }
+    check_signatures(md, &mut f);
+    match &md.signed {
+        Signed::Root(r) => check_root(r, &signed, &mut f),
+        Signed::Targets(t) => check_targets(t, &signed, &mut f),
+        Signed::Snapshot(s) => check_snapshot(s, &signed, &mut f),
+        Signed::Timestamp(t) => check_timestamp(t, &signed, &mut f),
+    }
+    for (path, issue) in olpc::divergences(canonical) {
+        let mut full = signed.clone();
+        full.0.extend(path.0);
+        let msg = match issue {
+            OlpcIssue::NotNfc(s) => format!("string {s:?} is not Unicode NFC; tough normalises it before verifying and the signature fails"),
+            OlpcIssue::KeyOrder(a, b) => format!("keys {a:?} and {b:?} sort differently in tough's canonical JSON; its signature check fails"),
+        };
+        f.push(Finding::error("olpc-divergence", full, msg, Clients::TOUGH));
+    }
+    f
+}
+
+/// Checks the finished file bytes (size limits that depend on the exact encoding).
+pub fn check_file_bytes(md: &Metadata, bytes: &[u8]) -> Vec<Finding> {
+    let mut f = Vec::new();
+    if matches!(md.signed, Signed::Timestamp(_)) && bytes.len() > TIMESTAMP_MAX_LEN {
+        f.push(Finding::error(
+            "timestamp-size",
+            JsonPath::root(),
+            format!("timestamp.json is {} bytes, over the 16384-byte client default", bytes.len()),
+            Clients::PYTHON.or(Clients::GO),
+        ));
+    }
+    f
+}
+
+/// The clients that refuse the legacy forms `strictness_issues` lists.
+fn strictness_clients(_md: &Metadata) -> Clients {
+    // expires, hex keys, missing terminating: python-tuf and tough; missing
+    // consistent_snapshot and unsafe unknown fields: tough and go-tuf. Reporting all three
+    // keeps the writer from ever emitting any of them.
+    Clients::ALL
+}
+
+fn check_signatures(md: &Metadata, f: &mut Vec<Finding>) {
+    let mut seen = std::collections::HashSet::new();
+    for (i, s) in md.signatures.iter().enumerate() {
+        let p = JsonPath::root().key("signatures").index(i);
+        if !seen.insert(s.keyid.as_str()) {
+            f.push(Finding::error("duplicate-signature", p.clone(), format!("second signature by keyid {}", s.keyid), Clients::PYTHON.or(Clients::GO)));
+        }
+        if s.sig.is_empty() {
+            f.push(Finding::info("placeholder-signature", p, format!("empty signature placeholder for keyid {}", s.keyid)));
+        } else if keys::unhex(&s.sig, true).is_none() {
+            f.push(Finding::error("signature-hex", p.key("sig"), "signature is not lowercase hex", Clients::ALL));
+        }
+    }
+}
+
+fn check_key(id: &str, key: &Key, p: JsonPath, f: &mut Vec<Finding>) {
+    match Algorithm::from_key(key) {
+        None => {
+            f.push(Finding::error("key-type", p, format!("unsupported keytype/scheme {}/{}", key.keytype, key.scheme), Clients::ALL));
+            return;
+        }
+        Some(Algorithm::EcdsaP384) => f.push(Finding::error(
+            "key-p384",
+            p.clone(),
+            "ECDSA P-384 key: tough only reads P-256 (python-tuf and go-tuf accept it)",
+            Clients::TOUGH,
+        )),
+        Some(_) => {}
+    }
+    if key.keytype == "ecdsa-sha2-nistp256" {
+        f.push(Finding::warning("key-legacy-keytype", p.clone().key("keytype"), "keytype ecdsa-sha2-nistp256 is the pre-1.0.32 name; new keys use \"ecdsa\"", Clients::NONE));
+    }
+    if key.extra.contains_key("keyid_hash_algorithms") {
+        f.push(Finding::warning(
+            "key-legacy-keyid-hash-algorithms",
+            p.clone().key("keyid_hash_algorithms"),
+            "legacy keyid_hash_algorithms field (kept byte for byte; never written for new keys)",
+            Clients::NONE,
+        ));
+    }
+    if let Err(e) = keys::check_key_shape(key) {
+        f.push(Finding::error("key-form", p.clone().key("keyval").key("public"), e, Clients::ALL));
+    }
+    let computed = keys::keyid(key);
+    if computed != id {
+        f.push(Finding::error(
+            "keyid-mismatch",
+            p,
+            format!("keyid {id} is not sha256 of the key as written ({computed}); tough refuses the file"),
+            Clients::TOUGH,
+        ));
+    }
+}
+
+fn check_keys(keys: &BTreeMap<String, Key>, p: &JsonPath, f: &mut Vec<Finding>) {
+    for (id, key) in keys {
+        check_key(id, key, p.clone().key(id.as_str()), f);
+    }
+}
+
+/// Role keyids must be known keys, unique, and able to meet the threshold.
+fn check_role_keys(keyids: &[String], threshold: u64, keys: &BTreeMap<String, Key>, p: &JsonPath, f: &mut Vec<Finding>) {
+    if threshold == 0 {
+        f.push(Finding::error("threshold-zero", p.clone().key("threshold"), "threshold must be at least 1", Clients::ALL));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, id) in keyids.iter().enumerate() {
+        if !seen.insert(id) {
+            f.push(Finding::error("keyid-duplicate", p.clone().key("keyids").index(i), format!("keyid {id} listed twice"), Clients::PYTHON));
+        }
+        if !keys.contains_key(id) {
+            f.push(Finding::error("keyid-unknown", p.clone().key("keyids").index(i), format!("keyid {id} is not in keys (go-tuf refuses the whole role)"), Clients::GO));
+        }
+    }
+    if threshold as usize > seen.len() {
+        f.push(Finding::error(
+            "threshold-unreachable",
+            p.clone().key("threshold"),
+            format!("threshold {threshold} but only {} distinct keys: no client can ever verify this role", seen.len()),
+            Clients::ALL,
+        ));
+    }
+}
+
+fn check_root(r: &Root, p: &JsonPath, f: &mut Vec<Finding>) {
+    check_keys(&r.keys, &p.clone().key("keys"), f);
+    for name in TOP_LEVEL_ROLES {
+        match r.roles.get(name) {
+            Some(rk) => check_role_keys(&rk.keyids, rk.threshold, &r.keys, &p.clone().key("roles").key(name), f),
+            None => f.push(Finding::error("root-role-missing", p.clone().key("roles"), format!("role {name} is missing"), Clients::ALL)),
+        }
+    }
+    for name in r.roles.keys() {
+        if !TOP_LEVEL_ROLES.contains(&name.as_str()) {
+            f.push(Finding::error("root-role-extra", p.clone().key("roles").key(name.as_str()), format!("root may not define role {name:?}"), Clients::PYTHON.or(Clients::TOUGH)));
+        }
+    }
+}
+
+/// Delegated role names the URL encodings of all clients leave unchanged (§1.8).
+pub fn role_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && !TOP_LEVEL_ROLES.contains(&name)
+        && name != "."
+        && name != ".."
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'))
+}
+
+/// A target path every client resolves the same way: relative, `/`-separated, no empty,
+/// `.` or `..` segments, no characters that break tough's canonical ordering or URLs.
+pub fn target_path_ok(path: &str) -> Result<(), &'static str> {
+    if path.is_empty() {
+        return Err("empty target path");
+    }
+    if path.starts_with('/') {
+        return Err("target path is absolute");
+    }
+    if path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        return Err("target path has an empty, '.' or '..' segment");
+    }
+    if path.chars().any(|c| c.is_control() || c == ' ' || c == '!' || c == '"' || c == '\\') {
+        return Err("target path contains a control character, space, '!', '\"' or '\\'");
+    }
+    Ok(())
+}
+
+/// A `paths` pattern with the same meaning in python-tuf, go-tuf and tough (§5.3): literals
+/// plus `*` and `?`, no character classes, braces, escapes, `**`, or odd segments.
+pub fn path_pattern_ok(p: &str) -> Result<(), &'static str> {
+    if p.is_empty() {
+        return Err("empty pattern");
+    }
+    if p.starts_with('/') {
+        return Err("pattern starts with '/'");
+    }
+    if p.contains("**") {
+        return Err("'**' means different things to tough (globset) and python-tuf/go-tuf");
+    }
+    if p.chars().any(|c| matches!(c, '[' | ']' | '{' | '}' | '\\') || c.is_control() || c == ' ') {
+        return Err("pattern uses [ ] { } \\ or whitespace, which the clients interpret differently");
+    }
+    if p.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        return Err("pattern has an empty, '.' or '..' segment");
+    }
+    Ok(())
+}
+
+/// python-tuf's `paths` matching: same number of `/` segments, each matching with `*` and
+/// `?` never crossing `/` (the strictest of the three clients).
+pub fn path_matches(pattern: &str, target: &str) -> bool {
+    let ps: Vec<&str> = pattern.split('/').collect();
+    let ts: Vec<&str> = target.split('/').collect();
+    ps.len() == ts.len() && ps.iter().zip(&ts).all(|(p, t)| glob_segment(p.as_bytes(), t.as_bytes()))
+}
+
+fn glob_segment(p: &[u8], t: &[u8]) -> bool {
+    // Iterative wildcard matching with backtracking on the last '*'.
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == b'*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+fn check_hashes(hashes: &BTreeMap<String, String>, p: JsonPath, need_sha256: bool, f: &mut Vec<Finding>) {
+    if hashes.is_empty() {
+        f.push(Finding::error("hashes-empty", p.clone(), "hashes is empty", Clients::ALL));
+    }
+    if need_sha256 && !hashes.contains_key("sha256") {
+        f.push(Finding::error("hashes-no-sha256", p.clone(), "hashes has no sha256 (tough requires it)", Clients::TOUGH));
+    }
+    for (alg, h) in hashes {
+        let len = match alg.as_str() {
+            "sha256" => 64,
+            "sha512" => 128,
+            _ => {
+                f.push(Finding::error("hash-algorithm", p.clone().key(alg.as_str()), format!("hash algorithm {alg:?}: go-tuf only checks sha256 and sha512"), Clients::GO));
+                continue;
+            }
+        };
+        if h.len() != len || keys::unhex(h, true).is_none() {
+            f.push(Finding::error("hash-hex", p.clone().key(alg.as_str()), format!("{alg} must be {len} lowercase hex characters"), Clients::PYTHON.or(Clients::GO)));
+        }
+    }
+}
+
+fn check_targets(t: &Targets, p: &JsonPath, f: &mut Vec<Finding>) {
+    for (path, tf) in &t.targets {
+        let tp = p.clone().key("targets").key(path.as_str());
+        if let Err(why) = target_path_ok(path) {
+            f.push(Finding::error("target-path", tp.clone(), why, Clients::TOUGH));
+        }
+        check_hashes(&tf.hashes, tp.clone().key("hashes"), true, f);
+        if tf.length > MAX_SAFE_INT as u64 {
+            f.push(Finding::error("int-range", tp.clone().key("length"), "length above 2^53-1", Clients::GO));
+        }
+        match tf.extra.get("custom") {
+            None => {}
+            Some(Value::Object(m)) if !m.is_empty() => {}
+            Some(Value::Object(_)) => f.push(Finding::error("custom-empty", tp.clone().key("custom"), "empty custom object: tough drops it and fails the signature", Clients::TOUGH)),
+            Some(_) => f.push(Finding::error("custom-type", tp.clone().key("custom"), "custom must be an object", Clients::TOUGH.or(Clients::GO))),
+        }
+    }
+    let Some(d) = &t.delegations else { return };
+    let dp = p.clone().key("delegations");
+    check_keys(&d.keys, &dp.clone().key("keys"), f);
+    match &d.roles {
+        DelegatedRoles::Succinct(s) => {
+            f.push(Finding::error("succinct-roles", dp.clone().key("succinct_roles"), "succinct_roles (TAP 15): tough cannot parse it", Clients::TOUGH));
+            check_role_keys(&s.keyids, s.threshold, &d.keys, &dp.clone().key("succinct_roles"), f);
+        }
+        DelegatedRoles::Roles(roles) => {
+            for (i, r) in roles.iter().enumerate() {
+                let rp = dp.clone().key("roles").index(i);
+                if !role_name_ok(&r.name) {
+                    f.push(Finding::error(
+                        "role-name",
+                        rp.clone().key("name"),
+                        format!("role name {:?} must match [A-Za-z0-9._~-]+ and not be a top-level role (clients encode other names differently)", r.name),
+                        Clients::ALL,
+                    ));
+                }
+                check_role_keys(&r.keyids, r.threshold, &d.keys, &rp, f);
+                match &r.paths {
+                    PathSpec::Paths(ps) => {
+                        for (j, pat) in ps.iter().enumerate() {
+                            if let Err(why) = path_pattern_ok(pat) {
+                                f.push(Finding::error("path-pattern", rp.clone().key("paths").index(j), format!("{pat:?}: {why}"), Clients::ALL));
+                            }
+                        }
+                    }
+                    PathSpec::HashPrefixes(ps) => {
+                        for (j, pre) in ps.iter().enumerate() {
+                            if pre.is_empty() || pre.len() > 64 || !pre.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                                f.push(Finding::error("hash-prefix", rp.clone().key("path_hash_prefixes").index(j), format!("{pre:?} is not a lowercase hex prefix"), Clients::ALL));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn check_meta(meta: &BTreeMap<String, super::metadata::MetaFile>, p: &JsonPath, f: &mut Vec<Finding>) {
+    for (name, m) in meta {
+        let mp = p.clone().key("meta").key(name.as_str());
+        if !name.ends_with(".json") {
+            f.push(Finding::error("meta-name", mp.clone(), format!("meta entry {name:?} must be <role>.json"), Clients::ALL));
+        }
+        if m.length == Some(0) {
+            f.push(Finding::error("meta-length-zero", mp.clone().key("length"), "length 0: go-tuf omits it when re-encoding and fails the signature", Clients::GO));
+        }
+        if let Some(h) = &m.hashes {
+            check_hashes(h, mp.clone().key("hashes"), false, f);
+        }
+    }
+}
+
+fn check_snapshot(s: &Snapshot, p: &JsonPath, f: &mut Vec<Finding>) {
+    check_meta(&s.meta, p, f);
+    if !s.meta.contains_key("targets.json") {
+        f.push(Finding::error("snapshot-no-targets", p.clone().key("meta"), "snapshot does not list targets.json", Clients::ALL));
+    }
+}
+
+fn check_timestamp(t: &Timestamp, p: &JsonPath, f: &mut Vec<Finding>) {
+    check_meta(&t.meta, p, f);
+    if t.meta.len() != 1 || !t.meta.contains_key("snapshot.json") {
+        f.push(Finding::error("timestamp-meta", p.clone().key("meta"), "timestamp meta must hold exactly snapshot.json", Clients::ALL));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_path_semantics() {
+        assert!(path_matches("projects/*", "projects/a"));
+        assert!(!path_matches("projects/*", "projects/a/b"));
+        assert!(path_matches("projects/*/*", "projects/a/b"));
+        assert!(path_matches("f?o/bar", "foo/bar"));
+        assert!(!path_matches("*.tgz", "targets/foo.tgz"));
+        assert!(path_matches("*/*/*/*", "a/b/c/d"));
+        assert!(!path_matches("*/bar", "foo//bar"));
+        assert!(path_matches("a*b*c", "aXXbYYc"));
+        assert!(!path_matches("a*b*c", "aXXbYY"));
+    }
+
+    #[test]
+    fn names_and_patterns() {
+        assert!(role_name_ok("claimed"));
+        assert!(role_name_ok("registry.npmjs.org"));
+        assert!(role_name_ok("0000-0003"));
+        assert!(!role_name_ok("root"));
+        assert!(!role_name_ok("a/b"));
+        assert!(!role_name_ok(""));
+        assert!(path_pattern_ok("django/*").is_ok());
+        assert!(path_pattern_ok("a/**").is_err());
+        assert!(path_pattern_ok("[ab]").is_err());
+        assert!(path_pattern_ok("/a").is_err());
+        assert!(target_path_ok("files/hello.txt").is_ok());
+        assert!(target_path_ok("a/../b").is_err());
+        assert!(target_path_ok("foo bar").is_err());
+    }
+}

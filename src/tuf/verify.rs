@@ -1,0 +1,148 @@
+//! Signature thresholds: the one place that counts signatures.
+//!
+//! Counting follows the spec and python-tuf (tuf-format.md §4.1, §5.1): only keyids listed
+//! for the role count; each keyid at most once; only signatures that verify; signatures by
+//! keys not in the role are ignored; a role keyid missing from `keys` is skipped (and
+//! reported, because go-tuf refuses the whole role in that case).
+
+use super::keys::{unhex, PublicKey, SigCheck};
+use super::metadata::{DelegatedRoles, Key, Metadata, Root, Signature, Targets};
+use std::collections::BTreeMap;
+
+/// What happened to one keyid of a role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyOutcome {
+    Valid,
+    /// Valid RSA-PSS with a salt length tough refuses.
+    ValidOddSalt,
+    /// No signature, or an empty placeholder.
+    Unsigned,
+    Invalid,
+    /// The signature is not hex or not in the key type's encoding.
+    Malformed,
+    /// The role lists this keyid but `keys` does not have it.
+    KeyMissing,
+    /// The key object cannot be decoded.
+    KeyUnusable(String),
+}
+
+/// The result of checking a role's signatures against its keys and threshold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThresholdCheck {
+    pub threshold: u64,
+    /// Per listed keyid, in the role's order.
+    pub keys: Vec<(String, KeyOutcome)>,
+    /// Signatures whose keyid the role does not list (ignored for counting).
+    pub foreign_signatures: Vec<String>,
+}
+
+impl ThresholdCheck {
+    /// Distinct keyids with a valid signature.
+    pub fn valid(&self) -> u64 {
+        self.keys.iter().filter(|(_, o)| matches!(o, KeyOutcome::Valid | KeyOutcome::ValidOddSalt)).count() as u64
+    }
+    pub fn met(&self) -> bool {
+        self.valid() >= self.threshold
+    }
+    pub fn valid_keyids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().filter(|(_, o)| matches!(o, KeyOutcome::Valid | KeyOutcome::ValidOddSalt)).map(|(k, _)| k.as_str())
+    }
+}
+
+/// Checks `signatures` over `payload` for a role given by `keyids`/`threshold`, with keys
+/// looked up in `keys` (root's keys or the delegator's `delegations.keys`).
+pub fn check_threshold(
+    keyids: &[String],
+    threshold: u64,
+    keys: &BTreeMap<String, Key>,
+    payload: &[u8],
+    signatures: &[Signature],
+    lenient: bool,
+) -> ThresholdCheck {
+    let by_keyid: BTreeMap<&str, &Signature> = signatures.iter().map(|s| (s.keyid.as_str(), s)).collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(keyids.len());
+    for id in keyids {
+        if !seen.insert(id.as_str()) {
+            continue;
+        }
+        let outcome = match (keys.get(id), by_keyid.get(id.as_str())) {
+            (None, _) => KeyOutcome::KeyMissing,
+            (Some(_), None) => KeyOutcome::Unsigned,
+            (Some(_), Some(s)) if s.sig.is_empty() => KeyOutcome::Unsigned,
+            (Some(k), Some(s)) => match PublicKey::from_key(k, lenient) {
+                Err(e) => KeyOutcome::KeyUnusable(e.to_string()),
+                Ok(pk) => match unhex(&s.sig, !lenient) {
+                    None => KeyOutcome::Malformed,
+                    Some(sig) => match pk.verify(payload, &sig) {
+                        SigCheck::Valid => KeyOutcome::Valid,
+                        SigCheck::ValidOddSalt => KeyOutcome::ValidOddSalt,
+                        SigCheck::Invalid => KeyOutcome::Invalid,
+                        SigCheck::Malformed => KeyOutcome::Malformed,
+                    },
+                },
+            },
+        };
+        out.push((id.clone(), outcome));
+    }
+    let foreign_signatures =
+        signatures.iter().filter(|s| !seen.contains(s.keyid.as_str())).map(|s| s.keyid.clone()).collect();
+    ThresholdCheck { threshold, keys: out, foreign_signatures }
+}
+
+/// Checks a top-level role's metadata against a root.
+pub fn check_top_level(root: &Root, role: &str, md: &Metadata, payload: &[u8], lenient: bool) -> Option<ThresholdCheck> {
+    let rk = root.roles.get(role)?;
+    Some(check_threshold(&rk.keyids, rk.threshold, &root.keys, payload, &md.signatures, lenient))
+}
+
+/// Checks a delegated role's metadata against its delegator. `None` when the delegator
+/// does not delegate to `name`.
+pub fn check_delegated(delegator: &Targets, name: &str, md: &Metadata, payload: &[u8], lenient: bool) -> Option<ThresholdCheck> {
+    let d = delegator.delegations.as_ref()?;
+    let (keyids, threshold) = match &d.roles {
+        DelegatedRoles::Roles(roles) => {
+            let r = roles.iter().find(|r| r.name == name)?;
+            (&r.keyids, r.threshold)
+        }
+        DelegatedRoles::Succinct(s) => {
+            if !super::bins::succinct_role_names(s).any(|n| n == name) {
+                return None;
+            }
+            (&s.keyids, s.threshold)
+        }
+    };
+    Some(check_threshold(keyids, threshold, &d.keys, payload, &md.signatures, lenient))
+}
+
+/// Root N → N+1 (spec 5.3.4–5.3.5): signed by a threshold of N's root keys and of its own,
+/// and exactly one version higher.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RotationCheck {
+    pub previous_version: u64,
+    pub new_version: u64,
+    pub by_previous: ThresholdCheck,
+    pub by_self: ThresholdCheck,
+}
+
+impl RotationCheck {
+    pub fn version_ok(&self) -> bool {
+        self.new_version == self.previous_version + 1
+    }
+    pub fn ok(&self) -> bool {
+        self.version_ok() && self.by_previous.met() && self.by_self.met()
+    }
+}
+
+/// Checks `next` (which must be a root) as the successor of `previous`.
+pub fn check_root_rotation(previous: &Root, next: &Metadata, payload: &[u8], lenient: bool) -> Option<RotationCheck> {
+    let new_root = next.signed.as_root()?;
+    let by_previous = check_top_level(previous, "root", next, payload, lenient)?;
+    let by_self = check_top_level(new_root, "root", next, payload, lenient)?;
+    Some(RotationCheck {
+        previous_version: previous.header.version,
+        new_version: new_root.header.version,
+        by_previous,
+        by_self,
+    })
+}

@@ -1,0 +1,3 @@
+//! Small helpers shared by commands.
+
+pub mod fsx;
