@@ -1,0 +1,61 @@
+//! Shared test helpers: locating external verifiers (python-tuf venv, tough checker) and
+//! the policy for when they are missing.
+//!
+//! Policy: with `CI=true` or `TUF_CEREMONY_REQUIRE_ALL=1` (set by `scripts/test.sh`), a
+//! missing external verifier is a test failure. Otherwise (a developer's quick
+//! `cargo test`), the test prints why it is skipping and returns.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    repo_root().join("fixtures").join(rel)
+}
+
+fn required() -> bool {
+    std::env::var("CI").map(|v| v == "true").unwrap_or(false)
+        || std::env::var("TUF_CEREMONY_REQUIRE_ALL").map(|v| v == "1").unwrap_or(false)
+}
+
+/// Returns `None` (after saying why) when `what` is missing and not required; panics when required.
+pub fn require_or_skip<T>(found: Option<T>, what: &str, how: &str) -> Option<T> {
+    match found {
+        Some(t) => Some(t),
+        None if required() => panic!("{what} is required here but missing: {how}"),
+        None => {
+            eprintln!("SKIPPED: {what} not available ({how})");
+            None
+        }
+    }
+}
+
+/// The python interpreter of the venv with pinned python-tuf, from `TUF_CEREMONY_PYTHON`
+/// or `.venv/bin/python`.
+pub fn python() -> Option<PathBuf> {
+    let p = std::env::var_os("TUF_CEREMONY_PYTHON").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv/bin/python"));
+    let ok = p.exists()
+        && Command::new(&p).args(["-c", "import tuf, securesystemslib"]).output().map(|o| o.status.success()).unwrap_or(false);
+    require_or_skip(ok.then_some(p), "python-tuf venv", "run `bash scripts/test.sh` once, or set TUF_CEREMONY_PYTHON")
+}
+
+/// Runs a python script from tests/python with arguments; returns (success, stdout+stderr).
+pub fn run_python(py: &Path, script: &str, args: &[&std::ffi::OsStr]) -> (bool, String) {
+    let out = Command::new(py)
+        .arg(repo_root().join("tests/python").join(script))
+        .args(args)
+        .output()
+        .expect("run python");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// The path of the built `tuf-ceremony` binary (for CLI tests).
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tuf-ceremony"))
+}
