@@ -16,6 +16,83 @@ pub enum Command {
     Canonical(CanonicalArgs),
     /// Generate an encrypted software key file (for rehearsals, tests and online roles)
     Keygen(KeygenArgs),
+    /// Create a ceremony plan from a template, or check one and print what it will do
+    Plan {
+        #[command(subcommand)]
+        command: PlanCommand,
+    },
+    /// Run a ceremony from a plan, step by step (resumes where it stopped)
+    Run(RunArgs),
+    /// Rehearse a whole ceremony on the built-in default plan with simulated tokens
+    Rehearse(RehearseArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PlanCommand {
+    /// Write a new plan from a template (pep458, pep480 or minimal)
+    New(PlanNewArgs),
+    /// Validate a plan and print, in plain words, what the ceremony will do and the plan's sha256
+    Check(PlanCheckArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PlanNewArgs {
+    /// pep458, pep480 or minimal
+    #[arg(long, default_value = "pep480")]
+    pub template: String,
+    /// Ceremony id (names the media folder)
+    #[arg(long, default_value = "ceremony")]
+    pub id: String,
+    /// Comma-separated keyholder names
+    #[arg(long, default_value = "keyholder-1,keyholder-2,keyholder-3")]
+    pub keyholders: String,
+    /// Token kind for every keyholder: software, yubikey or pkcs11
+    #[arg(long, default_value = "yubikey")]
+    pub token: String,
+    /// Folder (relative to the plan) holding the online public keys
+    #[arg(long, default_value = "online-keys")]
+    pub online_keys: String,
+    /// Write the plan here (must not exist) instead of standard output
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PlanCheckArgs {
+    pub plan: PathBuf,
+    /// Evaluate expiry dates at this time (RFC 3339) instead of now
+    #[arg(long)]
+    pub at: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    pub plan: PathBuf,
+    /// Where the removable media is mounted
+    #[arg(long)]
+    pub media: Option<PathBuf>,
+    /// Working directory for state and drafts (default: <plan dir>/<ceremony id>.work)
+    #[arg(long)]
+    pub workdir: Option<PathBuf>,
+    /// Folder of software tokens (default: <workdir>/tokens)
+    #[arg(long)]
+    pub tokens: Option<PathBuf>,
+    /// Go on even though a network interface is up (recorded in the transcript)
+    #[arg(long)]
+    pub allow_network: bool,
+    /// Show where the ceremony stands and exit
+    #[arg(long)]
+    pub status: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RehearseArgs {
+    /// Rehearsal folder (created; an existing rehearsal there is resumed)
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Unattended: answer every question yes, use generated passphrases
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -4,9 +4,12 @@
 //! * [`signer`] — one small trait for every place a private key lives.
 //! * [`cli`] and [`cmd`] — the command line, a thin layer over the above.
 
+pub mod audit;
+pub mod ceremony;
 pub mod cli;
 pub mod cmd;
 pub mod error;
+pub mod media;
 pub mod signer;
 pub mod tuf;
 pub mod util;

@@ -2,14 +2,31 @@
 
 pub mod canonical;
 pub mod keygen;
+pub mod plan;
+pub mod run;
 
-use crate::cli::Command;
-use crate::error::Result;
+use crate::cli::{Command, PlanCommand};
+use crate::error::{Error, Result};
+use chrono::{DateTime, Utc};
 
 /// Runs a command; returns the exit code on success (some commands report "attention").
 pub fn run(cmd: Command) -> Result<i32> {
     match cmd {
         Command::Canonical(a) => canonical::run(&a),
         Command::Keygen(a) => keygen::run(&a),
+        Command::Plan { command: PlanCommand::New(a) } => plan::new(&a),
+        Command::Plan { command: PlanCommand::Check(a) } => plan::check(&a),
+        Command::Run(a) => run::run(&a),
+        Command::Rehearse(a) => run::rehearse(&a),
+    }
+}
+
+/// `--at` values: `now` (default) or an RFC 3339 time.
+pub fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>> {
+    match at {
+        None | Some("now") => Ok(Utc::now()),
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map(|d| d.with_timezone(&Utc))
+            .map_err(|e| Error::Usage(format!("--at {s:?}: {e} (expected e.g. 2027-01-01T00:00:00Z)"))),
     }
 }

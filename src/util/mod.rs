@@ -1,3 +1,4 @@
 //! Small helpers shared by commands.
 
 pub mod fsx;
+pub mod pgpwords;

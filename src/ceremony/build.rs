@@ -1,0 +1,108 @@
+//! Builds the ceremony's unsigned metadata from the plan and the keyholders' keys.
+//! Deterministic: the same plan, keys and ceremony time give the same bytes, which is
+//! what lets an interrupted ceremony resume and keep the signatures it already has.
+
+use super::plan::{Plan, Signers};
+use crate::tuf::bins::HashBins;
+use crate::tuf::keys::keyid;
+use crate::tuf::metadata::{DelegatedRole, Key, Metadata, PathSpec, Root, Signed, Targets};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// What the ceremony writes: role name → unsigned metadata, in signing order.
+pub struct Drafts {
+    pub roles: Vec<(String, Metadata)>,
+}
+
+/// The file name a role is exported under (consistent snapshots: `V.<role>.json`).
+pub fn file_name(role: &str, md: &Metadata) -> String {
+    format!("{}.{role}.json", md.version())
+}
+
+/// Whether this ceremony writes only a new root (a rotation) or a whole new repository.
+pub fn rotation_only(plan: &Plan) -> bool {
+    plan.previous_root.is_some()
+}
+
+pub fn build(plan: &Plan, keys: &BTreeMap<String, Key>, now: DateTime<Utc>) -> Result<Drafts, String> {
+    let key_of = |holder: &str| keys.get(holder).cloned().ok_or_else(|| format!("no key recorded for keyholder {holder}"));
+    let mut roles = Vec::new();
+
+    let version = plan.previous_root.as_ref().map(|(md, _)| md.version() + 1).unwrap_or(1);
+    let mut root = Root::new(version, plan.root.expiry.resolve(now));
+    root.consistent_snapshot = Some(plan.consistent_snapshot);
+    for h in &plan.root.keyholders {
+        root.add_key("root", key_of(h)?);
+    }
+    for h in &plan.targets.keyholders {
+        root.add_key("targets", key_of(h)?);
+    }
+    root.add_key("snapshot", plan.snapshot_key.clone());
+    root.add_key("timestamp", plan.timestamp_key.clone());
+    root.set_threshold("root", plan.root.threshold);
+    root.set_threshold("targets", plan.targets.threshold);
+    roles.push(("root".to_string(), Metadata::new(Signed::Root(root))));
+    if rotation_only(plan) {
+        return Ok(Drafts { roles });
+    }
+
+    let mut targets = Targets::new(1, plan.targets.expiry.resolve(now));
+    add_children(plan, "targets", &mut targets, &key_of)?;
+    roles.push(("targets".to_string(), Metadata::new(Signed::Targets(targets))));
+
+    for d in &plan.delegations {
+        let Signers::Offline(r) = &d.signers else { continue };
+        let mut t = Targets::new(1, r.expiry.resolve(now));
+        add_children(plan, &d.name, &mut t, &key_of)?;
+        if let Some((bins, online)) = &d.bins {
+            add_bins(&mut t, bins, online);
+        }
+        roles.push((d.name.clone(), Metadata::new(Signed::Targets(t))));
+    }
+    Ok(Drafts { roles })
+}
+
+/// Adds the delegations whose delegator is `parent`, in plan (search) order.
+fn add_children(plan: &Plan, parent: &str, t: &mut Targets, key_of: &dyn Fn(&str) -> Result<Key, String>) -> Result<(), String> {
+    for d in plan.delegations.iter().filter(|d| d.delegator == parent) {
+        let (keys, threshold) = match &d.signers {
+            Signers::Offline(r) => (r.keyholders.iter().map(|h| key_of(h)).collect::<Result<Vec<_>, _>>()?, r.threshold),
+            Signers::Online(k) => (vec![k.clone()], 1),
+        };
+        let keyids = keys.iter().map(keyid).collect();
+        t.delegate(DelegatedRole::with_paths(&d.name, keyids, threshold, d.terminating, d.paths.clone()), keys);
+    }
+    Ok(())
+}
+
+fn add_bins(t: &mut Targets, bins: &HashBins, online: &Key) {
+    let id = keyid(online);
+    let roles = bins.roles(std::slice::from_ref(&id), 1);
+    let d = t.delegations.get_or_insert_with(|| crate::tuf::metadata::Delegations {
+        keys: BTreeMap::new(),
+        roles: crate::tuf::metadata::DelegatedRoles::Roles(Vec::new()),
+        extra: Default::default(),
+    });
+    d.keys.entry(id).or_insert_with(|| online.clone());
+    if let crate::tuf::metadata::DelegatedRoles::Roles(v) = &mut d.roles {
+        v.extend(roles);
+    }
+    debug_assert!(t.delegated_roles().iter().all(|r| !matches!(&r.paths, PathSpec::Paths(p) if p.is_empty())));
+}
+
+/// Which keyholders sign `role`: the plan's signers, plus for a rotated root every
+/// keyholder whose key is a root key of the previous version.
+pub fn signers_of(plan: &Plan, role: &str, keys: &BTreeMap<String, Key>) -> Vec<String> {
+    let mut v: Vec<String> = plan.offline_roles().into_iter().filter(|r| r.name == role).flat_map(|r| r.keyholders.clone()).collect();
+    if role == "root" {
+        if let Some((prev, _)) = &plan.previous_root {
+            let old: Vec<&String> = prev.signed.as_root().and_then(|r| r.roles.get("root")).map(|r| r.keyids.iter().collect()).unwrap_or_default();
+            for k in &plan.keyholders {
+                if !v.contains(&k.name) && keys.get(&k.name).is_some_and(|key| old.contains(&&keyid(key))) {
+                    v.push(k.name.clone());
+                }
+            }
+        }
+    }
+    v
+}

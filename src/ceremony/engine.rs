@@ -1,0 +1,535 @@
+//! The ceremony engine: runs the plan's steps in order through a `Ui` and token back ends,
+//! persisting state after every step and every signature, and recording everything in the
+//! hash-chained transcript. The terminal is just one `Ui`; tests drive the same steps.
+
+use super::build::{self, file_name, rotation_only, signers_of};
+use super::plan::Plan;
+use super::state::{replace_atomic, KeyRecord, State, StateError, Workdir};
+use super::steps::{expand, Step};
+use super::tokens::{TokenBackend, TokenError, TokenKey};
+use super::transcript::{Transcript, TranscriptError};
+use super::ui::{Ui, UiError};
+use crate::audit::{check_set, MetadataFile, MetadataSet};
+use crate::fields;
+use crate::media::{self, Exported, Item, MediaError};
+use crate::signer::{sign_payload, Signed as SignOutcome};
+use crate::tuf::encode::pretty;
+use crate::tuf::finding::Severity;
+use crate::tuf::keys::{keyid, sha256_hex, PublicKey};
+use crate::tuf::metadata::{Key, Metadata, Mode};
+use crate::util::pgpwords;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CeremonyError {
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("transcript: {0}")]
+    Transcript(#[from] TranscriptError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(transparent)]
+    Ui(#[from] UiError),
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error("{}: {what}", path.display())]
+    File { path: PathBuf, what: String },
+}
+
+type Result<T> = std::result::Result<T, CeremonyError>;
+
+/// How `run` behaves.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Where the removable media is mounted.
+    pub media: PathBuf,
+    /// Go on with a network interface up (recorded in the transcript).
+    pub allow_network: bool,
+    /// A rehearsal: a network interface up is a warning, not a refusal.
+    pub rehearsal: bool,
+    /// Test hook: abort the process right after this step id is persisted.
+    pub crash_after: Option<String>,
+}
+
+/// What a finished ceremony produced.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    pub media_dir: PathBuf,
+    pub transcript_head: String,
+    pub files: Vec<Exported>,
+}
+
+pub struct Engine<'a> {
+    plan: &'a Plan,
+    work: Workdir,
+    state: State,
+    transcript: Transcript,
+    ui: &'a mut dyn Ui,
+    tokens: &'a mut dyn TokenBackend,
+    opts: Options,
+}
+
+fn now_str(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Step ids and whether each is done, for `run --status`.
+pub fn status(plan: &Plan, workdir: &Path) -> Result<Vec<(String, String, bool)>> {
+    let work = Workdir::new(workdir);
+    let state = if work.state_path().exists() { work.load_or_init(&plan.sha256)? } else { State::default() };
+    Ok(steps_for(plan).into_iter().map(|s| (s.id(), s.title(), state.completed.contains(&s.id()))).collect())
+}
+
+fn steps_for(plan: &Plan) -> Vec<Step> {
+    let names: Vec<String> = plan.keyholders.iter().map(|k| k.name.clone()).collect();
+    expand(&names, &names)
+}
+
+impl<'a> Engine<'a> {
+    pub fn open(plan: &'a Plan, workdir: &Path, ui: &'a mut dyn Ui, tokens: &'a mut dyn TokenBackend, opts: Options) -> Result<Self> {
+        let work = Workdir::new(workdir);
+        let fresh = !work.state_path().exists();
+        let state = work.load_or_init(&plan.sha256)?;
+        let mut transcript = Transcript::open(&work.transcript_path())?;
+        if fresh {
+            work.save(&state)?;
+            transcript.append(&now_str(Utc::now()), "ceremony.start", fields! {
+                "ceremony" => plan.id.clone(),
+                "plan_sha256" => plan.sha256.clone(),
+                "tool" => concat!("tuf-ceremony ", env!("CARGO_PKG_VERSION")),
+            })?;
+        } else {
+            transcript.append(&now_str(Utc::now()), "ceremony.resume", fields! { "completed_steps" => state.completed.len() })?;
+        }
+        Ok(Engine { plan, work, state, transcript, ui, tokens, opts })
+    }
+
+    pub fn steps(&self) -> Vec<Step> {
+        steps_for(self.plan)
+    }
+
+    fn record(&mut self, kind: &str, f: serde_json::Map<String, serde_json::Value>) -> Result<()> {
+        self.transcript.append(&now_str(Utc::now()), kind, f)?;
+        Ok(())
+    }
+
+    /// The time every expiry is computed from (confirmed at the clock step).
+    fn ceremony_time(&self) -> Result<DateTime<Utc>> {
+        let s = self.state.ceremony_time.as_deref().ok_or_else(|| CeremonyError::Refused("the clock has not been confirmed yet".into()))?;
+        Ok(DateTime::parse_from_rfc3339(s).map_err(|e| CeremonyError::Refused(format!("bad ceremony time in state: {e}")))?.with_timezone(&Utc))
+    }
+
+    /// Runs every incomplete step in order.
+    pub fn run(&mut self) -> Result<Finished> {
+        let steps = self.steps();
+        let total = steps.len();
+        for (i, step) in steps.iter().enumerate() {
+            let id = step.id();
+            if self.state.completed.contains(&id) {
+                self.ui.show(&format!("Step {}/{total} [{id}] {} — already done.", i + 1, step.title()));
+                continue;
+            }
+            self.ui.show(&format!("\n━━ Step {}/{total} [{id}] {}", i + 1, step.title()));
+            self.run_step(step)?;
+            self.state.completed.push(id.clone());
+            self.work.save(&self.state)?;
+            self.record("step.done", fields! { "step" => id.clone() })?;
+            if self.opts.crash_after.as_deref() == Some(id.as_str()) {
+                // Test hook: simulate a power loss right after the step was persisted.
+                std::process::abort();
+            }
+        }
+        let exported = self.state.exported.last().cloned().unwrap_or_default();
+        let (dir, head) = exported.split_once('|').unwrap_or((&exported, ""));
+        let media_dir = PathBuf::from(dir);
+        let files = read_sums(&media_dir);
+        Ok(Finished { media_dir, transcript_head: head.to_string(), files })
+    }
+
+    fn run_step(&mut self, step: &Step) -> Result<()> {
+        match (step.kind.id, step.keyholder.as_deref()) {
+            ("preflight.network", _) => self.preflight_network(),
+            ("preflight.clock", _) => self.preflight_clock(),
+            ("preflight.binary", _) => self.preflight_binary(),
+            ("preflight.media", _) => self.preflight_media(),
+            ("keys.keyholder", Some(k)) => self.keys(k),
+            ("build.root", _) => self.build_roles(|r| r == "root"),
+            ("build.targets", _) => self.build_roles(|r| r == "targets"),
+            ("build.delegations", _) => self.build_roles(|r| r != "root" && r != "targets"),
+            ("sign.keyholder", Some(k)) => self.sign(k),
+            ("verify.result", _) => self.verify().map(|_| ()),
+            ("export.media", _) => self.export(),
+            ("finish.readout", _) => self.finish(),
+            (other, _) => Err(CeremonyError::Refused(format!("unknown step {other}"))),
+        }
+    }
+
+    fn preflight_network(&mut self) -> Result<()> {
+        let up = interfaces_up();
+        if up.is_empty() {
+            self.ui.show("No network interface other than loopback is up.");
+            return self.record("preflight.network", fields! { "interfaces_up" => Vec::<String>::new() });
+        }
+        let list = up.join(", ");
+        if self.opts.allow_network || self.opts.rehearsal {
+            let why = if self.opts.allow_network { "--allow-network" } else { "rehearsal" };
+            self.ui.show(&format!("WARNING: network interfaces are up ({list}); continuing because of {why}. This is recorded."));
+            return self.record("preflight.network", fields! { "interfaces_up" => up, "override" => why });
+        }
+        Err(CeremonyError::Refused(format!(
+            "network interfaces are up ({list}). An offline ceremony must run air-gapped: disconnect or disable them (e.g. `ip link set {} down`), or pass --allow-network to override (recorded in the transcript).",
+            up[0]
+        )))
+    }
+
+    fn preflight_clock(&mut self) -> Result<()> {
+        let now = Utc::now();
+        self.ui.show(&format!(
+            "The machine clock reads {} UTC.\nCompare it with an outside reference (a phone in airplane mode, a radio clock): every expiry date depends on it, and boards without a real-time clock start in 1970.",
+            now.format("%Y-%m-%d %H:%M:%S")
+        ));
+        if !self.ui.confirm("Does the clock match the outside reference to within a few minutes?")? {
+            return Err(CeremonyError::Refused("the clock is wrong: set it (`date -u -s 'YYYY-MM-DD HH:MM:SS'`) and run again; the ceremony resumes at this step".into()));
+        }
+        self.state.ceremony_time = Some(now_str(now));
+        self.record("clock.confirmed", fields! { "clock" => now_str(now) })
+    }
+
+    fn preflight_binary(&mut self) -> Result<()> {
+        let exe = std::env::current_exe().map_err(|e| CeremonyError::File { path: "<current exe>".into(), what: e.to_string() })?;
+        let bytes = std::fs::read(&exe).map_err(|e| CeremonyError::File { path: exe.clone(), what: e.to_string() })?;
+        let h = sha256_hex(&bytes);
+        self.ui.show(&format!("This program is {}\n  sha256 {h}\nCompare it with the published release hash.", exe.display()));
+        self.state.binary_sha256 = Some(h.clone());
+        self.record("preflight.binary", fields! { "sha256" => h })
+    }
+
+    fn preflight_media(&mut self) -> Result<()> {
+        let needed = 16 * 1024 * 1024;
+        let free = media::check_media(&self.opts.media, needed)?;
+        self.ui.show(&format!("Media at {} is writable with {} MiB free.", self.opts.media.display(), free / (1024 * 1024)));
+        let dir = self.opts.media.display().to_string();
+        self.record("preflight.media", fields! { "media" => dir, "free_bytes" => free })
+    }
+
+    fn keys(&mut self, holder_name: &str) -> Result<()> {
+        let plan = self.plan;
+        let holder = plan.keyholder(holder_name).ok_or_else(|| CeremonyError::Refused(format!("no keyholder {holder_name}")))?;
+        let serial_note = holder.serial.as_ref().map(|s| format!(" (the bag should say serial {s})")).unwrap_or_default();
+        self.ui.wait(&format!("Keyholder {holder_name}: open your bag and insert your {} token{serial_note}. Only this one token may be connected.", holder.token.as_str()))?;
+        let tk = self.tokens.provision(holder, self.ui)?;
+        let key = tk.public.to_key();
+        let id = keyid(&key);
+        self.ui.show(&format!(
+            "{}: {} key {}\n  keyid  {id}\n  serial {}",
+            holder_name,
+            if tk.generated { "generated" } else { "found existing" },
+            tk.public.algorithm().name(),
+            tk.serial.as_deref().unwrap_or("(none)")
+        ));
+        if let Some(s) = &tk.serial {
+            if !self.ui.confirm(&format!("Read the serial aloud: does {s} match the serial written on {holder_name}'s bag?"))? {
+                return Err(CeremonyError::Refused(format!("serial {s} does not match {holder_name}'s bag: stop and investigate before going on")));
+            }
+        }
+        self.record_key(holder_name, &tk, &key, &id)?;
+        self.ui.wait(&format!("{holder_name}: remove your token and put it back in its bag."))?;
+        Ok(())
+    }
+
+    fn record_key(&mut self, holder: &str, tk: &TokenKey, key: &Key, id: &str) -> Result<()> {
+        let rec = KeyRecord {
+            key_json: String::from_utf8_lossy(&pretty(key)).into_owned(),
+            keyid: id.to_string(),
+            serial: tk.serial.clone(),
+            token: tk.description.clone(),
+            pem: tk.public.to_pem(),
+            attestation: tk.attestation.iter().map(|(n, b)| (n.clone(), String::from_utf8_lossy(b).into_owned())).collect(),
+        };
+        self.state.keys.insert(holder.to_string(), rec.clone());
+        self.work.save(&self.state)?;
+        self.record("key", fields! {
+            "keyholder" => holder,
+            "keyid" => id,
+            "algorithm" => tk.public.algorithm().name(),
+            "public_key" => rec.pem.clone(),
+            "serial" => tk.serial.clone().unwrap_or_default(),
+            "token" => tk.description.clone(),
+            "generated" => tk.generated,
+        })
+    }
+
+    /// The recorded keys, as metadata key objects.
+    fn keys_map(&self) -> Result<BTreeMap<String, Key>> {
+        let mut m = BTreeMap::new();
+        for (holder, rec) in &self.state.keys {
+            let mut r = crate::tuf::json::Reader::new(rec.key_json.as_bytes()).map_err(|e| CeremonyError::Refused(format!("state: key of {holder}: {e}")))?;
+            let key = crate::tuf::metadata::read_key(&mut r).map_err(|e| CeremonyError::Refused(format!("state: key of {holder}: {e}")))?;
+            m.insert(holder.clone(), key);
+        }
+        Ok(m)
+    }
+
+    fn build_roles(&mut self, which: impl Fn(&str) -> bool) -> Result<()> {
+        let drafts = build::build(self.plan, &self.keys_map()?, self.ceremony_time()?).map_err(CeremonyError::Refused)?;
+        let mut built = 0;
+        for (role, md) in drafts.roles.into_iter().filter(|(r, _)| which(r)) {
+            let path = self.work.draft(&role);
+            if path.exists() {
+                // A crash after writing the draft: keep it (and any signatures) if it is the same role.
+                let existing = self.load_draft(&role)?;
+                if existing.signed != md.signed {
+                    return Err(CeremonyError::Refused(format!("{} differs from what the plan builds now; the working directory belongs to another run", path.display())));
+                }
+            } else {
+                replace_atomic(&path, &md.to_pretty_bytes()).map_err(|e| CeremonyError::File { path: path.clone(), what: e.to_string() })?;
+            }
+            let h = md.signed.header();
+            self.ui.show(&format!("Built {role} version {}, expires {}", h.version, h.expires.as_str()));
+            let canonical = md.signed_bytes();
+            let (version, expires) = (h.version, h.expires.as_str().to_string());
+            self.record("build", fields! { "role" => role.clone(), "version" => version, "expires" => expires, "canonical_sha256" => sha256_hex(&canonical) })?;
+            built += 1;
+        }
+        if built == 0 {
+            let why = if rotation_only(self.plan) { "this ceremony rotates root only" } else { "the plan has none" };
+            self.ui.show(&format!("Nothing to build here ({why})."));
+        }
+        Ok(())
+    }
+
+    fn load_draft(&self, role: &str) -> Result<Metadata> {
+        let path = self.work.draft(role);
+        let bytes = std::fs::read(&path).map_err(|e| CeremonyError::File { path: path.clone(), what: e.to_string() })?;
+        Metadata::from_bytes(&bytes, Mode::Strict).map_err(|e| CeremonyError::File { path, what: e.to_string() })
+    }
+
+    /// Role drafts present in the working directory, in signing order.
+    fn draft_roles(&self) -> Vec<String> {
+        let mut v = vec!["root".to_string()];
+        if !rotation_only(self.plan) {
+            v.push("targets".into());
+            v.extend(self.plan.offline_roles().iter().skip(2).map(|r| r.name.clone()));
+        }
+        v
+    }
+
+    fn sign(&mut self, holder_name: &str) -> Result<()> {
+        let keys = self.keys_map()?;
+        let Some(rec) = self.state.keys.get(holder_name).cloned() else {
+            return Err(CeremonyError::Refused(format!("no key recorded for {holder_name}")));
+        };
+        let key = keys[holder_name].clone();
+        let public = PublicKey::from_key(&key, false).map_err(|e| CeremonyError::Refused(e.to_string()))?;
+        // Which roles still need this keyholder's signature.
+        let mut todo = Vec::new();
+        for role in self.draft_roles() {
+            if !signers_of(self.plan, &role, &keys).iter().any(|h| h == holder_name) {
+                continue;
+            }
+            let md = self.load_draft(&role)?;
+            let done = md.signatures.iter().any(|s| s.keyid == rec.keyid && !s.sig.is_empty());
+            if !done {
+                todo.push(role);
+            }
+        }
+        if todo.is_empty() {
+            self.ui.show(&format!("{holder_name} has nothing (left) to sign."));
+            return Ok(());
+        }
+        let holder = self.plan.keyholder(holder_name).expect("keyholder from plan").clone();
+        self.ui.wait(&format!("Keyholder {holder_name}: insert your token ({}). You will sign: {}.", rec.token, todo.join(", ")))?;
+        let expected = TokenKey { public: public.clone(), serial: rec.serial.clone(), description: rec.token.clone(), attestation: Vec::new(), generated: false };
+        let mut signer = self.tokens.open(&holder, &expected, self.ui)?;
+        for role in &todo {
+            let mut md = self.load_draft(role)?;
+            let payload = md.signed_bytes();
+            self.ui.show(&format!("Signing {role} (canonical sha256 {})…", &sha256_hex(&payload)[..16]));
+            let outcome = sign_payload(&mut md, &payload, signer.as_mut()).map_err(TokenError::from)?;
+            if outcome == SignOutcome::Added {
+                let path = self.work.draft(role);
+                replace_atomic(&path, &md.to_pretty_bytes()).map_err(|e| CeremonyError::File { path, what: e.to_string() })?;
+            }
+            let sig = md.signatures.iter().find(|s| s.keyid == rec.keyid).map(|s| s.sig.clone()).unwrap_or_default();
+            self.ui.show(&format!("  ✓ {role} signed by {holder_name} (keyid {}…), verified against the recorded key", &rec.keyid[..16]));
+            self.record("signature", fields! {
+                "keyholder" => holder_name,
+                "role" => role.clone(),
+                "keyid" => rec.keyid.clone(),
+                "canonical_sha256" => sha256_hex(&payload),
+                "sig" => sig,
+            })?;
+            if self.opts.crash_after.as_deref() == Some(format!("signature:{holder_name}:{role}").as_str()) {
+                std::process::abort();
+            }
+        }
+        self.ui.wait(&format!("{holder_name}: remove your token and put it back in its bag."))?;
+        Ok(())
+    }
+
+    /// Verifies the drafts as an auditor would and returns the file bytes to export.
+    fn verify(&mut self) -> Result<Vec<(String, Vec<u8>)>> {
+        let at = self.ceremony_time()?;
+        let mut set = MetadataSet::default();
+        let mut out = Vec::new();
+        let mut trusted = None;
+        if let Some((prev, _)) = &self.plan.previous_root {
+            let bytes = prev.to_pretty_bytes();
+            trusted = Some(prev.version());
+            set.roots.insert(prev.version(), MetadataFile::new(format!("{}.root.json", prev.version()), bytes, prev.clone()));
+        }
+        let mut refusals = Vec::new();
+        for role in self.draft_roles() {
+            let md = self.load_draft(&role)?;
+            let name = file_name(&role, &md);
+            let bytes = match crate::tuf::write(&md, self.plan.clients) {
+                Ok(b) => b,
+                Err(e) => {
+                    refusals.push(e.to_string());
+                    md.to_pretty_bytes()
+                }
+            };
+            out.push((name.clone(), bytes.clone()));
+            let f = MetadataFile::new(name, bytes, md);
+            if role == "root" {
+                set.roots.insert(f.md.version(), f);
+            } else {
+                set.roles.insert(role, f);
+            }
+        }
+        let plan = self.plan;
+        let window = |r: &str| plan.offline_roles().iter().find(|o| o.name == r).map(|o| o.signing_window_days).unwrap_or_else(|| super::plan::default_window(r));
+        let report = check_set(&set, trusted, at, false, plan.clients, &window);
+        for r in &report.roles {
+            let sigs = r.check.as_ref().map(|c| format!("{}/{}", c.valid(), c.threshold)).unwrap_or_else(|| "-".into());
+            self.ui.show(&format!("  {:<18} v{:<3} signatures {sigs:<6} expires {} ({} days)  checked by {}", r.role, r.version, r.expires, r.days_left, r.checked_by));
+        }
+        let errors: Vec<String> = report.findings.iter().filter(|f| f.finding.severity == Severity::Error).map(|f| format!("{}: {}", f.file, f.finding)).collect();
+        let warnings = report.findings.iter().filter(|f| f.finding.severity == Severity::Warning).count();
+        for f in report.findings.iter().filter(|f| f.finding.severity == Severity::Warning) {
+            self.ui.show(&format!("  warning: {}: {}", f.file, f.finding));
+        }
+        if !errors.is_empty() || !refusals.is_empty() {
+            let all: Vec<String> = refusals.into_iter().chain(errors).collect();
+            return Err(CeremonyError::Refused(format!("verification failed; nothing was exported:\n  {}", all.join("\n  "))));
+        }
+        self.ui.show(&format!("All roles verify ({warnings} warnings)."));
+        self.record("verify", fields! { "errors" => 0, "warnings" => warnings })?;
+        Ok(out)
+    }
+
+    fn export(&mut self) -> Result<()> {
+        let files = self.verify()?;
+        let plan = self.plan;
+        let mut items: Vec<Item> = files.into_iter().map(|(name, bytes)| Item { rel: format!("metadata/{name}"), bytes }).collect();
+        for (holder, rec) in &self.state.keys {
+            items.push(Item { rel: format!("keys/{holder}/{holder}.key.json"), bytes: rec.key_json.as_bytes().to_vec() });
+            items.push(Item { rel: format!("keys/{holder}/{holder}.pub.pem"), bytes: rec.pem.as_bytes().to_vec() });
+            for (name, pem) in &rec.attestation {
+                items.push(Item { rel: format!("keys/{holder}/{name}"), bytes: pem.as_bytes().to_vec() });
+            }
+        }
+        media::check_media(&self.opts.media, items.iter().map(|i| i.bytes.len() as u64 * 2 + 65536).sum())?;
+        let mut written = media::write_items(&self.opts.media, &plan.id, &items)?;
+        for f in &written {
+            self.record("file", fields! { "path" => f.rel.clone(), "sha256" => f.sha256.clone(), "length" => f.len })?;
+        }
+        let dir = self.opts.media.join(&plan.id);
+        self.record("export", fields! { "media" => dir.display().to_string() })?;
+        // The transcript as of now goes to the media; its head is what is read aloud.
+        let transcript = std::fs::read(self.transcript.path()).map_err(|e| CeremonyError::File { path: self.transcript.path().to_path_buf(), what: e.to_string() })?;
+        let head = self.transcript.head().to_string();
+        written.extend(media::write_items(&self.opts.media, &plan.id, &[Item { rel: "transcript.jsonl".into(), bytes: transcript }])?);
+        let summary = self.summary(&written, &head)?;
+        written.extend(media::write_items(&self.opts.media, &plan.id, &[Item { rel: "SUMMARY.txt".into(), bytes: summary.into_bytes() }])?);
+        let sums = media::sha256sums(&written);
+        media::write_items(&self.opts.media, &plan.id, &[Item { rel: "SHA256SUMS".into(), bytes: sums.clone() }])?;
+        self.ui.show(&format!("Exported {} files to {}; SHA256SUMS sha256 {}", written.len() + 1, dir.display(), sha256_hex(&sums)));
+        self.state.exported.push(format!("{}|{head}", dir.display()));
+        Ok(())
+    }
+
+    fn summary(&self, files: &[Exported], head: &str) -> Result<String> {
+        use std::fmt::Write;
+        let plan = self.plan;
+        let mut s = String::new();
+        let _ = writeln!(s, "TUF key ceremony {}{}", plan.id, if plan.description.is_empty() { String::new() } else { format!(" — {}", plan.description) });
+        let _ = writeln!(s, "Ceremony time (confirmed clock, UTC): {}", self.state.ceremony_time.as_deref().unwrap_or("?"));
+        let _ = writeln!(s, "Plan sha256:    {}", plan.sha256);
+        let _ = writeln!(s, "Program sha256: {}", self.state.binary_sha256.as_deref().unwrap_or("?"));
+        let _ = writeln!(s, "\nTranscript head (read aloud):\n  {head}\n  {}", pgp(head));
+        let _ = writeln!(s, "\nKeyholders and keys:");
+        for (holder, rec) in &self.state.keys {
+            let _ = writeln!(s, "  {holder}\n    keyid  {}\n    serial {}\n    token  {}", rec.keyid, rec.serial.as_deref().unwrap_or("-"), rec.token);
+        }
+        let _ = writeln!(s, "\nRoles:");
+        let at = self.ceremony_time()?;
+        let names: BTreeMap<String, String> = self.state.keys.iter().map(|(h, r)| (r.keyid.clone(), h.clone())).collect();
+        for r in plan.offline_roles() {
+            if rotation_only(plan) && r.name != "root" {
+                continue;
+            }
+            let _ = writeln!(s, "  {:<18} threshold {} of {} ({}), expires {}", r.name, r.threshold, r.keyholders.len(), r.keyholders.join(", "), r.expiry.resolve(at).format("%Y-%m-%dT%H:%M:%SZ"));
+        }
+        let _ = writeln!(s, "  {:<18} online key {}", "snapshot", keyid(&plan.snapshot_key));
+        let _ = writeln!(s, "  {:<18} online key {}", "timestamp", keyid(&plan.timestamp_key));
+        let _ = writeln!(s, "\nFiles (sha256 and its PGP words):");
+        for f in files {
+            let _ = writeln!(s, "  {}  ({} bytes)\n    {}\n    {}", f.rel, f.len, f.sha256, pgp(&f.sha256));
+        }
+        let _ = writeln!(s, "\nSignatures by keyid:");
+        for role in self.draft_roles() {
+            let md = self.load_draft(&role)?;
+            let who: Vec<String> = md.signatures.iter().filter(|x| !x.sig.is_empty()).map(|x| names.get(&x.keyid).cloned().unwrap_or_else(|| x.keyid[..16].to_string())).collect();
+            let _ = writeln!(s, "  {:<18} {}", role, who.join(", "));
+        }
+        Ok(s)
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let last = self.state.exported.last().cloned().unwrap_or_default();
+        let (dir, head) = last.split_once('|').unwrap_or(("?", ""));
+        self.ui.show(&format!(
+            "The ceremony output is in {dir}.\nTranscript head, to read aloud and write on the paper record:\n  {head}\n  {}",
+            pgp(head)
+        ));
+        self.ui.wait("Read the hash aloud; witnesses compare it with SUMMARY.txt.")?;
+        Ok(())
+    }
+}
+
+/// Hex digest → PGP words.
+pub fn pgp(hex: &str) -> String {
+    crate::tuf::keys::unhex(hex, true).map(|b| pgpwords::phrase(&b)).unwrap_or_default()
+}
+
+fn read_sums(dir: &Path) -> Vec<Exported> {
+    let Ok(text) = std::fs::read_to_string(dir.join("SHA256SUMS")) else { return Vec::new() };
+    text.lines()
+        .filter_map(|l| l.split_once("  "))
+        .map(|(h, p)| Exported { rel: p.to_string(), sha256: h.to_string(), len: std::fs::metadata(dir.join(p)).map(|m| m.len()).unwrap_or(0) })
+        .collect()
+}
+
+/// Network interfaces other than loopback that are administratively up.
+pub fn interfaces_up() -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir("/sys/class/net") else { return Vec::new() };
+    let mut v: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "lo")
+        .filter(|n| {
+            std::fs::read_to_string(format!("/sys/class/net/{n}/flags"))
+                .ok()
+                .and_then(|f| u32::from_str_radix(f.trim().trim_start_matches("0x"), 16).ok())
+                .is_some_and(|flags| flags & 1 == 1)
+        })
+        .collect();
+    v.sort();
+    v
+}

@@ -1,0 +1,14 @@
+//! The ceremony engine: a reviewed plan, a registry of steps with ids, persisted state,
+//! a hash-chained transcript, token back ends and the steps themselves. The terminal UI is
+//! a thin layer over this, so tests drive exactly the same steps.
+
+pub mod build;
+pub mod engine;
+pub mod plan;
+pub mod rehearse;
+pub mod state;
+pub mod steps;
+pub mod templates;
+pub mod tokens;
+pub mod transcript;
+pub mod ui;

@@ -1,0 +1,579 @@
+//! The ceremony plan: one TOML file that fixes everything a ceremony will do, so it can be
+//! reviewed and hashed before anyone touches a token (as Let's Encrypt's ceremony tool does
+//! with its config). Parsed into `RawPlan` (serde, unknown fields refused), then validated
+//! into `Plan`, a type that cannot hold an inconsistent ceremony.
+
+use crate::tuf::finding::Clients;
+use crate::tuf::keys::{Algorithm, PublicKey};
+use crate::tuf::metadata::{Key, Metadata, Mode, Root};
+use crate::tuf::rules::{path_pattern_ok, role_name_ok};
+use crate::tuf::{bins::HashBins, keys};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Something wrong with a plan: which field, and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct PlanError {
+    pub field: String,
+    pub message: String,
+}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> PlanError {
+    PlanError { field: field.into(), message: message.into() }
+}
+
+// ---------------------------------------------------------------------------------------
+// Raw form (what the TOML says)
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    pub ceremony: RawCeremony,
+    #[serde(default, rename = "keyholder")]
+    pub keyholders: Vec<RawKeyholder>,
+    pub roles: RawTopRoles,
+    #[serde(default, rename = "delegation")]
+    pub delegations: Vec<RawDelegation>,
+    pub previous_root: Option<RawPreviousRoot>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCeremony {
+    pub id: String,
+    #[serde(default)]
+    pub description: String,
+    /// Clients the output must satisfy (default: all three).
+    pub clients: Option<Vec<String>>,
+    pub consistent_snapshot: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeyholder {
+    pub name: String,
+    /// software | yubikey | pkcs11
+    pub token: String,
+    pub algorithm: Option<String>,
+    /// Expected token serial, when known (written on the tamper-evident bag).
+    pub serial: Option<String>,
+    /// PKCS#11 module path (token = "pkcs11").
+    pub module: Option<PathBuf>,
+    /// PKCS#11 token label (token = "pkcs11").
+    pub token_label: Option<String>,
+    /// YubiKey PIN policy for the generated key: always | once | never (default always).
+    pub pin_policy: Option<String>,
+    /// YubiKey touch policy: always | cached | never (default always).
+    pub touch_policy: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopRoles {
+    pub root: RawOfflineRole,
+    pub targets: RawOfflineRole,
+    pub snapshot: RawOnlineRole,
+    pub timestamp: RawOnlineRole,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOfflineRole {
+    pub keyholders: Vec<String>,
+    pub threshold: i64,
+    pub expires_days: Option<i64>,
+    pub expires: Option<String>,
+    pub signing_window_days: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOnlineRole {
+    /// A public key file: TUF key JSON or SubjectPublicKeyInfo PEM.
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDelegation {
+    pub name: String,
+    #[serde(default = "default_delegator")]
+    pub delegator: String,
+    /// Offline: signed in the ceremony by these keyholders.
+    pub keyholders: Option<Vec<String>>,
+    pub threshold: Option<i64>,
+    /// Online: only its public key is brought into the ceremony.
+    pub online_key: Option<PathBuf>,
+    #[serde(default)]
+    pub terminating: bool,
+    pub paths: Option<Vec<String>>,
+    pub expires_days: Option<i64>,
+    pub expires: Option<String>,
+    pub signing_window_days: Option<i64>,
+    /// This (offline) role delegates to N hashed bins signed by `bins_online_key` (PEP 458).
+    pub bins: Option<i64>,
+    pub bins_online_key: Option<PathBuf>,
+}
+
+fn default_delegator() -> String {
+    "targets".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPreviousRoot {
+    /// The current trusted root (`N.root.json`) this ceremony rotates from.
+    pub file: PathBuf,
+}
+
+// ---------------------------------------------------------------------------------------
+// Validated form
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    Software,
+    YubiKey,
+    Pkcs11,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Software => "software",
+            TokenKind::YubiKey => "yubikey",
+            TokenKind::Pkcs11 => "pkcs11",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Keyholder {
+    pub name: String,
+    pub token: TokenKind,
+    pub algorithm: Algorithm,
+    pub serial: Option<String>,
+    pub module: Option<PathBuf>,
+    pub token_label: Option<String>,
+    pub pin_policy: String,
+    pub touch_policy: String,
+}
+
+/// How a role's expiry is given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    Days(i64),
+    At(DateTime<Utc>),
+}
+
+impl Expiry {
+    /// The expiry date for a ceremony held at `now`.
+    pub fn resolve(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Expiry::Days(d) => now + Duration::days(*d),
+            Expiry::At(t) => *t,
+        }
+    }
+}
+
+/// An offline role: signed in the ceremony by keyholders.
+#[derive(Clone, Debug)]
+pub struct OfflineRole {
+    pub name: String,
+    pub keyholders: Vec<String>,
+    pub threshold: u64,
+    pub expiry: Expiry,
+    pub signing_window_days: i64,
+}
+
+/// Who signs a delegated role.
+#[derive(Clone, Debug)]
+pub enum Signers {
+    Offline(OfflineRole),
+    Online(Key),
+}
+
+#[derive(Clone, Debug)]
+pub struct Delegation {
+    pub name: String,
+    pub delegator: String,
+    pub signers: Signers,
+    pub terminating: bool,
+    pub paths: Vec<String>,
+    /// PEP 458 hashed bins under this role, signed by the given online key.
+    pub bins: Option<(HashBins, Key)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub id: String,
+    pub description: String,
+    pub clients: Clients,
+    pub consistent_snapshot: bool,
+    pub keyholders: Vec<Keyholder>,
+    pub root: OfflineRole,
+    pub targets: OfflineRole,
+    pub snapshot_key: Key,
+    pub timestamp_key: Key,
+    pub delegations: Vec<Delegation>,
+    /// The root this ceremony rotates from, with its bytes' sha256.
+    pub previous_root: Option<(Metadata, String)>,
+    /// sha256 of the plan file's bytes.
+    pub sha256: String,
+    /// The directory relative paths in the plan are resolved against.
+    pub base_dir: PathBuf,
+}
+
+/// PEP 458 / 480 defaults for the re-signing window when the plan does not say.
+pub fn default_window(role: &str) -> i64 {
+    match role {
+        "root" | "targets" | "bins" => 60,
+        _ => 30,
+    }
+}
+
+impl Plan {
+    /// Reads and validates a plan file; `now` decides whether absolute expiry dates are past.
+    pub fn load(path: &Path, now: DateTime<Utc>) -> Result<Plan, PlanError> {
+        let bytes = std::fs::read(path).map_err(|e| err("(file)", format!("cannot read: {e}")))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::parse(&bytes, &base, now)
+    }
+
+    pub fn parse(bytes: &[u8], base_dir: &Path, now: DateTime<Utc>) -> Result<Plan, PlanError> {
+        let text = std::str::from_utf8(bytes).map_err(|_| err("(file)", "not UTF-8 text"))?;
+        let raw: RawPlan = toml::from_str(text).map_err(|e| {
+            let msg = e.message().to_string();
+            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            err(line.map(|l| format!("line {l}")).unwrap_or_else(|| "(toml)".into()), msg)
+        })?;
+        validate(raw, keys::sha256_hex(bytes), base_dir, now)
+    }
+
+    pub fn keyholder(&self, name: &str) -> Option<&Keyholder> {
+        self.keyholders.iter().find(|k| k.name == name)
+    }
+
+    /// Every offline role (root, targets, offline delegations), in signing order.
+    pub fn offline_roles(&self) -> Vec<&OfflineRole> {
+        let mut v = vec![&self.root, &self.targets];
+        for d in &self.delegations {
+            if let Signers::Offline(r) = &d.signers {
+                v.push(r);
+            }
+        }
+        v
+    }
+
+    /// Whether the plan needs any keyholder's key to sign `role`.
+    pub fn signs(&self, keyholder: &str, role: &OfflineRole) -> bool {
+        role.keyholders.iter().any(|k| k == keyholder)
+    }
+}
+
+fn name_ok(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) && !s.starts_with('.')
+}
+
+fn parse_expiry(field: &str, days: Option<i64>, at: Option<&str>, now: DateTime<Utc>) -> Result<Expiry, PlanError> {
+    match (days, at) {
+        (Some(_), Some(_)) => Err(err(field, "give expires_days or expires, not both")),
+        (None, None) => Err(err(field, "missing expires_days (or expires)")),
+        (Some(d), None) if !(1..=3660).contains(&d) => Err(err(format!("{field}.expires_days"), format!("{d} is not between 1 and 3660 days"))),
+        (Some(d), None) => Ok(Expiry::Days(d)),
+        (None, Some(s)) => {
+            let e = crate::tuf::metadata::Expires::parse_strict(s)
+                .ok_or_else(|| err(format!("{field}.expires"), format!("{s:?} is not YYYY-MM-DDTHH:MM:SSZ")))?;
+            if e.at() <= now {
+                return Err(err(format!("{field}.expires"), format!("{s} is in the past (now is {})", now.format("%Y-%m-%dT%H:%M:%SZ"))));
+            }
+            Ok(Expiry::At(e.at()))
+        }
+    }
+}
+
+fn offline_role(name: &str, field: &str, keyholders: &[String], threshold: i64, expiry: Expiry, window: Option<i64>, known: &BTreeSet<String>) -> Result<OfflineRole, PlanError> {
+    if keyholders.is_empty() {
+        return Err(err(format!("{field}.keyholders"), "no keyholders"));
+    }
+    let mut seen = BTreeSet::new();
+    for k in keyholders {
+        if !known.contains(k) {
+            return Err(err(format!("{field}.keyholders"), format!("unknown keyholder {k:?} (define it in a [[keyholder]] table)")));
+        }
+        if !seen.insert(k) {
+            return Err(err(format!("{field}.keyholders"), format!("keyholder {k:?} listed twice")));
+        }
+    }
+    if threshold < 1 || threshold as usize > keyholders.len() {
+        return Err(err(format!("{field}.threshold"), format!("threshold {threshold} must be between 1 and the number of keyholders ({})", keyholders.len())));
+    }
+    let window = window.unwrap_or_else(|| default_window(name));
+    if window < 0 {
+        return Err(err(format!("{field}.signing_window_days"), "must not be negative"));
+    }
+    Ok(OfflineRole { name: name.into(), keyholders: keyholders.to_vec(), threshold: threshold as u64, expiry, signing_window_days: window })
+}
+
+/// Reads an online public key: TUF key JSON (`{"keytype":…}`) or SubjectPublicKeyInfo PEM.
+pub fn read_public_key(path: &Path) -> Result<Key, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    if text.contains("-----BEGIN PUBLIC KEY-----") {
+        use p256::pkcs8::DecodePublicKey;
+        let pem = text.trim();
+        let pk = if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_pem(pem) {
+            PublicKey::Ed25519(k)
+        } else if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_pem(pem) {
+            PublicKey::P256(k)
+        } else if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_pem(pem) {
+            PublicKey::P384(k)
+        } else {
+            return Err(format!("{}: not an ed25519, P-256 or P-384 public key", path.display()));
+        };
+        return Ok(pk.to_key());
+    }
+    let mut r = crate::tuf::json::Reader::new(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let key = crate::tuf::metadata::read_key(&mut r).map_err(|e| format!("{}: {e}", path.display()))?;
+    r.finish().map_err(|e| format!("{}: {e}", path.display()))?;
+    PublicKey::from_key(&key, false).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(key)
+}
+
+fn validate(raw: RawPlan, sha256: String, base: &Path, now: DateTime<Utc>) -> Result<Plan, PlanError> {
+    let c = &raw.ceremony;
+    if !name_ok(&c.id) {
+        return Err(err("ceremony.id", format!("{:?} must be 1-64 characters of A-Z a-z 0-9 . _ - (it names the media folder)", c.id)));
+    }
+    let clients = match &c.clients {
+        None => Clients::ALL,
+        Some(list) => {
+            let cl = Clients::parse(&list.join(",")).map_err(|e| err("ceremony.clients", e))?;
+            if cl.is_empty() {
+                return Err(err("ceremony.clients", "name at least one client"));
+            }
+            cl
+        }
+    };
+
+    // Keyholders.
+    let mut keyholders = Vec::new();
+    let mut names = BTreeSet::new();
+    let mut serials = BTreeSet::new();
+    if raw.keyholders.is_empty() {
+        return Err(err("keyholder", "no [[keyholder]] defined"));
+    }
+    for (i, k) in raw.keyholders.iter().enumerate() {
+        let f = format!("keyholder[{i}]");
+        if !name_ok(&k.name) {
+            return Err(err(format!("{f}.name"), format!("{:?} must be 1-64 characters of A-Z a-z 0-9 . _ -", k.name)));
+        }
+        if !names.insert(k.name.clone()) {
+            return Err(err(format!("{f}.name"), format!("duplicate keyholder {:?}", k.name)));
+        }
+        let token = match k.token.as_str() {
+            "software" => TokenKind::Software,
+            "yubikey" => TokenKind::YubiKey,
+            "pkcs11" => TokenKind::Pkcs11,
+            other => return Err(err(format!("{f}.token"), format!("{other:?} is not software, yubikey or pkcs11"))),
+        };
+        let algorithm = match &k.algorithm {
+            None => Algorithm::EcdsaP256,
+            Some(a) => Algorithm::parse(a).ok_or_else(|| err(format!("{f}.algorithm"), format!("{a:?} is not ed25519, ecdsa-p256 or ecdsa-p384")))?,
+        };
+        if token == TokenKind::YubiKey && algorithm == Algorithm::Ed25519 {
+            return Err(err(format!("{f}.algorithm"), "Ed25519 is not offered on YubiKey PIV: it needs firmware 5.7+ and the yubikey crate cannot sign messages over 1014 bytes, smaller than a root (use ecdsa-p256)"));
+        }
+        if algorithm == Algorithm::EcdsaP384 && clients.tough {
+            return Err(err(format!("{f}.algorithm"), "tough cannot read ECDSA P-384 keys; use ecdsa-p256, or drop tough from ceremony.clients"));
+        }
+        if let Some(s) = &k.serial {
+            if s.is_empty() || s.len() > 32 || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(err(format!("{f}.serial"), format!("{s:?} is not a token serial")));
+            }
+            if !serials.insert(s.clone()) {
+                return Err(err(format!("{f}.serial"), format!("serial {s} is already another keyholder's token")));
+            }
+        }
+        if token == TokenKind::Pkcs11 && k.module.is_none() {
+            return Err(err(format!("{f}.module"), "a pkcs11 keyholder needs the module path"));
+        }
+        if token != TokenKind::Pkcs11 && (k.module.is_some() || k.token_label.is_some()) {
+            return Err(err(format!("{f}.module"), "module and token_label only apply to pkcs11 tokens"));
+        }
+        let policy = |v: &Option<String>, field: &str, allowed: &[&str], default: &str| -> Result<String, PlanError> {
+            let v = v.clone().unwrap_or_else(|| default.into());
+            if token != TokenKind::YubiKey && v != default {
+                return Err(err(format!("{f}.{field}"), "PIN and touch policies only apply to yubikey tokens"));
+            }
+            if !allowed.contains(&v.as_str()) {
+                return Err(err(format!("{f}.{field}"), format!("{v:?} is not one of {}", allowed.join(", "))));
+            }
+            Ok(v)
+        };
+        let pin_policy = policy(&k.pin_policy, "pin_policy", &["always", "once", "never"], "always")?;
+        let touch_policy = policy(&k.touch_policy, "touch_policy", &["always", "cached", "never"], "always")?;
+        keyholders.push(Keyholder {
+            name: k.name.clone(),
+            token,
+            algorithm,
+            serial: k.serial.clone(),
+            module: k.module.clone(),
+            token_label: k.token_label.clone(),
+            pin_policy,
+            touch_policy,
+        });
+    }
+
+    let r = &raw.roles;
+    let root = offline_role("root", "roles.root", &r.root.keyholders, r.root.threshold, parse_expiry("roles.root", r.root.expires_days, r.root.expires.as_deref(), now)?, r.root.signing_window_days, &names)?;
+    let targets = offline_role("targets", "roles.targets", &r.targets.keyholders, r.targets.threshold, parse_expiry("roles.targets", r.targets.expires_days, r.targets.expires.as_deref(), now)?, r.targets.signing_window_days, &names)?;
+    let online = |field: &str, p: &Path| -> Result<Key, PlanError> { read_public_key(&base.join(p)).map_err(|e| err(field, e)) };
+    let snapshot_key = online("roles.snapshot.key", &r.snapshot.key)?;
+    let timestamp_key = online("roles.timestamp.key", &r.timestamp.key)?;
+    for (field, k) in [("roles.snapshot.key", &snapshot_key), ("roles.timestamp.key", &timestamp_key)] {
+        if Algorithm::from_key(k) == Some(Algorithm::EcdsaP384) && clients.tough {
+            return Err(err(field, "tough cannot read ECDSA P-384 keys"));
+        }
+    }
+
+    // Delegations, in search order; a delegator must be targets or an earlier offline role.
+    let mut delegations: Vec<Delegation> = Vec::new();
+    let mut role_names: BTreeSet<String> = BTreeSet::new();
+    let mut offline_names: BTreeSet<String> = ["targets".to_string()].into();
+    for (i, d) in raw.delegations.iter().enumerate() {
+        let f = format!("delegation[{i}]");
+        if !role_name_ok(&d.name) {
+            return Err(err(format!("{f}.name"), format!("{:?} must match [A-Za-z0-9._~-]+ and not be a top-level role", d.name)));
+        }
+        if !role_names.insert(d.name.clone()) {
+            return Err(err(format!("{f}.name"), format!("role {:?} delegated twice", d.name)));
+        }
+        if !offline_names.contains(&d.delegator) {
+            return Err(err(format!("{f}.delegator"), format!("{:?} is not targets or an offline role defined above", d.delegator)));
+        }
+        let paths = d.paths.clone().unwrap_or_default();
+        if paths.is_empty() {
+            return Err(err(format!("{f}.paths"), "a delegation needs at least one path pattern"));
+        }
+        for p in &paths {
+            path_pattern_ok(p).map_err(|why| err(format!("{f}.paths"), format!("{p:?}: {why}")))?;
+        }
+        let signers = match (&d.keyholders, &d.online_key) {
+            (Some(_), Some(_)) => return Err(err(f.clone(), "give keyholders (offline role) or online_key (online role), not both")),
+            (None, None) => return Err(err(f.clone(), "missing keyholders (offline role) or online_key (online role)")),
+            (Some(kh), None) => {
+                let exp = parse_expiry(&f, d.expires_days, d.expires.as_deref(), now)?;
+                offline_names.insert(d.name.clone());
+                Signers::Offline(offline_role(&d.name, &f, kh, d.threshold.unwrap_or(1), exp, d.signing_window_days, &names)?)
+            }
+            (None, Some(p)) => {
+                if d.expires_days.is_some() || d.expires.is_some() || d.threshold.is_some() {
+                    return Err(err(f.clone(), "an online role's expiry and threshold are set by the online system, not the plan"));
+                }
+                Signers::Online(online(&format!("{f}.online_key"), p)?)
+            }
+        };
+        let bins = match (d.bins, &d.bins_online_key) {
+            (None, None) => None,
+            (Some(n), Some(p)) => {
+                if !matches!(signers, Signers::Offline(_)) {
+                    return Err(err(format!("{f}.bins"), "only an offline role written in the ceremony can delegate to hashed bins"));
+                }
+                let hb = u32::try_from(n).map_err(|_| ()).and_then(|n| HashBins::new(n).map_err(|_| ())).map_err(|_| err(format!("{f}.bins"), format!("{n} is not a power of two from 1 to 16384")))?;
+                Some((hb, online(&format!("{f}.bins_online_key"), p)?))
+            }
+            _ => return Err(err(format!("{f}.bins"), "bins and bins_online_key go together")),
+        };
+        delegations.push(Delegation { name: d.name.clone(), delegator: d.delegator.clone(), signers, terminating: d.terminating, paths, bins });
+    }
+
+    let previous_root = match &raw.previous_root {
+        None => None,
+        Some(p) => {
+            let path = base.join(&p.file);
+            let bytes = std::fs::read(&path).map_err(|e| err("previous_root.file", format!("cannot read {}: {e}", path.display())))?;
+            let md = Metadata::from_bytes(&bytes, Mode::Strict).map_err(|e| err("previous_root.file", format!("{}: {e}", path.display())))?;
+            let Some(prev) = md.signed.as_root() else {
+                return Err(err("previous_root.file", format!("{} is not a root", path.display())));
+            };
+            check_previous_root_signed(prev, &md).map_err(|e| err("previous_root.file", format!("{}: {e}", path.display())))?;
+            Some((md, keys::sha256_hex(&bytes)))
+        }
+    };
+
+    Ok(Plan {
+        id: c.id.clone(),
+        description: c.description.clone(),
+        clients,
+        consistent_snapshot: c.consistent_snapshot.unwrap_or(true),
+        keyholders,
+        root,
+        targets,
+        snapshot_key,
+        timestamp_key,
+        delegations,
+        previous_root,
+        sha256,
+        base_dir: base.to_path_buf(),
+    })
+}
+
+/// The previous root must at least verify against itself; otherwise nobody trusts it.
+fn check_previous_root_signed(root: &Root, md: &Metadata) -> Result<(), String> {
+    let c = crate::tuf::verify::check_top_level(root, "root", md, &md.signed_bytes(), false).ok_or("root role missing")?;
+    if !c.met() {
+        return Err(format!("it is not signed by a threshold of its own root keys ({}/{})", c.valid(), c.threshold));
+    }
+    Ok(())
+}
+
+/// A human description of the plan: what will happen, in plain words.
+pub fn describe(plan: &Plan, now: DateTime<Utc>) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let _ = writeln!(s, "Ceremony {} — {}", plan.id, if plan.description.is_empty() { "(no description)" } else { &plan.description });
+    let _ = writeln!(s, "Plan sha256: {}", plan.sha256);
+    let _ = writeln!(s, "Output must be accepted by: {}", plan.clients);
+    match &plan.previous_root {
+        None => { let _ = writeln!(s, "Creates a new root, version 1."); }
+        Some((md, h)) => {
+            let _ = writeln!(s, "Rotates root version {} (sha256 {h}) to version {}; the new root needs a threshold of the old root's keys and of its own.", md.version(), md.version() + 1);
+        }
+    }
+    let _ = writeln!(s, "\nKeyholders ({}):", plan.keyholders.len());
+    for k in &plan.keyholders {
+        let _ = writeln!(s, "  {:<16} {} token, {}{}", k.name, k.token.as_str(), k.algorithm.name(), k.serial.as_ref().map(|x| format!(", serial {x}")).unwrap_or_default());
+    }
+    let _ = writeln!(s, "\nOffline roles signed in this ceremony:");
+    for r in plan.offline_roles() {
+        let _ = writeln!(s, "  {:<16} {} of {} ({}), expires {} (re-sign within {} days of that)", r.name, r.threshold, r.keyholders.len(), r.keyholders.join(", "), fmt(r.expiry.resolve(now)), r.signing_window_days);
+    }
+    let _ = writeln!(s, "\nOnline keys brought in:");
+    let _ = writeln!(s, "  {:<16} keyid {}", "snapshot", keys::keyid(&plan.snapshot_key));
+    let _ = writeln!(s, "  {:<16} keyid {}", "timestamp", keys::keyid(&plan.timestamp_key));
+    if !plan.delegations.is_empty() {
+        let _ = writeln!(s, "\nDelegations (in search order):");
+        for d in &plan.delegations {
+            let who = match &d.signers {
+                Signers::Offline(r) => format!("offline, {} of {}", r.threshold, r.keyholders.len()),
+                Signers::Online(k) => format!("online key {}", &keys::keyid(k)[..16]),
+            };
+            let _ = writeln!(s, "  {} → {:<16} {who}, {}terminating, paths {}", d.delegator, d.name, if d.terminating { "" } else { "non-" }, d.paths.join(" "));
+            if let Some((b, k)) = &d.bins {
+                let _ = writeln!(s, "  {} → {} hashed bins ({} … {}), online key {}", d.name, b.count(), b.name(0), b.name(b.count() - 1), &keys::keyid(k)[..16]);
+            }
+        }
+    }
+    let _ = writeln!(s, "\nKeyholders sign: ");
+    for k in &plan.keyholders {
+        let roles: Vec<&str> = plan.offline_roles().into_iter().filter(|r| plan.signs(&k.name, r)).map(|r| r.name.as_str()).collect();
+        let _ = writeln!(s, "  {:<16} {}", k.name, if roles.is_empty() { "(nothing)".to_string() } else { roles.join(", ") });
+    }
+    s
+}

@@ -1,0 +1,90 @@
+//! A full rehearsal on the built-in default plan (PEP 480, three keyholders, threshold 2)
+//! with software tokens kept outside the media.
+//!
+//! Layout of the rehearsal folder:
+//! `plan.toml`, `online-keys/` (public keys, plus REHEARSAL-ONLY encrypted private keys so
+//! the output can be extended into a full repository), `tokens/<keyholder>/` (simulated
+//! tokens), `work/` (state, drafts, transcript) and `media/` (the export).
+
+use super::plan::Plan;
+use super::templates::{online_keys, render, TemplateParams};
+use crate::signer::software::SoftwareKey;
+use crate::signer::Signer;
+use crate::tuf::keys::Algorithm;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+pub const KEYHOLDERS: [&str; 3] = ["alice", "bob", "carol"];
+pub const TEMPLATE: &str = "pep480";
+
+/// The file holding a simulated token's passphrase in unattended rehearsals.
+pub fn passphrase_file(tokens: &Path, holder: &str) -> PathBuf {
+    tokens.join(holder).join("REHEARSAL-PASSPHRASE")
+}
+
+/// Paths inside a rehearsal folder.
+pub struct Layout {
+    pub root: PathBuf,
+}
+
+impl Layout {
+    pub fn plan(&self) -> PathBuf {
+        self.root.join("plan.toml")
+    }
+    pub fn tokens(&self) -> PathBuf {
+        self.root.join("tokens")
+    }
+    pub fn work(&self) -> PathBuf {
+        self.root.join("work")
+    }
+    pub fn media(&self) -> PathBuf {
+        self.root.join("media")
+    }
+    pub fn online(&self) -> PathBuf {
+        self.root.join("online-keys")
+    }
+}
+
+fn random_passphrase() -> Result<Zeroizing<String>, String> {
+    let mut b = Zeroizing::new([0u8; 16]);
+    getrandom::fill(b.as_mut()).map_err(|e| e.to_string())?;
+    Ok(Zeroizing::new(crate::tuf::keys::hex(b.as_ref())))
+}
+
+/// Creates the rehearsal folder (plan, online keys, media folder) unless it exists.
+/// With `unattended`, each keyholder's token passphrase is generated and stored in the
+/// token folder (rehearsals only: a real token's PIN is never stored).
+pub fn prepare(layout: &Layout, ceremony_id: &str, unattended: bool) -> Result<(), String> {
+    if layout.plan().exists() {
+        return Ok(());
+    }
+    for d in [layout.root.clone(), layout.online(), layout.tokens(), layout.media()] {
+        std::fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+    }
+    let online_pass = random_passphrase()?;
+    crate::util::fsx::create_atomic(&layout.online().join("REHEARSAL-PASSPHRASE"), online_pass.as_bytes(), true).map_err(|e| e.to_string())?;
+    for f in online_keys(TEMPLATE) {
+        let k = SoftwareKey::generate(Algorithm::Ed25519, *f).map_err(|e| e.to_string())?;
+        let pub_path = layout.online().join(f);
+        crate::util::fsx::create_atomic(&pub_path, k.public_key().to_pem().as_bytes(), false).map_err(|e| format!("{}: {e}", pub_path.display()))?;
+        let pem = k.to_encrypted_pem(online_pass.as_bytes()).map_err(|e| e.to_string())?;
+        let priv_path = layout.online().join(f.replace(".pub", ".key.pem"));
+        crate::util::fsx::create_atomic(&priv_path, pem.as_bytes(), true).map_err(|e| format!("{}: {e}", priv_path.display()))?;
+    }
+    if unattended {
+        for h in KEYHOLDERS {
+            let p = passphrase_file(&layout.tokens(), h);
+            std::fs::create_dir_all(p.parent().expect("token dir")).map_err(|e| e.to_string())?;
+            crate::util::fsx::create_atomic(&p, random_passphrase()?.as_bytes(), true).map_err(|e| format!("{}: {e}", p.display()))?;
+        }
+    }
+    let holders: Vec<(&str, &str)> = KEYHOLDERS.iter().map(|h| (*h, "software")).collect();
+    let plan = render(TEMPLATE, &TemplateParams { id: ceremony_id, keyholders: &holders, online_dir: "online-keys" }).expect("built-in template");
+    crate::util::fsx::create_atomic(&layout.plan(), plan.as_bytes(), false).map_err(|e| format!("{}: {e}", layout.plan().display()))?;
+    Ok(())
+}
+
+/// Loads the rehearsal plan.
+pub fn load_plan(layout: &Layout, now: chrono::DateTime<chrono::Utc>) -> Result<Plan, String> {
+    Plan::load(&layout.plan(), now).map_err(|e| format!("{}: {e}", layout.plan().display()))
+}

@@ -1,0 +1,120 @@
+//! The operator interface the engine talks to. The terminal UI is one implementation;
+//! `--yes` rehearsals and tests use others, so the same steps run in all three.
+
+use zeroize::Zeroizing;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UiError {
+    #[error("input closed (no terminal?)")]
+    Closed,
+    #[error("{0}")]
+    Io(String),
+    #[error("cannot ask {0:?} in unattended mode")]
+    Unattended(String),
+}
+
+/// What a secret is for: lets unattended rehearsals supply the right one and lets the
+/// terminal explain what is asked. Never logged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretKind {
+    /// Unlock an existing key (PIN or passphrase).
+    Unlock,
+    /// Choose a new PIN or passphrase (asked twice by the caller).
+    New,
+    /// A PUK or other unblocking/admin secret.
+    Admin,
+}
+
+pub trait Ui {
+    /// Narration: what a step does, what the operator must do. Safe to live-stream.
+    fn show(&mut self, text: &str);
+    /// A yes/no question.
+    fn confirm(&mut self, question: &str) -> Result<bool, UiError>;
+    /// Requires the operator to type `word` exactly (destructive or irreversible actions).
+    fn confirm_word(&mut self, what: &str, word: &str) -> Result<bool, UiError>;
+    /// Waits until the operator has done something physical (insert token, touch).
+    fn wait(&mut self, instruction: &str) -> Result<(), UiError>;
+    /// A free-text answer.
+    fn ask(&mut self, question: &str) -> Result<String, UiError>;
+    /// A hidden secret for `keyholder`.
+    fn secret(&mut self, keyholder: &str, kind: SecretKind, prompt: &str) -> Result<Zeroizing<String>, UiError>;
+}
+
+/// The interactive terminal: answers on stdin, secrets without echo via rpassword.
+pub struct TerminalUi;
+
+impl TerminalUi {
+    fn line(&mut self, prompt: &str) -> Result<String, UiError> {
+        use std::io::{BufRead, Write};
+        print!("{prompt}");
+        std::io::stdout().flush().map_err(|e| UiError::Io(e.to_string()))?;
+        let mut s = String::new();
+        let n = std::io::stdin().lock().read_line(&mut s).map_err(|e| UiError::Io(e.to_string()))?;
+        if n == 0 {
+            return Err(UiError::Closed);
+        }
+        Ok(s.trim().to_string())
+    }
+}
+
+impl Ui for TerminalUi {
+    fn show(&mut self, text: &str) {
+        println!("{text}");
+    }
+    fn confirm(&mut self, question: &str) -> Result<bool, UiError> {
+        loop {
+            match self.line(&format!("{question} [y/n] "))?.to_ascii_lowercase().as_str() {
+                "y" | "yes" => return Ok(true),
+                "n" | "no" => return Ok(false),
+                _ => println!("Please answer y or n."),
+            }
+        }
+    }
+    fn confirm_word(&mut self, what: &str, word: &str) -> Result<bool, UiError> {
+        let typed = self.line(&format!("{what}\nType {word} to confirm, anything else to cancel: "))?;
+        Ok(typed == word)
+    }
+    fn wait(&mut self, instruction: &str) -> Result<(), UiError> {
+        self.line(&format!("{instruction}\nPress Enter when done. "))?;
+        Ok(())
+    }
+    fn ask(&mut self, question: &str) -> Result<String, UiError> {
+        self.line(&format!("{question} "))
+    }
+    fn secret(&mut self, _keyholder: &str, _kind: SecretKind, prompt: &str) -> Result<Zeroizing<String>, UiError> {
+        rpassword::prompt_password(format!("{prompt} ")).map(Zeroizing::new).map_err(|e| UiError::Io(e.to_string()))
+    }
+}
+
+/// Unattended mode (`--yes`): every confirmation is yes; secrets come from a lookup
+/// (rehearsal passphrase files), never from argv or the environment.
+pub struct AutoUi<F: FnMut(&str, &SecretKind) -> Option<Zeroizing<String>>> {
+    pub secrets: F,
+    pub quiet: bool,
+}
+
+impl<F: FnMut(&str, &SecretKind) -> Option<Zeroizing<String>>> Ui for AutoUi<F> {
+    fn show(&mut self, text: &str) {
+        if !self.quiet {
+            println!("{text}");
+        }
+    }
+    fn confirm(&mut self, question: &str) -> Result<bool, UiError> {
+        self.show(&format!("{question} [--yes: yes]"));
+        Ok(true)
+    }
+    fn confirm_word(&mut self, what: &str, word: &str) -> Result<bool, UiError> {
+        self.show(&format!("{what} [--yes: typed {word}]"));
+        Ok(true)
+    }
+    fn wait(&mut self, instruction: &str) -> Result<(), UiError> {
+        self.show(&format!("{instruction} [--yes: continuing]"));
+        Ok(())
+    }
+    fn ask(&mut self, question: &str) -> Result<String, UiError> {
+        Err(UiError::Unattended(question.to_string()))
+    }
+    fn secret(&mut self, keyholder: &str, kind: SecretKind, prompt: &str) -> Result<Zeroizing<String>, UiError> {
+        (self.secrets)(keyholder, &kind).ok_or_else(|| UiError::Unattended(prompt.to_string()))
+    }
+}

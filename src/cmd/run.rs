@@ -1,0 +1,83 @@
+//! `tuf-ceremony run PLAN --media DIR` and `rehearse --out DIR`.
+
+use crate::ceremony::engine::{self, Engine, Options};
+use crate::ceremony::plan::Plan;
+use crate::ceremony::rehearse::{self, passphrase_file, Layout};
+use crate::ceremony::tokens::{SoftwareTokens, Tokens};
+use crate::ceremony::ui::{AutoUi, SecretKind, TerminalUi, Ui};
+use crate::cli::{RehearseArgs, RunArgs};
+use crate::error::{exit, Error, Result};
+use chrono::Utc;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// Test hook: `TUF_CEREMONY_CRASH_AFTER=<step id>` aborts the process right after that
+/// step is persisted, to prove crash/resume. It can only make the tool stop, never skip.
+fn crash_hook() -> Option<String> {
+    std::env::var("TUF_CEREMONY_CRASH_AFTER").ok()
+}
+
+fn ceremony_err(e: engine::CeremonyError) -> Error {
+    Error::Refused(e.to_string())
+}
+
+pub fn run(a: &RunArgs) -> Result<i32> {
+    let plan = Plan::load(&a.plan, Utc::now()).map_err(|e| Error::input(&a.plan, e))?;
+    let workdir = a.workdir.clone().unwrap_or_else(|| a.plan.with_file_name(format!("{}.work", plan.id)));
+    if a.status {
+        return status(&plan, &workdir);
+    }
+    let media = a.media.clone().ok_or_else(|| Error::Usage("--media DIR is required (where the removable media is mounted)".into()))?;
+    let tokens_dir = a.tokens.clone().unwrap_or_else(|| workdir.join("tokens"));
+    let mut tokens = Tokens { software: SoftwareTokens { dir: tokens_dir } };
+    let mut ui = TerminalUi;
+    let opts = Options { media, allow_network: a.allow_network, rehearsal: false, crash_after: crash_hook() };
+    drive(&plan, &workdir, &mut ui, &mut tokens, opts)
+}
+
+fn status(plan: &Plan, workdir: &Path) -> Result<i32> {
+    let steps = engine::status(plan, workdir).map_err(ceremony_err)?;
+    let done = steps.iter().filter(|s| s.2).count();
+    println!("Ceremony {} (plan sha256 {}), working directory {}", plan.id, plan.sha256, workdir.display());
+    for (id, title, ok) in &steps {
+        println!("  [{}] {id:<28} {title}", if *ok { "x" } else { " " });
+    }
+    match steps.iter().find(|s| !s.2) {
+        Some((id, _, _)) => println!("{done} of {} steps done; next: {id}", steps.len()),
+        None => println!("All {} steps done.", steps.len()),
+    }
+    Ok(exit::OK)
+}
+
+fn drive(plan: &Plan, workdir: &Path, ui: &mut dyn Ui, tokens: &mut Tokens, opts: Options) -> Result<i32> {
+    let mut engine = Engine::open(plan, workdir, ui, tokens, opts).map_err(ceremony_err)?;
+    let done = engine.run().map_err(ceremony_err)?;
+    println!("\nCeremony complete. Output: {}\nTranscript head: {}\n  {}", done.media_dir.display(), done.transcript_head, engine::pgp(&done.transcript_head));
+    Ok(exit::OK)
+}
+
+pub fn rehearse(a: &RehearseArgs) -> Result<i32> {
+    let layout = Layout { root: a.out.clone() };
+    if !layout.plan().exists() && a.out.exists() && std::fs::read_dir(&a.out).map(|mut d| d.next().is_some()).unwrap_or(false) {
+        return Err(Error::Refused(format!("{} exists and is not a rehearsal folder; choose an empty or new folder", a.out.display())));
+    }
+    let id = format!("rehearsal-{}", Utc::now().format("%Y-%m-%d"));
+    rehearse::prepare(&layout, &id, a.yes).map_err(Error::Refused)?;
+    let plan = rehearse::load_plan(&layout, Utc::now()).map_err(Error::Refused)?;
+    println!("Rehearsal in {} on the built-in {} plan (plan sha256 {}).", a.out.display(), rehearse::TEMPLATE, plan.sha256);
+    println!("Simulated tokens are in {} — outside the media.", layout.tokens().display());
+    let mut tokens = Tokens { software: SoftwareTokens { dir: layout.tokens() } };
+    let opts = Options { media: layout.media(), allow_network: false, rehearsal: true, crash_after: crash_hook() };
+    if a.yes {
+        let tokens_dir: PathBuf = layout.tokens();
+        let mut ui = AutoUi {
+            secrets: move |holder: &str, _kind: &SecretKind| {
+                std::fs::read_to_string(passphrase_file(&tokens_dir, holder)).ok().map(|s| Zeroizing::new(s.trim().to_string()))
+            },
+            quiet: false,
+        };
+        drive(&plan, &layout.work(), &mut ui, &mut tokens, opts)
+    } else {
+        drive(&plan, &layout.work(), &mut TerminalUi, &mut tokens, opts)
+    }
+}

@@ -1,0 +1,112 @@
+//! Export to removable media.
+//!
+//! Layout: `DIR/<ceremony-id>/` holding `metadata/`, `keys/<keyholder>/`,
+//! `transcript.jsonl`, `SUMMARY.txt` and `SHA256SUMS` (sha256sum format, so
+//! `sha256sum -c SHA256SUMS` checks it). Every file is written atomically (temp file, fsync,
+//! link into place, fsync the directory), read back and hash-checked. Existing files are
+//! never overwritten: a file already there with the same bytes is accepted (an export
+//! retried after a fault), different bytes are an error. A full or read-only medium gives a
+//! clear error and leaves the ceremony state untouched, so the export can be retried on
+//! another stick. Private key material is never passed here.
+
+use crate::tuf::keys::sha256_hex;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    #[error("{}: the media is full ({needed} bytes needed); use a larger stick and run the export again", path.display())]
+    Full { path: PathBuf, needed: u64 },
+    #[error("{}: the media is read-only; check the write-protect switch or mount it read-write, or use another stick", path.display())]
+    ReadOnly { path: PathBuf },
+    #[error("{}: is not a mounted, writable directory: {what}", path.display())]
+    NotUsable { path: PathBuf, what: String },
+    #[error("{}: already exists with different content; refusing to overwrite it", path.display())]
+    Exists { path: PathBuf },
+    #[error("{}: read back differs from what was written (faulty media?)", path.display())]
+    ReadBack { path: PathBuf },
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+fn io(path: &Path, e: std::io::Error, needed: u64) -> MediaError {
+    match e.raw_os_error() {
+        Some(libc::ENOSPC) | Some(libc::EDQUOT) => MediaError::Full { path: path.to_path_buf(), needed },
+        Some(libc::EROFS) => MediaError::ReadOnly { path: path.to_path_buf() },
+        _ if e.kind() == ErrorKind::PermissionDenied => MediaError::ReadOnly { path: path.to_path_buf() },
+        _ => MediaError::Io { path: path.to_path_buf(), source: e },
+    }
+}
+
+/// Bytes free for an unprivileged writer on the filesystem holding `dir`.
+pub fn free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated path and `s` a properly sized out-parameter.
+    let r = unsafe { libc::statvfs(c.as_ptr(), &mut s) };
+    (r == 0).then(|| s.f_bavail as u64 * s.f_frsize as u64)
+}
+
+/// Checks that `dir` is a directory we can write with `needed` bytes free.
+pub fn check_media(dir: &Path, needed: u64) -> Result<u64, MediaError> {
+    let meta = std::fs::metadata(dir).map_err(|e| MediaError::NotUsable { path: dir.to_path_buf(), what: e.to_string() })?;
+    if !meta.is_dir() {
+        return Err(MediaError::NotUsable { path: dir.to_path_buf(), what: "not a directory".into() });
+    }
+    let probe = dir.join(format!(".tuf-ceremony-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"probe").map_err(|e| io(dir, e, needed))?;
+    let _ = std::fs::remove_file(&probe);
+    let free = free_bytes(dir).unwrap_or(u64::MAX);
+    if free < needed {
+        return Err(MediaError::Full { path: dir.to_path_buf(), needed });
+    }
+    Ok(free)
+}
+
+/// One file to export, relative to `DIR/<ceremony-id>/`.
+pub struct Item {
+    pub rel: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A file that is on the media, verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exported {
+    pub rel: String,
+    pub sha256: String,
+    pub len: u64,
+}
+
+/// Writes `items` under `dir/<id>/`, each atomically, never overwriting, read back.
+pub fn write_items(dir: &Path, id: &str, items: &[Item]) -> Result<Vec<Exported>, MediaError> {
+    let base = dir.join(id);
+    let needed: u64 = items.iter().map(|i| i.bytes.len() as u64 + 4096).sum();
+    let mut out = Vec::new();
+    for item in items {
+        let path = base.join(&item.rel);
+        let parent = path.parent().unwrap_or(&base);
+        std::fs::create_dir_all(parent).map_err(|e| io(parent, e, needed))?;
+        let want = sha256_hex(&item.bytes);
+        match std::fs::read(&path) {
+            Ok(existing) if sha256_hex(&existing) == want => {}
+            Ok(_) => return Err(MediaError::Exists { path }),
+            Err(e) if e.kind() == ErrorKind::NotFound => crate::util::fsx::create_atomic(&path, &item.bytes, false).map_err(|e| io(&path, e, needed))?,
+            Err(e) => return Err(io(&path, e, needed)),
+        }
+        let back = std::fs::read(&path).map_err(|e| io(&path, e, needed))?;
+        if sha256_hex(&back) != want {
+            return Err(MediaError::ReadBack { path });
+        }
+        out.push(Exported { rel: item.rel.clone(), sha256: want, len: item.bytes.len() as u64 });
+    }
+    Ok(out)
+}
+
+/// `sha256sum` format: "<hex>  <path>\n", sorted by path.
+pub fn sha256sums(files: &[Exported]) -> Vec<u8> {
+    let mut v: Vec<&Exported> = files.iter().collect();
+    v.sort_by(|a, b| a.rel.cmp(&b.rel));
+    v.iter().map(|f| format!("{}  {}\n", f.sha256, f.rel)).collect::<String>().into_bytes()
+}
