@@ -162,7 +162,7 @@ impl<'a> Engine<'a> {
             ("build.targets", _) => self.build_roles(|r| r == "targets"),
             ("build.delegations", _) => self.build_roles(|r| r != "root" && r != "targets"),
             ("sign.keyholder", Some(k)) => self.sign(k),
-            ("verify.result", _) => self.verify().map(|_| ()),
+            ("verify.result", _) => self.verify(true).map(|_| ()),
             ("export.media", _) => self.export(),
             ("finish.readout", _) => self.finish(),
             (other, _) => Err(CeremonyError::Refused(format!("unknown step {other}"))),
@@ -373,7 +373,7 @@ impl<'a> Engine<'a> {
     }
 
     /// Verifies the drafts as an auditor would and returns the file bytes to export.
-    fn verify(&mut self) -> Result<Vec<(String, Vec<u8>)>> {
+    fn verify(&mut self, show: bool) -> Result<Vec<(String, Vec<u8>)>> {
         let at = self.ceremony_time()?;
         let mut set = MetadataSet::default();
         let mut out = Vec::new();
@@ -405,26 +405,28 @@ impl<'a> Engine<'a> {
         let plan = self.plan;
         let window = |r: &str| plan.offline_roles().iter().find(|o| o.name == r).map(|o| o.signing_window_days).unwrap_or_else(|| super::plan::default_window(r));
         let report = check_set(&set, trusted, at, false, plan.clients, &window);
-        for r in &report.roles {
+        for r in report.roles.iter().filter(|_| show) {
             let sigs = r.check.as_ref().map(|c| format!("{}/{}", c.valid(), c.threshold)).unwrap_or_else(|| "-".into());
             self.ui.show(&format!("  {:<18} v{:<3} signatures {sigs:<6} expires {} ({} days)  checked by {}", r.role, r.version, r.expires, r.days_left, r.checked_by));
         }
         let errors: Vec<String> = report.findings.iter().filter(|f| f.finding.severity == Severity::Error).map(|f| format!("{}: {}", f.file, f.finding)).collect();
         let warnings = report.findings.iter().filter(|f| f.finding.severity == Severity::Warning).count();
-        for f in report.findings.iter().filter(|f| f.finding.severity == Severity::Warning) {
+        for f in report.findings.iter().filter(|f| show && f.finding.severity == Severity::Warning) {
             self.ui.show(&format!("  warning: {}: {}", f.file, f.finding));
         }
         if !errors.is_empty() || !refusals.is_empty() {
             let all: Vec<String> = refusals.into_iter().chain(errors).collect();
             return Err(CeremonyError::Refused(format!("verification failed; nothing was exported:\n  {}", all.join("\n  "))));
         }
-        self.ui.show(&format!("All roles verify ({warnings} warnings)."));
-        self.record("verify", fields! { "errors" => 0, "warnings" => warnings })?;
+        if show {
+            self.ui.show(&format!("All roles verify ({warnings} warnings)."));
+            self.record("verify", fields! { "errors" => 0, "warnings" => warnings })?;
+        }
         Ok(out)
     }
 
     fn export(&mut self) -> Result<()> {
-        let files = self.verify()?;
+        let files = self.verify(false)?;
         let plan = self.plan;
         let mut items: Vec<Item> = files.into_iter().map(|(name, bytes)| Item { rel: format!("metadata/{name}"), bytes }).collect();
         for (holder, rec) in &self.state.keys {
