@@ -59,3 +59,52 @@ pub fn run_python(py: &Path, script: &str, args: &[&std::ffi::OsStr]) -> (bool, 
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tuf-ceremony"))
 }
+
+/// The `tough-check` binary (interop/tough-check: tough pinned, loading a repository from
+/// files), from `TUF_CEREMONY_TOUGH_CHECK` or built once per test process with
+/// `cargo build -p tough-check --locked` (a debug build; its dependencies are optimised by
+/// the workspace profile). Applies the require-or-skip policy when it cannot be had.
+pub fn tough_check() -> Option<PathBuf> {
+    static BUILT: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    let found = BUILT.get_or_init(|| {
+        if let Some(p) = std::env::var_os("TUF_CEREMONY_TOUGH_CHECK") {
+            let p = PathBuf::from(p);
+            return if p.is_file() { Ok(p) } else { Err(format!("TUF_CEREMONY_TOUGH_CHECK={} is not a file", p.display())) };
+        }
+        build_tough_check()
+    });
+    match found {
+        Ok(p) => Some(p.clone()),
+        Err(why) => require_or_skip(None, "tough-check (tough verifier)", why),
+    }
+}
+
+fn build_tough_check() -> Result<PathBuf, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(repo_root())
+        .args(["build", "-p", "tough-check", "--locked", "--message-format=json-render-diagnostics"])
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = err.lines().rev().take(30).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(format!("`cargo build -p tough-check --locked` failed ({}):\n{}", out.status, tail.join("\n")));
+    }
+    // The last compiler-artifact message for the tough-check binary names the executable.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["name"] == "tough-check")
+        .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
+        .last()
+        .ok_or_else(|| "cargo built tough-check but reported no executable".to_string())
+}
+
+/// Runs `tough-check` with arguments; returns (success, stdout+stderr).
+pub fn run_tough_check(exe: &Path, args: &[&std::ffi::OsStr]) -> (bool, String) {
+    let out = Command::new(exe).args(args).output().expect("run tough-check");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}

@@ -70,8 +70,12 @@ fn chain(e: &dyn Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(cause) = src {
-        s.push_str(": ");
-        s.push_str(&cause.to_string());
+        // tough's (snafu) messages often repeat their source's text already.
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
+        }
         src = cause.source();
     }
     s
