@@ -688,3 +688,32 @@ fn cli_canonical_lenient_reads_legacy_forms_strict_refuses() {
     let want = sub(&fx("1.root.json.canonical"), "00:00:00Z", "00:00:00+00:00");
     assert_eq!(String::from_utf8(lenient.stdout).unwrap(), want, "lenient canonical keeps expires as written");
 }
+
+// ---------------------------------------------------------------------------------------
+// Fuzz regressions
+// ---------------------------------------------------------------------------------------
+
+/// Every saved fuzz input (fixtures/fuzz-regressions/*, see fuzz/README.md) goes through
+/// the same steps as the fuzz target without panicking. Inputs whose bug is still open
+/// have their own `#[ignore]`d test asserting the right behaviour.
+#[test]
+fn saved_fuzz_inputs_do_not_panic() {
+    let dir = support::fixture("fuzz-regressions");
+    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    for e in entries {
+        let p = e.unwrap().path();
+        let bytes = std::fs::read(&p).unwrap();
+        let run = catch_unwind(AssertUnwindSafe(|| {
+            for mode in [Mode::Strict, Mode::Lenient] {
+                if let Ok(md) = Metadata::from_bytes(&bytes, mode) {
+                    let canonical = md.signed_bytes();
+                    let _ = Metadata::from_bytes(&md.to_pretty_bytes(), mode);
+                    let _ = rules::check(&md, &canonical);
+                    let _ = tuf::olpc::divergences(&canonical);
+                    let _ = tuf::write(&md, Clients::ALL);
+                }
+            }
+        }));
+        assert!(run.is_ok(), "{} panicked", p.display());
+    }
+}
