@@ -551,7 +551,11 @@ impl<'a> Reader<'a> {
         let save_depth = self.depth;
         let mut found = None;
         let res = self.object(|r, k| {
-            if found.is_none() && k == name && r.peek_kind()? == Kind::String {
+            if found.is_none() && k == name {
+                let kind = r.peek_kind()?;
+                if kind != Kind::String {
+                    return Err(r.err(JsonErrorKind::WrongType { expected: Kind::String.name(), found: kind.name() }));
+                }
                 found = Some(r.string()?);
                 // Stop scanning: an error with this marker unwinds out of `object`.
                 return Err(JsonError::new(JsonErrorKind::Invalid("\0found".into())));

@@ -486,7 +486,7 @@ pub(crate) fn read_key(r: &mut Reader) -> Result<Key> {
                 "public" => slot(&mut public, "public", r.string()?),
                 _ => insert_unique(&mut kv_extra, k, r.value()?),
             })?;
-            let public = need(public, "public").map_err(|e| e.within_key("keyval"))?;
+            let public = need(public, "public")?;
             slot(&mut keyval, "keyval", (public, kv_extra))
         }
         _ => insert_unique(&mut extra, k, r.value()?),

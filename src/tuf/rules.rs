@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 /// Default client size limit for timestamp.json (python-tuf and go-tuf).
 pub const TIMESTAMP_MAX_LEN: usize = 16384;
 
+/// python-tuf's `targets_max_length`, used when snapshot lists no length for a role.
+pub const TARGETS_DEFAULT_MAX_LEN: usize = 5_000_000;
+
 /// Every rule finding for one metadata file. `canonical` is `md.signed_bytes()`, passed in
 /// so large roles are not encoded twice.
 pub fn check(md: &Metadata, canonical: &[u8]) -> Vec<Finding> {
@@ -49,6 +52,14 @@ pub fn check(md: &Metadata, canonical: &[u8]) -> Vec<Finding> {
 /// Checks the finished file bytes (size limits that depend on the exact encoding).
 pub fn check_file_bytes(md: &Metadata, bytes: &[u8]) -> Vec<Finding> {
     let mut f = Vec::new();
+    if matches!(md.signed, Signed::Targets(_)) && bytes.len() > TARGETS_DEFAULT_MAX_LEN {
+        f.push(Finding::warning(
+            "targets-size",
+            JsonPath::root(),
+            format!("this targets role is {} bytes, above python-tuf's 5,000,000-byte default limit (tough: 10 MiB): snapshot must list its length, or clients refuse it", bytes.len()),
+            Clients::NONE,
+        ));
+    }
     if matches!(md.signed, Signed::Timestamp(_)) && bytes.len() > TIMESTAMP_MAX_LEN {
         f.push(Finding::error(
             "timestamp-size",
