@@ -9,7 +9,7 @@ use std::path::Path;
 use tuf_ceremony::ceremony::engine::{Engine, Options};
 use tuf_ceremony::ceremony::plan::Plan;
 use tuf_ceremony::ceremony::templates::{online_keys, render, TemplateParams, TEMPLATES};
-use tuf_ceremony::ceremony::tokens::{SoftwareTokens, Tokens};
+use tuf_ceremony::ceremony::tokens::Tokens;
 use tuf_ceremony::ceremony::ui::{AutoUi, SecretKind};
 use tuf_ceremony::signer::software::SoftwareKey;
 use tuf_ceremony::signer::Signer;
@@ -31,7 +31,7 @@ fn make_plan(dir: &Path, template: &str, holders: &[&str]) -> Plan {
 }
 
 fn run_ceremony(dir: &Path, plan: &Plan) {
-    let mut tokens = Tokens { software: SoftwareTokens { dir: dir.join("tokens") } };
+    let mut tokens = Tokens::new(dir.join("tokens"));
     let mut ui = AutoUi { secrets: |_: &str, _: &SecretKind| Some(Zeroizing::new("test passphrase".to_string())), quiet: true };
     std::fs::create_dir_all(dir.join("media")).unwrap();
     let opts = Options { media: dir.join("media"), rehearsal: true, ..Default::default() };

@@ -3,7 +3,7 @@
 use crate::ceremony::engine::{self, Engine, Options};
 use crate::ceremony::plan::Plan;
 use crate::ceremony::rehearse::{self, passphrase_file, Layout};
-use crate::ceremony::tokens::{SoftwareTokens, Tokens};
+use crate::ceremony::tokens::Tokens;
 use crate::ceremony::ui::{AutoUi, SecretKind, TerminalUi, Ui};
 use crate::cli::{RehearseArgs, RunArgs};
 use crate::error::{exit, Error, Result};
@@ -29,7 +29,7 @@ pub fn run(a: &RunArgs) -> Result<i32> {
     }
     let media = a.media.clone().ok_or_else(|| Error::Usage("--media DIR is required (where the removable media is mounted)".into()))?;
     let tokens_dir = a.tokens.clone().unwrap_or_else(|| workdir.join("tokens"));
-    let mut tokens = Tokens { software: SoftwareTokens { dir: tokens_dir } };
+    let mut tokens = Tokens::new(tokens_dir);
     let mut ui = TerminalUi;
     let opts = Options { media, allow_network: a.allow_network, rehearsal: false, crash_after: crash_hook() };
     drive(&plan, &workdir, &mut ui, &mut tokens, opts)
@@ -66,7 +66,7 @@ pub fn rehearse(a: &RehearseArgs) -> Result<i32> {
     let plan = rehearse::load_plan(&layout, Utc::now()).map_err(Error::Refused)?;
     println!("Rehearsal in {} on the built-in {} plan (plan sha256 {}).", a.out.display(), rehearse::TEMPLATE, plan.sha256);
     println!("Simulated tokens are in {} — outside the media.", layout.tokens().display());
-    let mut tokens = Tokens { software: SoftwareTokens { dir: layout.tokens() } };
+    let mut tokens = Tokens::new(layout.tokens());
     let opts = Options { media: layout.media(), allow_network: false, rehearsal: true, crash_after: crash_hook() };
     if a.yes {
         let tokens_dir: PathBuf = layout.tokens();

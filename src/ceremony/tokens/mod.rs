@@ -3,12 +3,15 @@
 //! signing. Software tokens are folders with an encrypted PKCS#8 key; hardware back ends
 //! (YubiKey PIV, PKCS#11) plug in here without the steps changing.
 
+pub mod software;
+
+pub use software::SoftwareTokens;
+
 use super::plan::{Keyholder, TokenKind};
-use super::ui::{SecretKind, Ui, UiError};
-use crate::signer::software::SoftwareKey;
+use super::ui::{Ui, UiError};
 use crate::signer::{Signer, SignerError};
 use crate::tuf::keys::PublicKey;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -48,108 +51,33 @@ pub trait TokenBackend {
 /// Dispatches to the back end for each keyholder's token kind.
 pub struct Tokens {
     pub software: SoftwareTokens,
+    /// YubiKey PIV back end, when this build has one.
+    pub yubikey: Option<Box<dyn TokenBackend>>,
+    /// PKCS#11 back end (one per ceremony; the module path comes from each keyholder).
+    pub pkcs11: Option<Box<dyn TokenBackend>>,
+}
+
+impl Tokens {
+    /// Software tokens in `software_dir`, plus every hardware back end this build has.
+    pub fn new(software_dir: PathBuf) -> Self {
+        // Hardware back ends register here, one line each.
+        Tokens { software: SoftwareTokens { dir: software_dir }, yubikey: None, pkcs11: None }
+    }
+
+    fn backend(&mut self, kind: TokenKind) -> Result<&mut dyn TokenBackend, TokenError> {
+        match kind {
+            TokenKind::Software => Ok(&mut self.software),
+            TokenKind::YubiKey => self.yubikey.as_deref_mut().ok_or(TokenError::Unsupported("YubiKey")),
+            TokenKind::Pkcs11 => self.pkcs11.as_deref_mut().ok_or(TokenError::Unsupported("PKCS#11")),
+        }
+    }
 }
 
 impl TokenBackend for Tokens {
     fn provision(&mut self, holder: &Keyholder, ui: &mut dyn Ui) -> Result<TokenKey, TokenError> {
-        match holder.token {
-            TokenKind::Software => self.software.provision(holder, ui),
-            TokenKind::YubiKey => Err(TokenError::Unsupported("YubiKey")),
-            TokenKind::Pkcs11 => Err(TokenError::Unsupported("PKCS#11")),
-        }
+        self.backend(holder.token)?.provision(holder, ui)
     }
     fn open(&mut self, holder: &Keyholder, expected: &TokenKey, ui: &mut dyn Ui) -> Result<Box<dyn Signer>, TokenError> {
-        match holder.token {
-            TokenKind::Software => self.software.open(holder, expected, ui),
-            TokenKind::YubiKey => Err(TokenError::Unsupported("YubiKey")),
-            TokenKind::Pkcs11 => Err(TokenError::Unsupported("PKCS#11")),
-        }
-    }
-}
-
-/// Software tokens: `DIR/<keyholder>/key.pem` (encrypted PKCS#8) and `serial`. Meant for
-/// rehearsals and tests; a real ceremony uses hardware.
-pub struct SoftwareTokens {
-    pub dir: PathBuf,
-}
-
-/// How many wrong passphrases in a row before giving up on a software token.
-const MAX_TRIES: u32 = 5;
-
-impl SoftwareTokens {
-    fn token_dir(&self, holder: &str) -> PathBuf {
-        self.dir.join(holder)
-    }
-    fn read(path: &Path) -> Result<String, TokenError> {
-        std::fs::read_to_string(path).map_err(|e| TokenError::File { path: path.to_path_buf(), what: e.to_string() })
-    }
-    fn unlock(&self, holder: &Keyholder, ui: &mut dyn Ui) -> Result<SoftwareKey, TokenError> {
-        let path = self.token_dir(&holder.name).join("key.pem");
-        let pem = zeroize::Zeroizing::new(Self::read(&path)?);
-        for attempt in 1..=MAX_TRIES {
-            let pass = ui.secret(&holder.name, SecretKind::Unlock, &format!("Passphrase for {}'s software token:", holder.name))?;
-            match SoftwareKey::from_encrypted_pem(&pem, pass.as_bytes(), holder.name.clone()) {
-                Ok(k) => return Ok(k),
-                Err(SignerError::WrongPin { .. }) if attempt < MAX_TRIES => ui.show("Wrong passphrase; try again."),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(TokenError::Refused(format!("too many wrong passphrases for {}'s token", holder.name)))
-    }
-}
-
-impl TokenBackend for SoftwareTokens {
-    fn provision(&mut self, holder: &Keyholder, ui: &mut dyn Ui) -> Result<TokenKey, TokenError> {
-        let dir = self.token_dir(&holder.name);
-        let key_path = dir.join("key.pem");
-        let serial_path = dir.join("serial");
-        let generated = if key_path.exists() {
-            ui.show(&format!("{}'s token already holds a key; keeping it (keys are never regenerated).", holder.name));
-            false
-        } else {
-            std::fs::create_dir_all(&dir).map_err(|e| TokenError::File { path: dir.clone(), what: e.to_string() })?;
-            let pass = loop {
-                let a = ui.secret(&holder.name, SecretKind::New, &format!("New passphrase for {}'s token (8+ characters):", holder.name))?;
-                if a.chars().count() < 8 {
-                    ui.show("Too short: at least 8 characters.");
-                    continue;
-                }
-                let b = ui.secret(&holder.name, SecretKind::New, "Repeat the passphrase:")?;
-                if *a == *b {
-                    break a;
-                }
-                ui.show("The two entries differ; try again.");
-            };
-            let key = SoftwareKey::generate(holder.algorithm, holder.name.clone())?;
-            let pem = key.to_encrypted_pem(pass.as_bytes())?;
-            let mut serial = [0u8; 4];
-            getrandom::fill(&mut serial).map_err(|e| TokenError::Refused(format!("random generator: {e}")))?;
-            let serial = format!("{:08}", u32::from_be_bytes(serial) % 100_000_000);
-            crate::util::fsx::write_new(&serial_path, serial.as_bytes(), false).map_err(|e| TokenError::File { path: serial_path.clone(), what: e.to_string() })?;
-            crate::util::fsx::write_new(&key_path, pem.as_bytes(), true).map_err(|e| TokenError::File { path: key_path.clone(), what: e.to_string() })?;
-            true
-        };
-        let serial = Self::read(&serial_path).ok().map(|s| s.trim().to_string());
-        if let (Some(want), Some(have)) = (&holder.serial, &serial) {
-            if want != have {
-                return Err(TokenError::Refused(format!("{}'s token has serial {have}, but the plan expects {want}: wrong token?", holder.name)));
-            }
-        }
-        let key = self.unlock(holder, ui)?;
-        Ok(TokenKey {
-            public: key.public_key().clone(),
-            description: format!("software token {} (serial {})", holder.name, serial.as_deref().unwrap_or("?")),
-            serial,
-            attestation: Vec::new(),
-            generated,
-        })
-    }
-
-    fn open(&mut self, holder: &Keyholder, expected: &TokenKey, ui: &mut dyn Ui) -> Result<Box<dyn Signer>, TokenError> {
-        let key = self.unlock(holder, ui)?;
-        if key.public_key().to_key() != expected.public.to_key() {
-            return Err(TokenError::Refused(format!("{}'s token holds a different key than the one recorded in this ceremony: wrong token?", holder.name)));
-        }
-        Ok(Box::new(key))
+        self.backend(holder.token)?.open(holder, expected, ui)
     }
 }
