@@ -64,7 +64,7 @@ impl Tokens {
         Tokens { software: SoftwareTokens { dir: software_dir }, yubikey: None, pkcs11: None }
     }
 
-    fn backend(&mut self, kind: TokenKind) -> Result<&mut dyn TokenBackend, TokenError> {
+    fn backend(&mut self, kind: TokenKind) -> Result<&mut (dyn TokenBackend + 'static), TokenError> {
         match kind {
             TokenKind::Software => Ok(&mut self.software),
             TokenKind::YubiKey => self.yubikey.as_deref_mut().ok_or(TokenError::Unsupported("YubiKey")),
