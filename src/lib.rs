@@ -4,6 +4,7 @@
 //! * [`signer`] — one small trait for every place a private key lives.
 //! * [`cli`] and [`cmd`] — the command line, a thin layer over the above.
 
+pub mod attest;
 pub mod audit;
 pub mod ceremony;
 pub mod cli;

@@ -1,0 +1,120 @@
+//! Finding attestation files in a folder tree (the one part of the module that reads files).
+
+use super::{Attestation, AttestError, DEVICE_CERT_SUFFIX, KEY_CERT_SUFFIX, Roots};
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+
+/// Which convention a bundle was found under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// This tool: `keys/<keyholder>/<keyholder>.attestation.pem` + `<keyholder>.device.pem`.
+    Ceremony,
+    /// Sigstore root-signing: `<serial>/<serial>_key_cert.pem` + `<serial>_device_cert.pem`.
+    Sigstore,
+    /// yubico-piv-tool: `Slot9CAttestation.pem` (any slot) + `SlotF9Intermediate.pem`.
+    PivTool,
+}
+
+/// One key certificate with its device certificate, as read from disk.
+#[derive(Clone, Debug)]
+pub struct AttestationBundle {
+    pub layout: Layout,
+    /// Who or what the files name: the keyholder (Ceremony), the serial as written in the
+    /// file names (Sigstore), or the containing folder's name (PivTool).
+    pub label: String,
+    pub key_cert_path: PathBuf,
+    /// `None` when no device certificate sits next to the key certificate.
+    pub device_cert_path: Option<PathBuf>,
+    pub key_cert: Vec<u8>,
+    pub device_cert: Option<Vec<u8>>,
+}
+
+impl AttestationBundle {
+    /// [`super::verify`] on this bundle's bytes.
+    pub fn verify(&self, roots: &Roots, now: DateTime<Utc>) -> Result<Attestation, AttestError> {
+        let Some(device) = &self.device_cert else {
+            return Err(AttestError::MissingDeviceCert { key_cert: self.key_cert_path.display().to_string() });
+        };
+        super::verify(&self.key_cert, device, roots, now)
+    }
+}
+
+/// Largest file read (a PEM chain of a few certificates is a few KiB).
+const MAX_FILE: u64 = 64 * 1024;
+/// Deepest folder searched below `dir`.
+const MAX_DEPTH: usize = 12;
+
+/// Every attestation bundle under `dir`, in path order. Symbolic links are not followed.
+pub fn discover(dir: &Path) -> Result<Vec<AttestationBundle>, AttestError> {
+    let mut out = Vec::new();
+    walk(dir, 0, &mut out)?;
+    Ok(out)
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> AttestError {
+    AttestError::Io { path: path.display().to_string(), reason: e.to_string() }
+}
+
+fn walk(dir: &Path, depth: usize, out: &mut Vec<AttestationBundle>) -> Result<(), AttestError> {
+    let mut entries: Vec<(String, PathBuf, std::fs::FileType)> = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
+        let e = e.map_err(|e| io(dir, e))?;
+        let ft = e.file_type().map_err(|err| io(&e.path(), err))?;
+        entries.push((e.file_name().to_string_lossy().into_owned(), e.path(), ft));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let has = |name: &str| entries.iter().any(|(n, _, ft)| n == name && ft.is_file());
+    let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    for (name, path, ft) in &entries {
+        if !ft.is_file() {
+            continue;
+        }
+        let found = if let Some(stem) = name.strip_suffix(KEY_CERT_SUFFIX).filter(|s| !s.is_empty()) {
+            Some((Layout::Ceremony, stem.to_string(), format!("{stem}{DEVICE_CERT_SUFFIX}")))
+        } else if let Some(stem) = name.strip_suffix("_key_cert.pem").filter(|s| !s.is_empty()) {
+            Some((Layout::Sigstore, stem.to_string(), format!("{stem}_device_cert.pem")))
+        } else if is_piv_tool_key_cert(name) {
+            Some((Layout::PivTool, folder.clone(), "SlotF9Intermediate.pem".to_string()))
+        } else {
+            None
+        };
+        let Some((layout, label, device_name)) = found else { continue };
+        let device_path = has(&device_name).then(|| dir.join(&device_name));
+        let device_cert = device_path.as_deref().map(read).transpose()?;
+        out.push(AttestationBundle { layout, label, key_cert_path: path.clone(), device_cert_path: device_path, key_cert: read(path)?, device_cert });
+    }
+    if depth < MAX_DEPTH {
+        for (_, path, ft) in &entries {
+            if ft.is_dir() {
+                walk(path, depth + 1, out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `Slot<XX>Attestation.pem` for a two-hex-digit slot other than F9.
+fn is_piv_tool_key_cert(name: &str) -> bool {
+    let Some(slot) = name.strip_prefix("Slot").and_then(|r| r.strip_suffix("Attestation.pem")) else { return false };
+    slot.len() == 2 && slot.bytes().all(|b| b.is_ascii_hexdigit()) && !slot.eq_ignore_ascii_case("f9")
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, AttestError> {
+    let meta = std::fs::metadata(path).map_err(|e| io(path, e))?;
+    if meta.len() > MAX_FILE {
+        return Err(io(path, format!("{} bytes is larger than the {MAX_FILE}-byte limit for a certificate file", meta.len())));
+    }
+    std::fs::read(path).map_err(|e| io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn piv_tool_names() {
+        assert!(super::is_piv_tool_key_cert("Slot9CAttestation.pem"));
+        assert!(super::is_piv_tool_key_cert("Slot9aAttestation.pem"));
+        assert!(!super::is_piv_tool_key_cert("SlotF9Attestation.pem"));
+        assert!(!super::is_piv_tool_key_cert("SlotF9Intermediate.pem"));
+        assert!(!super::is_piv_tool_key_cert("Slot9CCAttestation.pem"));
+    }
+}
