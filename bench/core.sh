@@ -29,17 +29,21 @@ if [ ! -x "$PY" ] || ! "$PY" -c 'import tuf, securesystemslib' 2>/dev/null; then
 fi
 "$PY" -c 'import tuf, sys; sys.exit(0 if tuf.__version__ == "7.0.1" else "python-tuf " + tuf.__version__ + " is not 7.0.1")'
 
+RESULTS=$(mktemp -d)
+trap 'rm -rf "$RESULTS"' EXIT
+
 echo "== building examples/bench_core (release)"
-cargo build --release --example bench_core 2>&1 | grep -Ev '^\s*(Compiling|Finished|Blocking)' || true
+if ! cargo build --release --example bench_core >"$RESULTS/build.log" 2>&1; then
+  cat "$RESULTS/build.log" >&2
+  echo "bench/core.sh: build failed" >&2
+  exit 1
+fi
 
 if [ -n "${BENCH_REGEN:-}" ] || [ ! -s "$DATA/claimed.json" ] || [ ! -s "$DATA/bins.json" ] || [ ! -s "$DATA/keys.json" ]; then
   echo "== generating $DATA ($PROJECTS projects, 16384 bins)"
   mkdir -p "$DATA"
   "$BIN" gen "$DATA" "$PROJECTS" >/dev/null
 fi
-
-RESULTS=$(mktemp -d)
-trap 'rm -rf "$RESULTS"' EXIT
 
 # run SIDE OP REP CMD...: one measurement; its metrics plus maxrss_kb go to a file.
 run() {

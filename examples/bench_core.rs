@@ -36,6 +36,7 @@ use tuf_ceremony::tuf::json::{Kind, Reader};
 use tuf_ceremony::tuf::metadata::{
     strictness_issues, DelegatedRole, DelegatedRoles, Delegations, Metadata, Mode, Signature, Signed, Targets,
 };
+use tuf_ceremony::tuf::encode::canonical_sized;
 use tuf_ceremony::tuf::{olpc, rules};
 use tuf_ceremony::tuf::verify::check_delegated;
 use tuf_ceremony::tuf::{write, write_with_canonical};
@@ -224,7 +225,8 @@ fn load_verify(dir: &Path, file: &Path, role: &str) -> Res<()> {
     let file_len = bytes.len();
     drop(bytes); // the model owns everything it needs
     let t = Instant::now();
-    let payload = md.signed_bytes();
+    // = md.signed_bytes(), sized up front: canonical JSON is never longer than the file.
+    let payload = canonical_sized(&md.signed, file_len);
     let canonical_s = secs(t);
     let t = Instant::now();
     let check = check_delegated(targets, role, &md, &payload, false).ok_or(format!("targets does not delegate {role:?}"))?;
@@ -253,6 +255,7 @@ fn sign_write(file: &Path, role: &str, out: &Path) -> Res<()> {
     let t = Instant::now();
     let bytes = read(file)?;
     let mut md = Metadata::from_bytes(&bytes, Mode::Strict).map_err(|e| format!("{}: {e}", file.display()))?;
+    let file_len = bytes.len();
     drop(bytes);
     let load_s = secs(t);
 
@@ -262,7 +265,7 @@ fn sign_write(file: &Path, role: &str, out: &Path) -> Res<()> {
     let id = keys::keyid(&signer.public_key().to_key());
     md.signatures = vec![Signature { keyid: id, sig: String::new(), extra: Default::default() }];
     let t = Instant::now();
-    let payload = md.signed_bytes();
+    let payload = canonical_sized(&md.signed, file_len); // = md.signed_bytes(), sized up front
     let canonical_s = secs(t);
     let t = Instant::now();
     sign_payload(&mut md, &payload, &mut signer).map_err(|e| e.to_string())?;
