@@ -25,6 +25,10 @@ pub enum Command {
     Run(RunArgs),
     /// Rehearse a whole ceremony on the built-in default plan with simulated tokens
     Rehearse(RehearseArgs),
+    /// Re-sign offline roles before they expire: next version, new expiry, nothing else changed
+    Resign(ResignArgs),
+    /// Move projects into `claimed` (PEP 480) from recently-claimed or a reviewed list
+    Claim(ClaimArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -115,4 +119,66 @@ pub struct KeygenArgs {
     /// Also write the TUF public key object (JSON) here
     #[arg(long)]
     pub public_out: Option<PathBuf>,
+}
+
+/// Options shared by the commands that update existing roles.
+#[derive(clap::Args, Debug)]
+pub struct UpdateArgs {
+    /// The ceremony plan (keyholders, tokens, expiry per role, clients)
+    #[arg(long)]
+    pub plan: PathBuf,
+    /// The current metadata folder (N.root.json, V.<role>.json, …)
+    #[arg(long)]
+    pub current: PathBuf,
+    /// Where the removable media is mounted
+    #[arg(long)]
+    pub media: Option<PathBuf>,
+    /// Working directory (default: <plan dir>/<id>-<what>.work)
+    #[arg(long)]
+    pub workdir: Option<PathBuf>,
+    /// Folder of software tokens
+    #[arg(long)]
+    pub tokens: Option<PathBuf>,
+    /// Go on even though a network interface is up (recorded)
+    #[arg(long)]
+    pub allow_network: bool,
+    /// Show where this update stands and exit
+    #[arg(long)]
+    pub status: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ResignArgs {
+    /// Roles to re-sign (root, targets, claimed, bins, any offline delegated role)
+    #[arg(required = true)]
+    pub roles: Vec<String>,
+    #[command(flatten)]
+    pub common: UpdateArgs,
+    /// New expiry in days from now, instead of the plan's
+    #[arg(long)]
+    pub expires_days: Option<i64>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ClaimArgs {
+    #[command(flatten)]
+    pub common: UpdateArgs,
+    /// The offline role projects are moved into
+    #[arg(long, default_value = "claimed")]
+    pub role: String,
+    /// The online system's recently-claimed metadata (verified against targets' delegation)
+    #[arg(long)]
+    pub recently_claimed: Option<PathBuf>,
+    /// A reviewed list: JSON array of {"project", "keys": [TUF keys], "threshold"}
+    #[arg(long)]
+    pub list: Option<PathBuf>,
+    /// Confirm replacing this already-claimed project's developer keys (repeatable)
+    #[arg(long)]
+    pub rotate: Vec<String>,
+    /// Remove this project from the role (repeatable)
+    #[arg(long)]
+    pub remove: Vec<String>,
+    /// New expiry in days from now, instead of the plan's
+    #[arg(long)]
+    pub expires_days: Option<i64>,
 }

@@ -148,7 +148,7 @@ fn rehearsal_output_is_accepted_by_python_tuf() {
 #[test]
 fn crash_after_any_step_or_signature_resumes_to_a_complete_result() {
     let names: Vec<String> = ["alice", "bob", "carol"].iter().map(|s| s.to_string()).collect();
-    let mut points: Vec<String> = expand(&names, &names).iter().map(|s| s.id()).collect();
+    let mut points: Vec<String> = expand(&names, &names, false).iter().map(|s| s.id()).collect();
     for h in &names {
         for r in ["root", "targets", "claimed"] {
             points.push(format!("signature:{h}:{r}"));

@@ -3,6 +3,7 @@
 //! hash-chained transcript. The terminal is just one `Ui`; tests drive the same steps.
 
 use super::build::{self, file_name, rotation_only, signers_of};
+use super::job::{apply_claims, Job};
 use super::plan::Plan;
 use super::state::{replace_atomic, KeyRecord, State, StateError, Workdir};
 use super::steps::{expand, Step};
@@ -54,6 +55,8 @@ pub struct Options {
     pub rehearsal: bool,
     /// Test hook: abort the process right after this step id is persisted.
     pub crash_after: Option<String>,
+    /// What this run produces.
+    pub job: Job,
 }
 
 /// What a finished ceremony produced.
@@ -79,27 +82,42 @@ fn now_str(t: DateTime<Utc>) -> String {
 }
 
 /// Step ids and whether each is done, for `run --status`.
-pub fn status(plan: &Plan, workdir: &Path) -> Result<Vec<(String, String, bool)>> {
+pub fn status(plan: &Plan, workdir: &Path, job: &Job) -> Result<Vec<(String, String, bool)>> {
     let work = Workdir::new(workdir);
-    let state = if work.state_path().exists() { work.load_or_init(&plan.sha256)? } else { State::default() };
-    Ok(steps_for(plan).into_iter().map(|s| (s.id(), s.title(), state.completed.contains(&s.id()))).collect())
+    let state = if work.state_path().exists() { work.load_or_init(&job.fingerprint(&plan.sha256))? } else { State::default() };
+    Ok(steps_for(plan, job).into_iter().map(|s| (s.id(), s.title(), state.completed.contains(&s.id()))).collect())
 }
 
-fn steps_for(plan: &Plan) -> Vec<Step> {
-    let names: Vec<String> = plan.keyholders.iter().map(|k| k.name.clone()).collect();
-    expand(&names, &names)
+fn steps_for(plan: &Plan, job: &Job) -> Vec<Step> {
+    let names: Vec<String> = match job {
+        Job::Ceremony => plan.keyholders.iter().map(|k| k.name.clone()).collect(),
+        // An update needs the keyholders the plan names for the roles being updated.
+        Job::Update(u) => plan
+            .keyholders
+            .iter()
+            .filter(|k| plan.offline_roles().iter().any(|r| u.roles.contains(&r.name) && r.keyholders.contains(&k.name)))
+            .map(|k| k.name.clone())
+            .collect(),
+    };
+    expand(&names, &names, matches!(job, Job::Update(_)))
 }
 
 impl<'a> Engine<'a> {
     pub fn open(plan: &'a Plan, workdir: &Path, ui: &'a mut dyn Ui, tokens: &'a mut dyn TokenBackend, opts: Options) -> Result<Self> {
         let work = Workdir::new(workdir);
         let fresh = !work.state_path().exists();
-        let state = work.load_or_init(&plan.sha256)?;
+        let state = work.load_or_init(&opts.job.fingerprint(&plan.sha256))?;
         let mut transcript = Transcript::open(&work.transcript_path())?;
         if fresh {
             work.save(&state)?;
+            let job = match &opts.job {
+                Job::Ceremony => "ceremony".to_string(),
+                Job::Update(u) => format!("update {} of {}", u.label, u.roles.join(", ")),
+            };
             transcript.append(&now_str(Utc::now()), "ceremony.start", fields! {
                 "ceremony" => plan.id.clone(),
+                "job" => job,
+                "job_fingerprint" => state.plan_sha256.clone(),
                 "plan_sha256" => plan.sha256.clone(),
                 "tool" => concat!("tuf-ceremony ", env!("CARGO_PKG_VERSION")),
             })?;
@@ -110,7 +128,15 @@ impl<'a> Engine<'a> {
     }
 
     pub fn steps(&self) -> Vec<Step> {
-        steps_for(self.plan)
+        steps_for(self.plan, &self.opts.job)
+    }
+
+    /// The folder name on the media: the ceremony id, plus the update's label.
+    fn media_id(&self) -> String {
+        match &self.opts.job {
+            Job::Ceremony => self.plan.id.clone(),
+            Job::Update(u) => format!("{}-{}", self.plan.id, u.label),
+        }
     }
 
     fn record(&mut self, kind: &str, f: serde_json::Map<String, serde_json::Value>) -> Result<()> {
@@ -161,6 +187,7 @@ impl<'a> Engine<'a> {
             ("build.root", _) => self.build_roles(|r| r == "root"),
             ("build.targets", _) => self.build_roles(|r| r == "targets"),
             ("build.delegations", _) => self.build_roles(|r| r != "root" && r != "targets"),
+            ("build.update", _) => self.build_update(),
             ("sign.keyholder", Some(k)) => self.sign(k),
             ("verify.result", _) => self.verify(true).map(|_| ()),
             ("export.media", _) => self.export(),
@@ -225,6 +252,15 @@ impl<'a> Engine<'a> {
         let tk = self.tokens.provision(holder, self.ui)?;
         let key = tk.public.to_key();
         let id = keyid(&key);
+        if let Job::Update(u) = &self.opts.job {
+            if tk.generated {
+                return Err(CeremonyError::Refused(format!("{holder_name}'s token held no key, so a new one was made; an update signs with the keys already in the metadata: wrong token?")));
+            }
+            let signs_any = u.roles.iter().any(|r| self.current_keyids(r).contains(&id));
+            if !signs_any {
+                return Err(CeremonyError::Refused(format!("{holder_name}'s key {id} is not a key of {} in the current metadata: wrong token?", u.roles.join(" or "))));
+            }
+        }
         self.ui.show(&format!(
             "{}: {} key {}\n  keyid  {id}\n  serial {}",
             holder_name,
@@ -311,6 +347,9 @@ impl<'a> Engine<'a> {
 
     /// Role drafts present in the working directory, in signing order.
     fn draft_roles(&self) -> Vec<String> {
+        if let Job::Update(u) = &self.opts.job {
+            return u.roles.clone();
+        }
         let mut v = vec!["root".to_string()];
         if !rotation_only(self.plan) {
             v.push("targets".into());
@@ -329,7 +368,11 @@ impl<'a> Engine<'a> {
         // Which roles still need this keyholder's signature.
         let mut todo = Vec::new();
         for role in self.draft_roles() {
-            if !signers_of(self.plan, &role, &keys).iter().any(|h| h == holder_name) {
+            let may_sign = match &self.opts.job {
+                Job::Ceremony => signers_of(self.plan, &role, &keys).iter().any(|h| h == holder_name),
+                Job::Update(_) => self.current_keyids(&role).contains(&rec.keyid),
+            };
+            if !may_sign {
                 continue;
             }
             let md = self.load_draft(&role)?;
@@ -378,6 +421,16 @@ impl<'a> Engine<'a> {
         let mut set = MetadataSet::default();
         let mut out = Vec::new();
         let mut trusted = None;
+        if let Job::Update(u) = &self.opts.job {
+            // The repository as it is, with the updated roles replaced by the new versions.
+            for (v, f) in &u.current.set.roots {
+                set.roots.insert(*v, MetadataFile::new(f.file.clone(), f.bytes.clone(), f.md.clone()));
+            }
+            for (r, f) in &u.current.set.roles {
+                set.roles.insert(r.clone(), MetadataFile::new(f.file.clone(), f.bytes.clone(), f.md.clone()));
+            }
+            trusted = set.roots.keys().next().copied();
+        }
         if let Some((prev, _)) = &self.plan.previous_root {
             let bytes = prev.to_pretty_bytes();
             trusted = Some(prev.version());
@@ -427,7 +480,6 @@ impl<'a> Engine<'a> {
 
     fn export(&mut self) -> Result<()> {
         let files = self.verify(false)?;
-        let plan = self.plan;
         let mut items: Vec<Item> = files.into_iter().map(|(name, bytes)| Item { rel: format!("metadata/{name}"), bytes }).collect();
         for (holder, rec) in &self.state.keys {
             items.push(Item { rel: format!("keys/{holder}/{holder}.key.json"), bytes: rec.key_json.as_bytes().to_vec() });
@@ -436,31 +488,54 @@ impl<'a> Engine<'a> {
                 items.push(Item { rel: format!("keys/{holder}/{name}"), bytes: pem.as_bytes().to_vec() });
             }
         }
-        media::check_media(&self.opts.media, items.iter().map(|i| i.bytes.len() as u64 * 2 + 65536).sum())?;
-        let mut written = media::write_items(&self.opts.media, &plan.id, &items)?;
-        for f in &written {
-            self.record("file", fields! { "path" => f.rel.clone(), "sha256" => f.sha256.clone(), "length" => f.len })?;
+        let media_id = self.media_id();
+        let changes = self.work.root.join("CHANGES.txt");
+        if changes.exists() {
+            let bytes = std::fs::read(&changes).map_err(|e| CeremonyError::File { path: changes.clone(), what: e.to_string() })?;
+            items.push(Item { rel: "CHANGES.txt".into(), bytes });
         }
-        let dir = self.opts.media.join(&plan.id);
-        self.record("export", fields! { "media" => dir.display().to_string() })?;
-        // The transcript as of now goes to the media; its head is what is read aloud.
-        let transcript = std::fs::read(self.transcript.path()).map_err(|e| CeremonyError::File { path: self.transcript.path().to_path_buf(), what: e.to_string() })?;
-        let head = self.transcript.head().to_string();
-        written.extend(media::write_items(&self.opts.media, &plan.id, &[Item { rel: "transcript.jsonl".into(), bytes: transcript }])?);
-        let summary = self.summary(&written, &head)?;
-        written.extend(media::write_items(&self.opts.media, &plan.id, &[Item { rel: "SUMMARY.txt".into(), bytes: summary.into_bytes() }])?);
-        let sums = media::sha256sums(&written);
-        media::write_items(&self.opts.media, &plan.id, &[Item { rel: "SHA256SUMS".into(), bytes: sums.clone() }])?;
+        media::check_media(&self.opts.media, items.iter().map(|i| i.bytes.len() as u64 * 2 + 65536).sum())?;
+        let stage = media::begin_export(&self.opts.media, &media_id)?;
+        let attempt = self.export_into(&stage, items);
+        let (written, head) = match attempt.and_then(|r| media::finish_export(&self.opts.media, &media_id).map(|_| r).map_err(CeremonyError::from)) {
+            Ok(r) => r,
+            Err(e) => {
+                media::abandon_export(&self.opts.media, &media_id);
+                let _ = self.record("export.failed", fields! { "media" => self.opts.media.display().to_string(), "error" => e.to_string() });
+                return Err(e);
+            }
+        };
+        let dir = self.opts.media.join(&media_id);
+        self.record("export.done", fields! { "media" => dir.display().to_string(), "transcript_head" => head.clone() })?;
+        let sums = std::fs::read(dir.join("SHA256SUMS")).unwrap_or_default();
         self.ui.show(&format!("Exported {} files to {}; SHA256SUMS sha256 {}", written.len() + 1, dir.display(), sha256_hex(&sums)));
         self.state.exported.push(format!("{}|{head}", dir.display()));
         Ok(())
+    }
+
+    /// Writes the export into the staging folder: metadata and keys, then the transcript
+    /// (which records them), SUMMARY.txt and SHA256SUMS. Returns the files and the
+    /// transcript head as exported.
+    fn export_into(&mut self, stage: &Path, items: Vec<Item>) -> Result<(Vec<Exported>, String)> {
+        let mut written = media::write_into(stage, &items)?;
+        for f in &written {
+            self.record("export.file", fields! { "path" => f.rel.clone(), "sha256" => f.sha256.clone(), "length" => f.len })?;
+        }
+        let transcript = std::fs::read(self.transcript.path()).map_err(|e| CeremonyError::File { path: self.transcript.path().to_path_buf(), what: e.to_string() })?;
+        let head = self.transcript.head().to_string();
+        written.extend(media::write_into(stage, &[Item { rel: "transcript.jsonl".into(), bytes: transcript }])?);
+        let summary = self.summary(&written, &head)?;
+        written.extend(media::write_into(stage, &[Item { rel: "SUMMARY.txt".into(), bytes: summary.into_bytes() }])?);
+        let sums = media::sha256sums(&written);
+        media::write_into(stage, &[Item { rel: "SHA256SUMS".into(), bytes: sums }])?;
+        Ok((written, head))
     }
 
     fn summary(&self, files: &[Exported], head: &str) -> Result<String> {
         use std::fmt::Write;
         let plan = self.plan;
         let mut s = String::new();
-        let _ = writeln!(s, "TUF key ceremony {}{}", plan.id, if plan.description.is_empty() { String::new() } else { format!(" — {}", plan.description) });
+        let _ = writeln!(s, "TUF key ceremony {}{}", self.media_id(), if plan.description.is_empty() { String::new() } else { format!(" — {}", plan.description) });
         let _ = writeln!(s, "Ceremony time (confirmed clock, UTC): {}", self.state.ceremony_time.as_deref().unwrap_or("?"));
         let _ = writeln!(s, "Plan sha256:    {}", plan.sha256);
         let _ = writeln!(s, "Program sha256: {}", self.state.binary_sha256.as_deref().unwrap_or("?"));
@@ -473,7 +548,7 @@ impl<'a> Engine<'a> {
         let at = self.ceremony_time()?;
         let names: BTreeMap<String, String> = self.state.keys.iter().map(|(h, r)| (r.keyid.clone(), h.clone())).collect();
         for r in plan.offline_roles() {
-            if rotation_only(plan) && r.name != "root" {
+            if !self.draft_roles().contains(&r.name) {
                 continue;
             }
             let _ = writeln!(s, "  {:<18} threshold {} of {} ({}), expires {}", r.name, r.threshold, r.keyholders.len(), r.keyholders.join(", "), r.expiry.resolve(at).format("%Y-%m-%dT%H:%M:%SZ"));
@@ -491,6 +566,90 @@ impl<'a> Engine<'a> {
             let _ = writeln!(s, "  {:<18} {}", role, who.join(", "));
         }
         Ok(s)
+    }
+
+    /// The keyids that sign `role` in the current metadata (update jobs).
+    fn current_keyids(&self, role: &str) -> Vec<String> {
+        let Job::Update(u) = &self.opts.job else { return Vec::new() };
+        let set = &u.current.set;
+        let Some(root) = set.roots.values().next_back().and_then(|f| f.md.signed.as_root()) else { return Vec::new() };
+        if let Some(rk) = root.roles.get(role) {
+            return rk.keyids.clone();
+        }
+        for f in set.roles.values() {
+            if let Some(t) = f.md.signed.as_targets() {
+                if let Some(r) = t.delegated_roles().iter().find(|r| r.name == role) {
+                    return r.keyids.clone();
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// Builds the next version of each role being updated: version + 1, the plan's new
+    /// expiry, claims applied, no signatures. Nothing else in the role changes.
+    fn build_update(&mut self) -> Result<()> {
+        let Job::Update(u) = self.opts.job.clone() else { return Ok(()) };
+        let at = self.ceremony_time()?;
+        for role in &u.roles {
+            let current = if role == "root" {
+                u.current.set.roots.values().next_back()
+            } else {
+                u.current.set.roles.get(role)
+            }
+            .ok_or_else(|| CeremonyError::Refused(format!("the current metadata has no {role} role")))?;
+            let mut md = current.md.clone();
+            md.signatures.clear();
+            let days = u.expires_days;
+            let expiry = match (days, self.plan.offline_roles().iter().find(|r| &r.name == role)) {
+                (Some(d), _) => at + chrono::Duration::days(d),
+                (None, Some(r)) => r.expiry.resolve(at),
+                (None, None) => return Err(CeremonyError::Refused(format!("the plan has no expiry for {role}; pass --expires-days"))),
+            };
+            let h = md.signed.header_mut();
+            let old_version = h.version;
+            let old_expires = h.expires.as_str().to_string();
+            h.version += 1;
+            h.expires = crate::tuf::metadata::Expires::from_datetime(expiry);
+            let mut lines = vec![format!("{role}: version {old_version} -> {}, expires {old_expires} -> {}", old_version + 1, md.signed.header().expires.as_str())];
+            if let Some((claims_role, batch)) = &u.claims {
+                if claims_role == role {
+                    let report = apply_claims(&mut md, batch).map_err(CeremonyError::Refused)?;
+                    lines.push(report.render());
+                }
+            }
+            let text = lines.join("\n");
+            if let Some((_, batch)) = &u.claims {
+                if !batch.rotate.is_empty() && !self.state.completed.iter().any(|c| c == "build.update") {
+                    let list: Vec<&str> = batch.rotate.iter().map(String::as_str).collect();
+                    if !self.ui.confirm_word(&format!("This replaces the developer keys of: {}.", list.join(", ")), "ROTATE")? {
+                        return Err(CeremonyError::Refused("key rotation not confirmed; nothing was changed".into()));
+                    }
+                }
+            }
+            for l in &lines {
+                self.ui.show(l.trim_end());
+            }
+            let path = self.work.draft(role);
+            if path.exists() {
+                let existing = self.load_draft(role)?;
+                if existing.signed != md.signed {
+                    return Err(CeremonyError::Refused(format!("{} differs from what this update builds now; the working directory belongs to another run", path.display())));
+                }
+            } else {
+                replace_atomic(&path, &md.to_pretty_bytes()).map_err(|e| CeremonyError::File { path: path.clone(), what: e.to_string() })?;
+            }
+            let changes = self.work.root.join("CHANGES.txt");
+            let mut all = std::fs::read_to_string(&changes).unwrap_or_default();
+            if !all.contains(&text) {
+                all.push_str(&text);
+                all.push('\n');
+                replace_atomic(&changes, all.as_bytes()).map_err(|e| CeremonyError::File { path: changes.clone(), what: e.to_string() })?;
+            }
+            let canonical = md.signed_bytes();
+            self.record("build", fields! { "role" => role.clone(), "version" => old_version + 1, "expires" => md.signed.header().expires.as_str(), "canonical_sha256" => sha256_hex(&canonical), "changes" => text })?;
+        }
+        Ok(())
     }
 
     fn finish(&mut self) -> Result<()> {

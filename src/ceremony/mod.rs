@@ -3,7 +3,9 @@
 //! a thin layer over this, so tests drive exactly the same steps.
 
 pub mod build;
+pub mod claims;
 pub mod engine;
+pub mod job;
 pub mod plan;
 pub mod rehearse;
 pub mod state;

@@ -9,21 +9,34 @@ pub struct StepKind {
     pub id: &'static str,
     pub title: &'static str,
     pub per_keyholder: bool,
+    /// Which jobs run this step.
+    pub runs_in: Runs,
+}
+
+/// Which jobs a step kind belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runs {
+    Both,
+    /// Only a new repository or root rotation from the plan.
+    Ceremony,
+    /// Only an update of existing roles (re-sign, claim).
+    Update,
 }
 
 pub const STEPS: &[StepKind] = &[
-    StepKind { id: "preflight.network", title: "Check the machine is offline", per_keyholder: false },
-    StepKind { id: "preflight.clock", title: "Confirm the clock against an outside reference", per_keyholder: false },
-    StepKind { id: "preflight.binary", title: "Record this program's sha256", per_keyholder: false },
-    StepKind { id: "preflight.media", title: "Check the removable media", per_keyholder: false },
-    StepKind { id: "keys.keyholder", title: "Provision or load a keyholder's key", per_keyholder: true },
-    StepKind { id: "build.root", title: "Build root metadata", per_keyholder: false },
-    StepKind { id: "build.targets", title: "Build targets metadata", per_keyholder: false },
-    StepKind { id: "build.delegations", title: "Build offline delegated roles", per_keyholder: false },
-    StepKind { id: "sign.keyholder", title: "A keyholder signs every role their key signs", per_keyholder: true },
-    StepKind { id: "verify.result", title: "Verify the result as an auditor would", per_keyholder: false },
-    StepKind { id: "export.media", title: "Export to removable media", per_keyholder: false },
-    StepKind { id: "finish.readout", title: "Read the transcript hash aloud", per_keyholder: false },
+    StepKind { id: "preflight.network", title: "Check the machine is offline", per_keyholder: false, runs_in: Runs::Both },
+    StepKind { id: "preflight.clock", title: "Confirm the clock against an outside reference", per_keyholder: false, runs_in: Runs::Both },
+    StepKind { id: "preflight.binary", title: "Record this program's sha256", per_keyholder: false, runs_in: Runs::Both },
+    StepKind { id: "preflight.media", title: "Check the removable media", per_keyholder: false, runs_in: Runs::Both },
+    StepKind { id: "keys.keyholder", title: "Provision or load a keyholder's key", per_keyholder: true, runs_in: Runs::Both },
+    StepKind { id: "build.root", title: "Build root metadata", per_keyholder: false, runs_in: Runs::Ceremony },
+    StepKind { id: "build.targets", title: "Build targets metadata", per_keyholder: false, runs_in: Runs::Ceremony },
+    StepKind { id: "build.delegations", title: "Build offline delegated roles", per_keyholder: false, runs_in: Runs::Ceremony },
+    StepKind { id: "build.update", title: "Build the new versions of the roles being updated", per_keyholder: false, runs_in: Runs::Update },
+    StepKind { id: "sign.keyholder", title: "A keyholder signs every role their key signs", per_keyholder: true, runs_in: Runs::Both },
+    StepKind { id: "verify.result", title: "Verify the result as an auditor would", per_keyholder: false, runs_in: Runs::Both },
+    StepKind { id: "export.media", title: "Export to removable media", per_keyholder: false, runs_in: Runs::Both },
+    StepKind { id: "finish.readout", title: "Read the transcript hash aloud", per_keyholder: false, runs_in: Runs::Both },
 ];
 
 /// One concrete step of a ceremony.
@@ -48,10 +61,10 @@ impl Step {
     }
 }
 
-/// Expands the registry for a ceremony: `keyholders` provision keys, `signers` sign.
-pub fn expand(keyholders: &[String], signers: &[String]) -> Vec<Step> {
+/// Expands the registry for a job: `keyholders` provision (or load) keys, `signers` sign.
+pub fn expand(keyholders: &[String], signers: &[String], update: bool) -> Vec<Step> {
     let mut out = Vec::new();
-    for kind in STEPS {
+    for kind in STEPS.iter().filter(|k| k.runs_in == Runs::Both || (k.runs_in == Runs::Update) == update) {
         if kind.per_keyholder {
             let who = if kind.id.starts_with("sign.") { signers } else { keyholders };
             out.extend(who.iter().map(|k| Step { kind: *kind, keyholder: Some(k.clone()) }));

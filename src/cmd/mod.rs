@@ -4,6 +4,7 @@ pub mod canonical;
 pub mod keygen;
 pub mod plan;
 pub mod run;
+pub mod update;
 
 use crate::cli::{Command, PlanCommand};
 use crate::error::{Error, Result};
@@ -18,6 +19,8 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::Plan { command: PlanCommand::Check(a) } => plan::check(&a),
         Command::Run(a) => run::run(&a),
         Command::Rehearse(a) => run::rehearse(&a),
+        Command::Resign(a) => update::resign(&a),
+        Command::Claim(a) => update::claim(&a),
     }
 }
 

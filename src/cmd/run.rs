@@ -1,6 +1,7 @@
 //! `tuf-ceremony run PLAN --media DIR` and `rehearse --out DIR`.
 
 use crate::ceremony::engine::{self, Engine, Options};
+use crate::ceremony::job::Job;
 use crate::ceremony::plan::Plan;
 use crate::ceremony::rehearse::{self, passphrase_file, Layout};
 use crate::ceremony::tokens::Tokens;
@@ -13,11 +14,11 @@ use zeroize::Zeroizing;
 
 /// Test hook: `TUF_CEREMONY_CRASH_AFTER=<step id>` aborts the process right after that
 /// step is persisted, to prove crash/resume. It can only make the tool stop, never skip.
-fn crash_hook() -> Option<String> {
+pub(crate) fn crash_hook() -> Option<String> {
     std::env::var("TUF_CEREMONY_CRASH_AFTER").ok()
 }
 
-fn ceremony_err(e: engine::CeremonyError) -> Error {
+pub(crate) fn ceremony_err(e: engine::CeremonyError) -> Error {
     Error::Refused(e.to_string())
 }
 
@@ -25,18 +26,18 @@ pub fn run(a: &RunArgs) -> Result<i32> {
     let plan = Plan::load(&a.plan, Utc::now()).map_err(|e| Error::input(&a.plan, e))?;
     let workdir = a.workdir.clone().unwrap_or_else(|| a.plan.with_file_name(format!("{}.work", plan.id)));
     if a.status {
-        return status(&plan, &workdir);
+        return status(&plan, &workdir, &Job::Ceremony);
     }
     let media = a.media.clone().ok_or_else(|| Error::Usage("--media DIR is required (where the removable media is mounted)".into()))?;
     let tokens_dir = a.tokens.clone().unwrap_or_else(|| workdir.join("tokens"));
     let mut tokens = Tokens::new(tokens_dir);
     let mut ui = TerminalUi;
-    let opts = Options { media, allow_network: a.allow_network, rehearsal: false, crash_after: crash_hook() };
+    let opts = Options { media, allow_network: a.allow_network, rehearsal: false, crash_after: crash_hook(), job: Job::Ceremony };
     drive(&plan, &workdir, &mut ui, &mut tokens, opts)
 }
 
-fn status(plan: &Plan, workdir: &Path) -> Result<i32> {
-    let steps = engine::status(plan, workdir).map_err(ceremony_err)?;
+pub(crate) fn status(plan: &Plan, workdir: &Path, job: &Job) -> Result<i32> {
+    let steps = engine::status(plan, workdir, job).map_err(ceremony_err)?;
     let done = steps.iter().filter(|s| s.2).count();
     println!("Ceremony {} (plan sha256 {}), working directory {}", plan.id, plan.sha256, workdir.display());
     for (id, title, ok) in &steps {
@@ -49,7 +50,7 @@ fn status(plan: &Plan, workdir: &Path) -> Result<i32> {
     Ok(exit::OK)
 }
 
-fn drive(plan: &Plan, workdir: &Path, ui: &mut dyn Ui, tokens: &mut Tokens, opts: Options) -> Result<i32> {
+pub(crate) fn drive(plan: &Plan, workdir: &Path, ui: &mut dyn Ui, tokens: &mut Tokens, opts: Options) -> Result<i32> {
     let mut engine = Engine::open(plan, workdir, ui, tokens, opts).map_err(ceremony_err)?;
     let done = engine.run().map_err(ceremony_err)?;
     println!("\nCeremony complete. Output: {}\nTranscript head: {}\n  {}", done.media_dir.display(), done.transcript_head, engine::pgp(&done.transcript_head));
@@ -67,7 +68,7 @@ pub fn rehearse(a: &RehearseArgs) -> Result<i32> {
     println!("Rehearsal in {} on the built-in {} plan (plan sha256 {}).", a.out.display(), rehearse::TEMPLATE, plan.sha256);
     println!("Simulated tokens are in {} — outside the media.", layout.tokens().display());
     let mut tokens = Tokens::new(layout.tokens());
-    let opts = Options { media: layout.media(), allow_network: false, rehearsal: true, crash_after: crash_hook() };
+    let opts = Options { media: layout.media(), allow_network: false, rehearsal: true, crash_after: crash_hook(), job: Job::Ceremony };
     if a.yes {
         let tokens_dir: PathBuf = layout.tokens();
         let mut ui = AutoUi {

@@ -4,10 +4,12 @@
 //! `transcript.jsonl`, `SUMMARY.txt` and `SHA256SUMS` (sha256sum format, so
 //! `sha256sum -c SHA256SUMS` checks it). Every file is written atomically (temp file, fsync,
 //! link into place, fsync the directory), read back and hash-checked. Existing files are
-//! never overwritten: a file already there with the same bytes is accepted (an export
-//! retried after a fault), different bytes are an error. A full or read-only medium gives a
-//! clear error and leaves the ceremony state untouched, so the export can be retried on
-//! another stick. Private key material is never passed here.
+//! never overwritten: a file already there with the same bytes is accepted, different bytes
+//! are an error. A whole export is built in a hidden staging folder next to its final place
+//! and renamed into place only when complete, so a stick never holds a half export: a full
+//! or read-only medium gives a clear error, the staging folder is removed, the ceremony
+//! state is untouched, and the export can be retried on the same stick or another.
+//! Private key material is never passed here.
 
 use crate::tuf::keys::sha256_hex;
 use std::io::ErrorKind;
@@ -16,11 +18,11 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MediaError {
-    #[error("{}: the media is full ({needed} bytes needed); use a larger stick and run the export again", path.display())]
+    #[error("{}: the media is full (no space or no free file entries left; about {needed} bytes needed); free space or use a larger stick, and run the same command again", path.display())]
     Full { path: PathBuf, needed: u64 },
     #[error("{}: the media is read-only; check the write-protect switch or mount it read-write, or use another stick", path.display())]
     ReadOnly { path: PathBuf },
-    #[error("{}: is not a mounted, writable directory: {what}", path.display())]
+    #[error("{}: is not a mounted, writable directory ({what}); mount the stick there or pass another --media", path.display())]
     NotUsable { path: PathBuf, what: String },
     #[error("{}: already exists with different content; refusing to overwrite it", path.display())]
     Exists { path: PathBuf },
@@ -81,7 +83,48 @@ pub struct Exported {
 
 /// Writes `items` under `dir/<id>/`, each atomically, never overwriting, read back.
 pub fn write_items(dir: &Path, id: &str, items: &[Item]) -> Result<Vec<Exported>, MediaError> {
-    let base = dir.join(id);
+    write_into(&dir.join(id), items)
+}
+
+/// The hidden folder an export of `id` is built in.
+pub fn staging_dir(dir: &Path, id: &str) -> PathBuf {
+    dir.join(format!(".{id}.incomplete"))
+}
+
+/// Starts an export of `id` on the media at `dir`: refuses if `dir/<id>` already exists
+/// (never overwrite a finished export) and clears a staging folder a failed attempt left.
+pub fn begin_export(dir: &Path, id: &str) -> Result<PathBuf, MediaError> {
+    let fin = dir.join(id);
+    if fin.exists() {
+        return Err(MediaError::Exists { path: fin });
+    }
+    let stage = staging_dir(dir, id);
+    if stage.exists() {
+        std::fs::remove_dir_all(&stage).map_err(|e| io(&stage, e, 0))?;
+    }
+    std::fs::create_dir_all(&stage).map_err(|e| io(&stage, e, 0))?;
+    Ok(stage)
+}
+
+/// Moves a complete staging folder into place and makes the rename durable.
+pub fn finish_export(dir: &Path, id: &str) -> Result<PathBuf, MediaError> {
+    let stage = staging_dir(dir, id);
+    let fin = dir.join(id);
+    if fin.exists() {
+        return Err(MediaError::Exists { path: fin });
+    }
+    std::fs::rename(&stage, &fin).map_err(|e| io(&fin, e, 0))?;
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e, 0))?;
+    Ok(fin)
+}
+
+/// Removes the staging folder of a failed export (best effort: the medium may be gone).
+pub fn abandon_export(dir: &Path, id: &str) {
+    let _ = std::fs::remove_dir_all(staging_dir(dir, id));
+}
+
+/// Writes `items` under `base`, each atomically, never overwriting, read back.
+pub fn write_into(base: &Path, items: &[Item]) -> Result<Vec<Exported>, MediaError> {
     let needed: u64 = items.iter().map(|i| i.bytes.len() as u64 + 4096).sum();
     let mut out = Vec::new();
     for item in items {

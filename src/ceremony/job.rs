@@ -1,0 +1,114 @@
+//! What a run of the engine produces: a whole new repository (or root rotation) from the
+//! plan, or new versions of existing offline roles — re-signed before they expire, or with
+//! projects moved into `claimed`. Both go through the same steps (tokens, signing,
+//! verification, export, transcript); only the build step differs.
+
+use super::claims::{self, Batch};
+use crate::audit::{MetadataFile, MetadataSet};
+use crate::tuf::keys::sha256_hex;
+use crate::tuf::metadata::{Metadata, Mode};
+use std::path::Path;
+
+#[derive(Clone, Debug, Default)]
+pub enum Job {
+    /// The plan's ceremony: new root, targets and offline delegated roles (or a root rotation).
+    #[default]
+    Ceremony,
+    Update(Update),
+}
+
+/// New versions of existing offline roles.
+#[derive(Clone, Debug)]
+pub struct Update {
+    /// Short label naming the media folder and working directory (e.g. "resign-claimed-v3").
+    pub label: String,
+    /// Roles to write a new version of, in signing order.
+    pub roles: Vec<String>,
+    /// Projects to move into the role named `claims_role`.
+    pub claims: Option<(String, Batch)>,
+    /// Override the plan's expiry (days from the ceremony time).
+    pub expires_days: Option<i64>,
+    /// The current metadata files (root history and the newest version of each role).
+    pub current: std::sync::Arc<CurrentFiles>,
+}
+
+/// The repository as it is now, read from a metadata folder.
+pub struct CurrentFiles {
+    pub set: MetadataSet,
+    /// sha256 of every file read, to fingerprint the job.
+    pub digests: Vec<(String, String)>,
+}
+
+impl Job {
+    /// A fingerprint of what this run produces: a working directory belongs to one job.
+    pub fn fingerprint(&self, plan_sha256: &str) -> String {
+        match self {
+            Job::Ceremony => plan_sha256.to_string(),
+            Job::Update(u) => {
+                let mut s = format!("{plan_sha256}\n{}\n{:?}\n{:?}\n", u.label, u.roles, u.expires_days);
+                if let Some((role, b)) = &u.claims {
+                    s.push_str(&format!("{role} {:?} {:?} {}\n", b.rotate, b.remove, b.add.len()));
+                    for r in &b.add {
+                        s.push_str(&format!("{} {} {:?}\n", r.project, r.threshold, r.keys.iter().map(crate::tuf::keys::keyid).collect::<Vec<_>>()));
+                    }
+                }
+                for (f, h) in &u.current.digests {
+                    s.push_str(&format!("{f} {h}\n"));
+                }
+                sha256_hex(s.as_bytes())
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for CurrentFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CurrentFiles").field("files", &self.digests).finish()
+    }
+}
+
+/// Reads a metadata folder with consistent-snapshot names (`N.root.json`, `V.<role>.json`,
+/// `timestamp.json`): every root version, and the newest version of each other role.
+pub fn read_current(dir: &Path) -> Result<CurrentFiles, String> {
+    let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut set = MetadataSet::default();
+    let mut digests = Vec::new();
+    let mut names: Vec<String> = rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    for name in names {
+        let Some(stem) = name.strip_suffix(".json") else { continue };
+        let (version, role) = match stem.split_once('.') {
+            Some((v, role)) if v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty() => (v.parse::<u64>().ok(), role.to_string()),
+            _ => (None, stem.to_string()),
+        };
+        let path = dir.join(&name);
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let md = Metadata::from_bytes(&bytes, Mode::Strict).map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Some(v) = version {
+            if md.version() != v {
+                return Err(format!("{}: the file name says version {v} but it holds version {}", path.display(), md.version()));
+            }
+        }
+        digests.push((name.clone(), sha256_hex(&bytes)));
+        let f = MetadataFile::new(name, bytes, md);
+        if role == "root" {
+            if version.is_some() {
+                set.roots.insert(f.md.version(), f);
+            }
+        } else if set.roles.get(&role).is_none_or(|old| old.md.version() < f.md.version()) {
+            set.roles.insert(role, f);
+        }
+    }
+    if set.roots.is_empty() {
+        return Err(format!("{}: no N.root.json here", dir.display()));
+    }
+    Ok(CurrentFiles { set, digests })
+}
+
+/// Applies a claims batch to a role's metadata, returning the change report.
+pub fn apply_claims(md: &mut Metadata, batch: &Batch) -> Result<claims::Report, String> {
+    let crate::tuf::metadata::Signed::Targets(t) = &mut md.signed else {
+        return Err("claims go into a targets role".into());
+    };
+    claims::apply(t, batch).map_err(|e| e.to_string())
+}

@@ -1,0 +1,81 @@
+//! `tuf-ceremony resign` and `tuf-ceremony claim`: new versions of existing offline roles,
+//! through the same guided steps as a ceremony (tokens, signing, verification, export).
+
+use crate::ceremony::claims::{self, Batch};
+use crate::ceremony::job::{read_current, Job, Update};
+use crate::ceremony::plan::Plan;
+use crate::ceremony::tokens::Tokens;
+use crate::ceremony::ui::TerminalUi;
+use crate::cli::{ClaimArgs, ResignArgs, UpdateArgs};
+use crate::cmd::run::{crash_hook, drive, status};
+use crate::error::{Error, Result};
+use crate::tuf::metadata::{Metadata, Mode};
+use crate::tuf::verify::check_delegated;
+use chrono::Utc;
+use std::sync::Arc;
+
+fn run_update(common: &UpdateArgs, job: Update) -> Result<i32> {
+    let plan = Plan::load(&common.plan, Utc::now()).map_err(|e| Error::input(&common.plan, e))?;
+    let workdir = common.workdir.clone().unwrap_or_else(|| common.plan.with_file_name(format!("{}-{}.work", plan.id, job.label)));
+    let job = Job::Update(job);
+    if common.status {
+        return status(&plan, &workdir, &job);
+    }
+    let media = common.media.clone().ok_or_else(|| Error::Usage("--media DIR is required".into()))?;
+    let mut tokens = Tokens::new(common.tokens.clone().unwrap_or_else(|| workdir.join("tokens")));
+    let opts = crate::ceremony::engine::Options { media, allow_network: common.allow_network, rehearsal: false, crash_after: crash_hook(), job };
+    drive(&plan, &workdir, &mut TerminalUi, &mut tokens, opts)
+}
+
+fn next_version(current: &crate::ceremony::job::CurrentFiles, role: &str) -> u64 {
+    let v = if role == "root" { current.set.roots.keys().next_back().copied() } else { current.set.roles.get(role).map(|f| f.md.version()) };
+    v.unwrap_or(0) + 1
+}
+
+pub fn resign(a: &ResignArgs) -> Result<i32> {
+    let current = read_current(&a.common.current).map_err(|e| Error::input(&a.common.current, e))?;
+    for r in &a.roles {
+        if r != "root" && !current.set.roles.contains_key(r) {
+            return Err(Error::input(&a.common.current, format!("no {r} role here (roles present: {})", current.set.roles.keys().cloned().collect::<Vec<_>>().join(", "))));
+        }
+        if r == "snapshot" || r == "timestamp" {
+            return Err(Error::Usage(format!("{r} is an online role; the online system re-signs it")));
+        }
+    }
+    let label = format!("resign-{}-v{}", a.roles.join("-"), next_version(&current, &a.roles[0]));
+    run_update(&a.common, Update { label, roles: a.roles.clone(), claims: None, expires_days: a.expires_days, current: Arc::new(current) })
+}
+
+pub fn claim(a: &ClaimArgs) -> Result<i32> {
+    let current = read_current(&a.common.current).map_err(|e| Error::input(&a.common.current, e))?;
+    let role = a.role.clone();
+    if !current.set.roles.contains_key(&role) {
+        return Err(Error::input(&a.common.current, format!("no {role} role here")));
+    }
+    let mut add = Vec::new();
+    if let Some(p) = &a.recently_claimed {
+        let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+        let md = Metadata::from_bytes(&bytes, Mode::Strict).map_err(|e| Error::input(p, e))?;
+        // Only a recently-claimed role signed by its online key, as targets delegates it, counts.
+        let targets = current.set.roles.get("targets").and_then(|f| f.md.signed.as_targets()).ok_or_else(|| Error::input(&a.common.current, "no targets role to check recently-claimed against"))?;
+        let check = check_delegated(targets, "recently-claimed", &md, &md.signed_bytes(), false)
+            .ok_or_else(|| Error::input(p, "targets does not delegate to recently-claimed"))?;
+        if !check.met() {
+            return Err(Error::Refused(format!("{}: not signed by the recently-claimed key targets delegates to ({} of {} valid signatures): refusing a forged or corrupted file", p.display(), check.valid(), check.threshold)));
+        }
+        if md.signed.header().expires.at() <= Utc::now() {
+            return Err(Error::Refused(format!("{}: expired at {}", p.display(), md.signed.header().expires.as_str())));
+        }
+        add.extend(claims::from_recently_claimed(&md).map_err(|e| Error::input(p, e))?);
+    }
+    if let Some(p) = &a.list {
+        let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+        add.extend(claims::parse_list(&bytes).map_err(|e| Error::input(p, e))?);
+    }
+    let batch = Batch { add, rotate: a.rotate.iter().cloned().collect(), remove: a.remove.iter().cloned().collect() };
+    // Check the batch against the current role now, so a conflict is refused before any step runs.
+    let mut probe = current.set.roles[&role].md.clone();
+    crate::ceremony::job::apply_claims(&mut probe, &batch).map_err(Error::Refused)?;
+    let label = format!("claim-{role}-v{}", next_version(&current, &role));
+    run_update(&a.common, Update { label, roles: vec![role.clone()], claims: Some((role, batch)), expires_days: a.expires_days, current: Arc::new(current) })
+}

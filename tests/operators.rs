@@ -1,0 +1,171 @@
+//! Operators after the first ceremony: re-signing an offline role (next version, new
+//! expiry, nothing else changed) and moving projects into `claimed`, through the same
+//! guided steps, on a real rehearsal's output. Bad batches are refused before anything runs.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use tuf_ceremony::ceremony::claims::{Batch, Registration};
+use tuf_ceremony::ceremony::engine::{Engine, Options};
+use tuf_ceremony::ceremony::job::{read_current, Job, Update};
+use tuf_ceremony::ceremony::plan::Plan;
+use tuf_ceremony::ceremony::rehearse::passphrase_file;
+use tuf_ceremony::ceremony::tokens::Tokens;
+use tuf_ceremony::ceremony::ui::{AutoUi, SecretKind};
+use tuf_ceremony::signer::software::SoftwareKey;
+use tuf_ceremony::signer::{sign_metadata, Signer};
+use tuf_ceremony::tuf::finding::Clients;
+use tuf_ceremony::tuf::keys::Algorithm;
+use tuf_ceremony::tuf::metadata::*;
+use tuf_ceremony::tuf::verify::check_delegated;
+use zeroize::Zeroizing;
+
+/// A finished rehearsal: returns (rehearsal dir, its metadata folder).
+fn rehearsal(tmp: &Path) -> (PathBuf, PathBuf) {
+    let dir = tmp.join("r");
+    let out = Command::new(support::bin()).args(["rehearse", "--yes", "--out"]).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let media = std::fs::read_dir(dir.join("media")).unwrap().next().unwrap().unwrap().path();
+    (dir.clone(), media.join("metadata"))
+}
+
+fn run_update(dir: &Path, current: &Path, job: Update, media: &Path) -> Result<(), String> {
+    let plan = Plan::load(&dir.join("plan.toml"), chrono::Utc::now()).unwrap();
+    let tokens_dir = dir.join("tokens");
+    let mut ui = AutoUi {
+        secrets: move |h: &str, _: &SecretKind| std::fs::read_to_string(passphrase_file(&tokens_dir, h)).ok().map(|s| Zeroizing::new(s.trim().to_string())),
+        quiet: true,
+    };
+    let mut tokens = Tokens::new(dir.join("tokens"));
+    std::fs::create_dir_all(media).unwrap();
+    let _ = current;
+    let work = media.with_extension("work");
+    let opts = Options { media: media.to_path_buf(), rehearsal: true, job: Job::Update(job), ..Default::default() };
+    let mut e = Engine::open(&plan, &work, &mut ui, &mut tokens, opts).map_err(|e| e.to_string())?;
+    e.run().map(|_| ()).map_err(|e| e.to_string())
+}
+
+fn load(p: &Path) -> Metadata {
+    Metadata::from_bytes(&std::fs::read(p).unwrap(), Mode::Strict).unwrap()
+}
+
+fn registration(project: &str) -> Registration {
+    let k = SoftwareKey::generate(Algorithm::Ed25519, project).unwrap();
+    Registration { project: project.into(), keys: vec![k.public_key().to_key()], threshold: 1 }
+}
+
+fn only_media_folder(media: &Path) -> PathBuf {
+    std::fs::read_dir(media).unwrap().next().unwrap().unwrap().path()
+}
+
+#[test]
+fn resign_claimed_bumps_version_and_expiry_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, current) = rehearsal(tmp.path());
+    let before = load(&current.join("1.claimed.json"));
+    let cur = read_current(&current).unwrap();
+    let job = Update { label: "resign-claimed-v2".into(), roles: vec!["claimed".into()], claims: None, expires_days: Some(200), current: Arc::new(cur) };
+    let media = tmp.path().join("stick");
+    run_update(&dir, &current, job, &media).unwrap();
+    let out = only_media_folder(&media);
+    let after = load(&out.join("metadata/2.claimed.json"));
+    assert_eq!(after.version(), 2);
+    assert!(after.signed.header().expires.at() > before.signed.header().expires.at());
+    // Nothing else changed: equal once version and expiry are put back.
+    let mut same = after.signed.clone();
+    *same.header_mut() = before.signed.header().clone();
+    assert_eq!(same, before.signed);
+    let targets = load(&current.join("1.targets.json"));
+    let c = check_delegated(targets.signed.as_targets().unwrap(), "claimed", &after, &after.signed_bytes(), false).unwrap();
+    assert_eq!((c.valid(), c.threshold), (3, 2));
+    let sums = Command::new("sha256sum").args(["-c", "--quiet", "SHA256SUMS"]).current_dir(&out).output().unwrap();
+    assert!(sums.status.success());
+    assert!(std::fs::read_to_string(out.join("CHANGES.txt")).unwrap().contains("claimed: version 1 -> 2"));
+}
+
+#[test]
+fn claim_projects_from_a_reviewed_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, current) = rehearsal(tmp.path());
+    let batch = Batch { add: vec![registration("django"), registration("numpy"), registration("requests")], ..Default::default() };
+    let job = Update { label: "claim-claimed-v2".into(), roles: vec!["claimed".into()], claims: Some(("claimed".into(), batch)), expires_days: None, current: Arc::new(read_current(&current).unwrap()) };
+    let media = tmp.path().join("stick");
+    run_update(&dir, &current, job, &media).unwrap();
+    let out = only_media_folder(&media);
+    let after = load(&out.join("metadata/2.claimed.json"));
+    let roles: Vec<&str> = after.signed.as_targets().unwrap().delegated_roles().iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(roles, ["django", "numpy", "requests"]);
+    assert!(after.signed.as_targets().unwrap().delegated_roles().iter().all(|r| r.terminating == Some(true)));
+    let changes = std::fs::read_to_string(out.join("CHANGES.txt")).unwrap();
+    assert!(changes.contains("3 added") && changes.contains("added django"), "{changes}");
+    // python-tuf accepts the new claimed by its delegator.
+    let Some(py) = support::python() else { return };
+    let script = "import sys\nfrom tuf.api.metadata import Metadata\nt=Metadata.from_file(sys.argv[1]); c=Metadata.from_file(sys.argv[2]); t.verify_delegate('claimed', c); print('ok', len(c.signed.delegations.roles))";
+    let o = Command::new(py).args(["-c", script]).arg(current.join("1.targets.json")).arg(out.join("metadata/2.claimed.json")).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn cli_claim(dir: &Path, current: &Path, media: &Path, extra: &[&std::ffi::OsStr]) -> std::process::Output {
+    std::fs::create_dir_all(media).unwrap();
+    Command::new(support::bin())
+        .args(["claim", "--allow-network", "--plan"]).arg(dir.join("plan.toml"))
+        .arg("--current").arg(current)
+        .arg("--media").arg(media)
+        .arg("--tokens").arg(dir.join("tokens"))
+        .arg("--workdir").arg(media.with_extension("work"))
+        .args(extra)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn conflicting_or_forged_batches_are_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, current) = rehearsal(tmp.path());
+    // A claimed role that already has django, as the next month's current metadata.
+    let mut claimed = load(&current.join("1.claimed.json"));
+    tuf_ceremony::ceremony::job::apply_claims(&mut claimed, &Batch { add: vec![registration("django")], ..Default::default() }).unwrap();
+    let cur2 = tmp.path().join("current2");
+    std::fs::create_dir_all(&cur2).unwrap();
+    for f in ["1.root.json", "1.targets.json"] {
+        std::fs::copy(current.join(f), cur2.join(f)).unwrap();
+    }
+    std::fs::write(cur2.join("1.claimed.json"), claimed.to_pretty_bytes()).unwrap();
+
+    // 1. A reviewed list registering django with other keys: refused (a conflict).
+    let list = tmp.path().join("list.json");
+    let k = String::from_utf8(tuf_ceremony::tuf::encode::canonical(&registration("django").keys[0])).unwrap();
+    std::fs::write(&list, format!(r#"[{{"project": "django", "keys": [{k}], "threshold": 1}}]"#)).unwrap();
+    let media = tmp.path().join("m1");
+    let out = cli_claim(&dir, &cur2, &media, &["--list".as_ref(), list.as_os_str()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("already claimed with other keys") && err.contains("--rotate django"), "{err}");
+    assert_eq!(std::fs::read_dir(&media).unwrap().count(), 0);
+    assert!(!media.with_extension("work").exists());
+
+    // 2. A project name outside the charset: refused.
+    std::fs::write(&list, format!(r#"[{{"project": "bad/name", "keys": [{k}], "threshold": 1}}]"#)).unwrap();
+    let out = cli_claim(&dir, &cur2, &tmp.path().join("m2"), &["--list".as_ref(), list.as_os_str()]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad/name"));
+
+    // 3. A forged recently-claimed (signed by a key that is not the online key): refused.
+    let mut rc = Targets::new(1, chrono::Utc::now() + chrono::Duration::days(1));
+    let dev = registration("flask");
+    let id = tuf_ceremony::tuf::keys::keyid(&dev.keys[0]);
+    rc.delegate(DelegatedRole::with_paths("flask", vec![id], 1, true, vec!["flask/*".into()]), dev.keys.clone());
+    let mut md = Metadata::new(Signed::Targets(rc));
+    sign_metadata(&mut md, &mut SoftwareKey::generate(Algorithm::Ed25519, "mallory").unwrap()).unwrap();
+    let forged = tmp.path().join("1.recently-claimed.json");
+    std::fs::write(&forged, tuf_ceremony::tuf::write(&md, Clients::ALL).unwrap()).unwrap();
+    let media = tmp.path().join("m3");
+    let out = cli_claim(&dir, &cur2, &media, &["--recently-claimed".as_ref(), forged.as_os_str()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("forged"), "{err}");
+    assert_eq!(std::fs::read_dir(&media).unwrap().count(), 0);
+}
