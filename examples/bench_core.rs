@@ -39,7 +39,7 @@ use tuf_ceremony::tuf::metadata::{
 use tuf_ceremony::tuf::encode::canonical_sized;
 use tuf_ceremony::tuf::{olpc, rules};
 use tuf_ceremony::tuf::verify::check_delegated;
-use tuf_ceremony::tuf::{write, write_with_canonical};
+use tuf_ceremony::tuf::{write, write_consuming, write_with_canonical};
 
 type Res<T> = Result<T, String>;
 
@@ -273,9 +273,9 @@ fn sign_write(file: &Path, role: &str, out: &Path) -> Res<()> {
     let sign_s = secs(t0);
 
     let t1 = Instant::now();
-    let out_bytes = write_with_canonical(&md, &payload, Clients::ALL).map_err(|e| e.to_string())?;
+    // The canonical bytes are freed before the file bytes are encoded (peak memory).
+    let out_bytes = write_consuming(&md, payload, Clients::ALL).map_err(|e| e.to_string())?;
     let encode_s = secs(t1);
-    drop(payload);
     let t = Instant::now();
     put(out, &out_bytes)?;
     let file_write_s = secs(t);

@@ -6,7 +6,7 @@
 //! part of the key's identity); RSASSA-PSS-SHA256 for verification only. ECDSA signatures
 //! are DER over a SHA-256 (P-256) or SHA-384 (P-384) prehash.
 
-use super::encode::canonical;
+use super::encode::canonical_sized;
 use super::json::Fields;
 use super::metadata::Key;
 use p256::pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
@@ -37,6 +37,12 @@ pub fn unhex(s: &str, strict: bool) -> Option<Vec<u8>> {
     s.as_bytes().chunks(2).map(|p| Some(digit(p[0])? << 4 | digit(p[1])?)).collect()
 }
 
+/// Whether `s` is hex (`strict`: lowercase only), as `unhex(s, strict).is_some()` without
+/// allocating.
+pub fn is_hex(s: &str, strict: bool) -> bool {
+    s.len().is_multiple_of(2) && s.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'a'..=b'f') || (!strict && matches!(c, b'A'..=b'F')))
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
@@ -44,7 +50,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// keyid = sha256 of the canonical key object exactly as written, unknown fields included
 /// (the rule tough enforces and the spec states; §3).
 pub fn keyid(key: &Key) -> String {
-    sha256_hex(&canonical(key))
+    let hint = 80 + key.keytype.len() + key.scheme.len() + key.public.len();
+    sha256_hex(&canonical_sized(key, hint))
 }
 
 /// The key algorithms the tool understands.
@@ -120,9 +127,9 @@ pub fn check_key_shape(key: &Key) -> Result<(), String> {
     };
     let p = &key.public;
     let ok = match alg {
-        Algorithm::Ed25519 => p.len() == 64 && unhex(p, true).is_some(),
+        Algorithm::Ed25519 => p.len() == 64 && is_hex(p, true),
         Algorithm::EcdsaP256 | Algorithm::EcdsaP384 => {
-            if !p.starts_with("-----BEGIN PUBLIC KEY-----") && unhex(p, false).is_some() {
+            if !p.starts_with("-----BEGIN PUBLIC KEY-----") && is_hex(p, false) {
                 return Err(KeyError::HexEcdsa.to_string());
             }
             p.starts_with("-----BEGIN PUBLIC KEY-----")

@@ -7,7 +7,7 @@
 //! `strictness_issues` lists what strict mode refuses, so there is one place that decides.
 
 use super::encode::{JsonOut, ToJson};
-use super::json::{insert_unique, Fields, JsonError, JsonErrorKind, JsonPath, Kind, Reader, Result};
+use super::json::{insert_unique, map_from_members, Fields, JsonError, JsonErrorKind, JsonPath, Kind, Reader, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -463,12 +463,12 @@ fn read_root(r: &mut Reader) -> Result<Root> {
 }
 
 fn read_keys(r: &mut Reader) -> Result<BTreeMap<String, Key>> {
-    let mut m = BTreeMap::new();
+    let mut v = Vec::new();
     r.object(|r, k| {
-        let key = read_key(r)?;
-        insert_unique(&mut m, k, key)
+        v.push((k.into_owned(), read_key(r)?));
+        Ok(())
     })?;
-    Ok(m)
+    map_from_members(v)
 }
 
 pub(crate) fn read_key(r: &mut Reader) -> Result<Key> {
@@ -525,13 +525,20 @@ fn read_root_roles(r: &mut Reader) -> Result<BTreeMap<String, RoleKeys>> {
 /// A keyid list, which must not repeat a keyid (python-tuf refuses the file otherwise).
 fn read_keyid_list(r: &mut Reader) -> Result<Vec<String>> {
     let v = read_string_list(r)?;
-    let mut seen = std::collections::HashSet::with_capacity(v.len());
-    for (i, id) in v.iter().enumerate() {
-        if !seen.insert(id.as_str()) {
-            return Err(JsonError::invalid(format!("keyid {id} listed twice")).within_index(i));
-        }
+    if let Some(i) = first_repeat(&v) {
+        return Err(JsonError::invalid(format!("keyid {} listed twice", v[i])).within_index(i));
     }
     Ok(v)
+}
+
+/// Index of the first item equal to an earlier one. Short lists (every keyid list in
+/// practice) are compared pairwise: no allocation or hashing per delegated role.
+pub(crate) fn first_repeat<S: AsRef<str>>(v: &[S]) -> Option<usize> {
+    if v.len() <= 16 {
+        return (1..v.len()).find(|&i| v[..i].iter().any(|x| x.as_ref() == v[i].as_ref()));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(v.len());
+    v.iter().position(|x| !seen.insert(x.as_ref()))
 }
 
 fn read_targets(r: &mut Reader) -> Result<Targets> {
@@ -553,7 +560,7 @@ fn read_targets(r: &mut Reader) -> Result<Targets> {
 }
 
 fn read_target_files(r: &mut Reader) -> Result<BTreeMap<String, TargetFile>> {
-    let mut m = BTreeMap::new();
+    let mut m = Vec::new();
     r.object(|r, path| {
         let mut length = None;
         let mut hashes = None;
@@ -567,9 +574,10 @@ fn read_target_files(r: &mut Reader) -> Result<BTreeMap<String, TargetFile>> {
         if hashes.is_empty() {
             return Err(JsonError::invalid("hashes is empty (python-tuf and go-tuf refuse it)").within_key("hashes"));
         }
-        insert_unique(&mut m, path, TargetFile { length: need(length, "length")?, hashes, extra })
+        m.push((path.into_owned(), TargetFile { length: need(length, "length")?, hashes, extra }));
+        Ok(())
     })?;
-    Ok(m)
+    map_from_members(m)
 }
 
 fn read_delegations(r: &mut Reader) -> Result<Delegations> {
@@ -581,15 +589,16 @@ fn read_delegations(r: &mut Reader) -> Result<Delegations> {
         "keys" => slot(&mut keys, "keys", read_keys(r)?),
         "roles" => {
             let mut v: Vec<DelegatedRole> = Vec::new();
-            let mut names = std::collections::HashSet::new();
             r.array(|r, _| {
-                let role = read_delegated_role(r)?;
-                if !names.insert(role.name.clone()) {
-                    return Err(JsonError::invalid(format!("role name {:?} delegated twice", role.name)));
-                }
-                v.push(role);
+                v.push(read_delegated_role(r)?);
                 Ok(())
             })?;
+            // Checked after the array so the names are borrowed, not cloned.
+            let names: Vec<&str> = v.iter().map(|r| r.name.as_str()).collect();
+            if let Some(i) = first_repeat(&names) {
+                return Err(JsonError::invalid(format!("role name {:?} delegated twice", names[i])).within_index(i));
+            }
+            drop(names);
             slot(&mut roles, "roles", v)
         }
         "succinct_roles" => slot(&mut succinct, "succinct_roles", read_succinct(r)?),
@@ -716,11 +725,11 @@ pub fn strictness_issues(md: &Metadata) -> Vec<(JsonPath, String)> {
             format!("expires {:?} is not YYYY-MM-DDTHH:MM:SSZ (python-tuf refuses it; tough re-encodes it and fails the signature)", h.expires.as_str()),
         ));
     }
+    // Paths are built only for issues: this walks every key and role of a 100,000-project role.
     let key_issues = |out: &mut Vec<(JsonPath, String)>, base: JsonPath, keys: &BTreeMap<String, Key>| {
         for (id, k) in keys {
-            let p = base.clone().key(id.as_str());
             if let Err(why) = super::keys::check_key_shape(k) {
-                out.push((p, why));
+                out.push((base.clone().key(id.as_str()), why));
             }
         }
     };
@@ -740,12 +749,12 @@ pub fn strictness_issues(md: &Metadata) -> Vec<(JsonPath, String)> {
                 }
                 if let DelegatedRoles::Roles(roles) = &d.roles {
                     for (i, role) in roles.iter().enumerate() {
-                        let rp = dp.clone().key("roles").index(i);
+                        let rp = || dp.clone().key("roles").index(i);
                         if role.terminating.is_none() {
-                            out.push((rp.clone().key("terminating"), "terminating is missing (python-tuf and tough refuse the file)".into()));
+                            out.push((rp().key("terminating"), "terminating is missing (python-tuf and tough refuse the file)".into()));
                         }
                         for k in role.extra.keys() {
-                            out.push((rp.clone().key(k.as_str()), JsonErrorKind::UnsafeUnknownField(k.clone()).to_string()));
+                            out.push((rp().key(k.as_str()), JsonErrorKind::UnsafeUnknownField(k.clone()).to_string()));
                         }
                     }
                 }
@@ -760,12 +769,6 @@ pub fn strictness_issues(md: &Metadata) -> Vec<(JsonPath, String)> {
 // Writing
 // ---------------------------------------------------------------------------------------
 
-/// Appends a struct's unknown fields to its known members.
-fn with_extra<'a>(mut members: Vec<(&'a str, &'a dyn ToJson)>, extra: &'a Fields) -> Vec<(&'a str, &'a dyn ToJson)> {
-    members.extend(extra.iter().map(|(k, v)| (k.as_str(), v as &dyn ToJson)));
-    members
-}
-
 struct Str<'a>(&'a str);
 impl ToJson for Str<'_> {
     fn write_json(&self, out: &mut JsonOut) {
@@ -773,13 +776,15 @@ impl ToJson for Str<'_> {
     }
 }
 
-fn header_members<'a>(ty: &'a Str<'a>, h: &'a Header) -> Vec<(&'a str, &'a dyn ToJson)> {
-    vec![
-        ("_type", ty as &dyn ToJson),
-        ("spec_version", &h.spec_version),
-        ("version", &h.version),
-        ("expires", &h.expires),
-    ]
+/// One known member of a struct for `JsonOut::fields` (`None` when absent).
+type Member<'a> = (&'a str, Option<&'a dyn ToJson>);
+
+fn some<T: ToJson>(v: &T) -> Option<&dyn ToJson> {
+    Some(v as &dyn ToJson)
+}
+
+fn header_members<'a>(ty: &'a Str<'a>, h: &'a Header) -> [Member<'a>; 4] {
+    [("_type", Some(ty as &dyn ToJson)), ("spec_version", some(&h.spec_version)), ("version", some(&h.version)), ("expires", some(&h.expires))]
 }
 
 impl ToJson for Expires {
@@ -793,122 +798,109 @@ impl ToJson for Key {
         struct KeyVal<'a>(&'a Key);
         impl ToJson for KeyVal<'_> {
             fn write_json(&self, out: &mut JsonOut) {
-                out.object_unsorted(with_extra(vec![("public", &self.0.public)], &self.0.keyval_extra))
+                out.fields(&mut [("public", some(&self.0.public))], &self.0.keyval_extra)
             }
         }
         let kv = KeyVal(self);
-        out.object_unsorted(with_extra(
-            vec![("keytype", &self.keytype), ("keyval", &kv), ("scheme", &self.scheme)],
-            &self.extra,
-        ))
+        out.fields(&mut [("keytype", some(&self.keytype)), ("keyval", some(&kv)), ("scheme", some(&self.scheme))], &self.extra)
     }
 }
 
 impl ToJson for RoleKeys {
     fn write_json(&self, out: &mut JsonOut) {
-        out.object_unsorted(with_extra(vec![("keyids", &self.keyids), ("threshold", &self.threshold)], &self.extra))
+        out.fields(&mut [("keyids", some(&self.keyids)), ("threshold", some(&self.threshold))], &self.extra)
     }
 }
 
 impl ToJson for Root {
     fn write_json(&self, out: &mut JsonOut) {
         let ty = Str("root");
-        let mut m = header_members(&ty, &self.header);
-        if let Some(cs) = &self.consistent_snapshot {
-            m.push(("consistent_snapshot", cs));
-        }
-        m.push(("keys", &self.keys));
-        m.push(("roles", &self.roles));
-        out.object_unsorted(with_extra(m, &self.extra))
+        let [a, b, c, d] = header_members(&ty, &self.header);
+        let cs = self.consistent_snapshot.as_ref().map(|v| v as &dyn ToJson);
+        out.fields(&mut [a, b, c, d, ("consistent_snapshot", cs), ("keys", some(&self.keys)), ("roles", some(&self.roles))], &self.extra)
     }
 }
 
 impl ToJson for TargetFile {
     fn write_json(&self, out: &mut JsonOut) {
-        out.object_unsorted(with_extra(vec![("hashes", &self.hashes), ("length", &self.length)], &self.extra))
+        out.fields(&mut [("hashes", some(&self.hashes)), ("length", some(&self.length))], &self.extra)
     }
 }
 
 impl ToJson for DelegatedRole {
     fn write_json(&self, out: &mut JsonOut) {
-        let mut m: Vec<(&str, &dyn ToJson)> =
-            vec![("keyids", &self.keyids), ("name", &self.name), ("threshold", &self.threshold)];
-        if let Some(t) = &self.terminating {
-            m.push(("terminating", t));
-        }
-        match &self.paths {
-            PathSpec::Paths(p) => m.push(("paths", p)),
-            PathSpec::HashPrefixes(p) => m.push(("path_hash_prefixes", p)),
-        }
-        out.object_unsorted(with_extra(m, &self.extra))
+        let (paths, prefixes) = match &self.paths {
+            PathSpec::Paths(p) => (some(p), None),
+            PathSpec::HashPrefixes(p) => (None, some(p)),
+        };
+        out.fields(
+            &mut [
+                ("keyids", some(&self.keyids)),
+                ("name", some(&self.name)),
+                ("threshold", some(&self.threshold)),
+                ("terminating", self.terminating.as_ref().map(|t| t as &dyn ToJson)),
+                ("paths", paths),
+                ("path_hash_prefixes", prefixes),
+            ],
+            &self.extra,
+        )
     }
 }
 
 impl ToJson for SuccinctRoles {
     fn write_json(&self, out: &mut JsonOut) {
-        out.object_unsorted(with_extra(
-            vec![
-                ("bit_length", &self.bit_length),
-                ("keyids", &self.keyids),
-                ("name_prefix", &self.name_prefix),
-                ("threshold", &self.threshold),
+        out.fields(
+            &mut [
+                ("bit_length", some(&self.bit_length)),
+                ("keyids", some(&self.keyids)),
+                ("name_prefix", some(&self.name_prefix)),
+                ("threshold", some(&self.threshold)),
             ],
             &self.extra,
-        ))
+        )
     }
 }
 
 impl ToJson for Delegations {
     fn write_json(&self, out: &mut JsonOut) {
-        let mut m: Vec<(&str, &dyn ToJson)> = vec![("keys", &self.keys)];
-        match &self.roles {
-            DelegatedRoles::Roles(r) => m.push(("roles", r)),
-            DelegatedRoles::Succinct(s) => m.push(("succinct_roles", s)),
-        }
-        out.object_unsorted(with_extra(m, &self.extra))
+        let (roles, succinct) = match &self.roles {
+            DelegatedRoles::Roles(r) => (some(r), None),
+            DelegatedRoles::Succinct(s) => (None, some(s)),
+        };
+        out.fields(&mut [("keys", some(&self.keys)), ("roles", roles), ("succinct_roles", succinct)], &self.extra)
     }
 }
 
 impl ToJson for Targets {
     fn write_json(&self, out: &mut JsonOut) {
         let ty = Str("targets");
-        let mut m = header_members(&ty, &self.header);
-        m.push(("targets", &self.targets));
-        if let Some(d) = &self.delegations {
-            m.push(("delegations", d));
-        }
-        out.object_unsorted(with_extra(m, &self.extra))
+        let [a, b, c, d] = header_members(&ty, &self.header);
+        let deleg = self.delegations.as_ref().map(|d| d as &dyn ToJson);
+        out.fields(&mut [a, b, c, d, ("targets", some(&self.targets)), ("delegations", deleg)], &self.extra)
     }
 }
 
 impl ToJson for MetaFile {
     fn write_json(&self, out: &mut JsonOut) {
-        let mut m: Vec<(&str, &dyn ToJson)> = vec![("version", &self.version)];
-        if let Some(l) = &self.length {
-            m.push(("length", l));
-        }
-        if let Some(h) = &self.hashes {
-            m.push(("hashes", h));
-        }
-        out.object_unsorted(with_extra(m, &self.extra))
+        let length = self.length.as_ref().map(|l| l as &dyn ToJson);
+        let hashes = self.hashes.as_ref().map(|h| h as &dyn ToJson);
+        out.fields(&mut [("version", some(&self.version)), ("length", length), ("hashes", hashes)], &self.extra)
     }
 }
 
 impl ToJson for Snapshot {
     fn write_json(&self, out: &mut JsonOut) {
         let ty = Str("snapshot");
-        let mut m = header_members(&ty, &self.header);
-        m.push(("meta", &self.meta));
-        out.object_unsorted(with_extra(m, &self.extra))
+        let [a, b, c, d] = header_members(&ty, &self.header);
+        out.fields(&mut [a, b, c, d, ("meta", some(&self.meta))], &self.extra)
     }
 }
 
 impl ToJson for Timestamp {
     fn write_json(&self, out: &mut JsonOut) {
         let ty = Str("timestamp");
-        let mut m = header_members(&ty, &self.header);
-        m.push(("meta", &self.meta));
-        out.object_unsorted(with_extra(m, &self.extra))
+        let [a, b, c, d] = header_members(&ty, &self.header);
+        out.fields(&mut [a, b, c, d, ("meta", some(&self.meta))], &self.extra)
     }
 }
 
@@ -925,13 +917,13 @@ impl ToJson for Signed {
 
 impl ToJson for Signature {
     fn write_json(&self, out: &mut JsonOut) {
-        out.object_unsorted(with_extra(vec![("keyid", &self.keyid), ("sig", &self.sig)], &self.extra))
+        out.fields(&mut [("keyid", some(&self.keyid)), ("sig", some(&self.sig))], &self.extra)
     }
 }
 
 impl ToJson for Metadata {
     fn write_json(&self, out: &mut JsonOut) {
-        out.object_unsorted(with_extra(vec![("signatures", &self.signatures), ("signed", &self.signed)], &self.extra))
+        out.fields(&mut [("signatures", some(&self.signatures)), ("signed", some(&self.signed))], &self.extra)
     }
 }
 

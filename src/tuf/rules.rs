@@ -88,45 +88,46 @@ fn check_signatures(md: &Metadata, f: &mut Vec<Finding>) {
         }
         if s.sig.is_empty() {
             f.push(Finding::info("placeholder-signature", p, format!("empty signature placeholder for keyid {}", s.keyid)));
-        } else if keys::unhex(&s.sig, true).is_none() {
+        } else if !keys::is_hex(&s.sig, true) {
             f.push(Finding::error("signature-hex", p.key("sig"), "signature is not lowercase hex", Clients::ALL));
         }
     }
 }
 
-fn check_key(id: &str, key: &Key, p: JsonPath, f: &mut Vec<Finding>) {
+/// `p` builds the key's path, only when there is something to report (100,000-key roles).
+fn check_key(id: &str, key: &Key, p: &dyn Fn() -> JsonPath, f: &mut Vec<Finding>) {
     match Algorithm::from_key(key) {
         None => {
-            f.push(Finding::error("key-type", p, format!("unsupported keytype/scheme {}/{}", key.keytype, key.scheme), Clients::ALL));
+            f.push(Finding::error("key-type", p(), format!("unsupported keytype/scheme {}/{}", key.keytype, key.scheme), Clients::ALL));
             return;
         }
         Some(Algorithm::EcdsaP384) => f.push(Finding::error(
             "key-p384",
-            p.clone(),
+            p(),
             "ECDSA P-384 key: tough only reads P-256 (python-tuf and go-tuf accept it)",
             Clients::TOUGH,
         )),
         Some(_) => {}
     }
     if key.keytype == "ecdsa-sha2-nistp256" {
-        f.push(Finding::warning("key-legacy-keytype", p.clone().key("keytype"), "keytype ecdsa-sha2-nistp256 is the pre-1.0.32 name; new keys use \"ecdsa\"", Clients::NONE));
+        f.push(Finding::warning("key-legacy-keytype", p().key("keytype"), "keytype ecdsa-sha2-nistp256 is the pre-1.0.32 name; new keys use \"ecdsa\"", Clients::NONE));
     }
     if key.extra.contains_key("keyid_hash_algorithms") {
         f.push(Finding::warning(
             "key-legacy-keyid-hash-algorithms",
-            p.clone().key("keyid_hash_algorithms"),
+            p().key("keyid_hash_algorithms"),
             "legacy keyid_hash_algorithms field (kept byte for byte; never written for new keys)",
             Clients::NONE,
         ));
     }
     if let Err(e) = keys::check_key_shape(key) {
-        f.push(Finding::error("key-form", p.clone().key("keyval").key("public"), e, Clients::ALL));
+        f.push(Finding::error("key-form", p().key("keyval").key("public"), e, Clients::ALL));
     }
     let computed = keys::keyid(key);
     if computed != id {
         f.push(Finding::error(
             "keyid-mismatch",
-            p,
+            p(),
             format!("keyid {id} is not sha256 of the key as written ({computed}); tough refuses the file"),
             Clients::TOUGH,
         ));
@@ -135,29 +136,38 @@ fn check_key(id: &str, key: &Key, p: JsonPath, f: &mut Vec<Finding>) {
 
 fn check_keys(keys: &BTreeMap<String, Key>, p: &JsonPath, f: &mut Vec<Finding>) {
     for (id, key) in keys {
-        check_key(id, key, p.clone().key(id.as_str()), f);
+        check_key(id, key, &|| p.clone().key(id.as_str()), f);
     }
 }
 
-/// Role keyids must be known keys, unique, and able to meet the threshold.
-fn check_role_keys(keyids: &[String], threshold: u64, keys: &BTreeMap<String, Key>, p: &JsonPath, f: &mut Vec<Finding>) {
+/// Role keyids must be known keys, unique, and able to meet the threshold. `p` builds
+/// the role's path only when there is something to report.
+fn check_role_keys(keyids: &[String], threshold: u64, keys: &BTreeMap<String, Key>, p: &dyn Fn() -> JsonPath, f: &mut Vec<Finding>) {
     if threshold == 0 {
-        f.push(Finding::error("threshold-zero", p.clone().key("threshold"), "threshold must be at least 1", Clients::ALL));
+        f.push(Finding::error("threshold-zero", p().key("threshold"), "threshold must be at least 1", Clients::ALL));
     }
-    let mut seen = std::collections::HashSet::new();
+    let mut distinct = 0;
+    // Short lists (all real ones) are checked pairwise: no hash set per delegated role.
+    let mut seen = (keyids.len() > 16).then(|| std::collections::HashSet::with_capacity(keyids.len()));
     for (i, id) in keyids.iter().enumerate() {
-        if !seen.insert(id) {
-            f.push(Finding::error("keyid-duplicate", p.clone().key("keyids").index(i), format!("keyid {id} listed twice"), Clients::PYTHON));
+        let repeated = match &mut seen {
+            Some(s) => !s.insert(id),
+            None => keyids[..i].contains(id),
+        };
+        if repeated {
+            f.push(Finding::error("keyid-duplicate", p().key("keyids").index(i), format!("keyid {id} listed twice"), Clients::PYTHON));
+        } else {
+            distinct += 1;
         }
         if !keys.contains_key(id) {
-            f.push(Finding::error("keyid-unknown", p.clone().key("keyids").index(i), format!("keyid {id} is not in keys (go-tuf refuses the whole role)"), Clients::GO));
+            f.push(Finding::error("keyid-unknown", p().key("keyids").index(i), format!("keyid {id} is not in keys (go-tuf refuses the whole role)"), Clients::GO));
         }
     }
-    if threshold as usize > seen.len() {
+    if threshold as usize > distinct {
         f.push(Finding::error(
             "threshold-unreachable",
-            p.clone().key("threshold"),
-            format!("threshold {threshold} but only {} distinct keys: no client can ever verify this role", seen.len()),
+            p().key("threshold"),
+            format!("threshold {threshold} but only {distinct} distinct keys: no client can ever verify this role"),
             Clients::ALL,
         ));
     }
@@ -167,7 +177,7 @@ fn check_root(r: &Root, p: &JsonPath, f: &mut Vec<Finding>) {
     check_keys(&r.keys, &p.clone().key("keys"), f);
     for name in TOP_LEVEL_ROLES {
         match r.roles.get(name) {
-            Some(rk) => check_role_keys(&rk.keyids, rk.threshold, &r.keys, &p.clone().key("roles").key(name), f),
+            Some(rk) => check_role_keys(&rk.keyids, rk.threshold, &r.keys, &|| p.clone().key("roles").key(name), f),
             None => f.push(Finding::error("root-role-missing", p.clone().key("roles"), format!("role {name} is missing"), Clients::ALL)),
         }
     }
@@ -275,7 +285,7 @@ fn check_hashes(hashes: &BTreeMap<String, String>, p: JsonPath, need_sha256: boo
                 continue;
             }
         };
-        if h.len() != len || keys::unhex(h, true).is_none() {
+        if h.len() != len || !keys::is_hex(h, true) {
             f.push(Finding::error("hash-hex", p.clone().key(alg.as_str()), format!("{alg} must be {len} lowercase hex characters"), Clients::PYTHON.or(Clients::GO)));
         }
     }
@@ -304,15 +314,15 @@ fn check_targets(t: &Targets, p: &JsonPath, f: &mut Vec<Finding>) {
     match &d.roles {
         DelegatedRoles::Succinct(s) => {
             f.push(Finding::error("succinct-roles", dp.clone().key("succinct_roles"), "succinct_roles (TAP 15): tough cannot parse it", Clients::TOUGH));
-            check_role_keys(&s.keyids, s.threshold, &d.keys, &dp.clone().key("succinct_roles"), f);
+            check_role_keys(&s.keyids, s.threshold, &d.keys, &|| dp.clone().key("succinct_roles"), f);
         }
         DelegatedRoles::Roles(roles) => {
             for (i, r) in roles.iter().enumerate() {
-                let rp = dp.clone().key("roles").index(i);
+                let rp = || dp.clone().key("roles").index(i);
                 if !role_name_ok(&r.name) {
                     f.push(Finding::error(
                         "role-name",
-                        rp.clone().key("name"),
+                        rp().key("name"),
                         format!("role name {:?} must match [A-Za-z0-9._~-]+ and not be a top-level role (clients encode other names differently)", r.name),
                         Clients::ALL,
                     ));
@@ -322,14 +332,14 @@ fn check_targets(t: &Targets, p: &JsonPath, f: &mut Vec<Finding>) {
                     PathSpec::Paths(ps) => {
                         for (j, pat) in ps.iter().enumerate() {
                             if let Err(why) = path_pattern_ok(pat) {
-                                f.push(Finding::error("path-pattern", rp.clone().key("paths").index(j), format!("{pat:?}: {why}"), Clients::ALL));
+                                f.push(Finding::error("path-pattern", rp().key("paths").index(j), format!("{pat:?}: {why}"), Clients::ALL));
                             }
                         }
                     }
                     PathSpec::HashPrefixes(ps) => {
                         for (j, pre) in ps.iter().enumerate() {
                             if pre.is_empty() || pre.len() > 64 || !pre.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-                                f.push(Finding::error("hash-prefix", rp.clone().key("path_hash_prefixes").index(j), format!("{pre:?} is not a lowercase hex prefix"), Clients::ALL));
+                                f.push(Finding::error("hash-prefix", rp().key("path_hash_prefixes").index(j), format!("{pre:?} is not a lowercase hex prefix"), Clients::ALL));
                             }
                         }
                     }
