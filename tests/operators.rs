@@ -169,3 +169,44 @@ fn conflicting_or_forged_batches_are_refused_before_anything_runs() {
     assert!(err.contains("forged"), "{err}");
     assert_eq!(std::fs::read_dir(&media).unwrap().count(), 0);
 }
+
+#[test]
+fn root_rotation_replacing_a_keyholder_is_signed_by_old_and_new_thresholds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, current) = rehearsal(tmp.path());
+    // The new plan: carol's token is replaced by dave's. carol stays listed, in no role, so
+    // her old token signs the new root (its key is a root key of version 1).
+    let old_plan = std::fs::read_to_string(dir.join("plan.toml")).unwrap();
+    std::fs::copy(current.join("1.root.json"), dir.join("1.root.json")).unwrap();
+    let plan = old_plan
+        .replace("[ceremony]", "[previous_root]\nfile = \"1.root.json\"\n\n[ceremony]")
+        .replace("keyholders = [\"alice\", \"bob\", \"carol\"]", "keyholders = [\"alice\", \"bob\", \"dave\"]")
+        .replace("[roles.root]", "[[keyholder]]\nname = \"dave\"\ntoken = \"software\"\nalgorithm = \"ecdsa-p256\"\n\n[roles.root]");
+    std::fs::write(dir.join("plan2.toml"), &plan).unwrap();
+    std::fs::create_dir_all(dir.join("tokens/dave")).unwrap();
+    std::fs::write(passphrase_file(&dir.join("tokens"), "dave"), "dave's rehearsal passphrase").unwrap();
+    let plan = Plan::load(&dir.join("plan2.toml"), chrono::Utc::now()).unwrap();
+    let tokens_dir = dir.join("tokens");
+    let mut ui = AutoUi {
+        secrets: move |h: &str, _: &SecretKind| std::fs::read_to_string(passphrase_file(&tokens_dir, h)).ok().map(|s| Zeroizing::new(s.trim().to_string())),
+        quiet: true,
+    };
+    let mut tokens = Tokens::new(dir.join("tokens"));
+    let media = tmp.path().join("stick");
+    std::fs::create_dir_all(&media).unwrap();
+    let opts = Options { media: media.clone(), rehearsal: true, ..Default::default() };
+    Engine::open(&plan, &tmp.path().join("rot.work"), &mut ui, &mut tokens, opts).unwrap().run().unwrap();
+    let out = only_media_folder(&media).join("metadata");
+    let names: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["2.root.json"], "a rotation writes only the new root");
+    let old = load(&current.join("1.root.json"));
+    let new = load(&out.join("2.root.json"));
+    let rc = tuf_ceremony::tuf::verify::check_root_rotation(old.signed.as_root().unwrap(), &new, &new.signed_bytes(), false).unwrap();
+    assert!(rc.ok(), "{rc:?}");
+    assert_eq!((rc.by_previous.valid(), rc.by_self.valid()), (3, 3), "alice, bob, carol for v1; alice, bob, dave for v2");
+    assert_eq!(new.signatures.len(), 4, "alice, bob, carol (old token) and dave");
+    let Some(py) = support::python() else { return };
+    let script = "import sys\nfrom tuf.api.metadata import Metadata\nold=Metadata.from_file(sys.argv[1]); new=Metadata.from_file(sys.argv[2])\nold.verify_delegate('root', new); new.verify_delegate('root', new)\nassert new.signed.version == old.signed.version + 1\nprint('rotation ok')";
+    let o = Command::new(py).args(["-c", script]).arg(current.join("1.root.json")).arg(out.join("2.root.json")).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
