@@ -373,7 +373,7 @@ fn profile(dir: &Path, file: &Path, role: &str) -> Res<()> {
 }
 
 fn usage() -> String {
-    "usage: bench_core gen DIR [PROJECTS]\n       bench_core load-verify DIR FILE ROLE\n       bench_core sign-write DIR FILE [OUT]\n       bench_core profile DIR FILE ROLE".into()
+    "usage: bench_core gen DIR [PROJECTS]\n       bench_core load-verify DIR FILE ROLE\n       bench_core sign-write DIR FILE [OUT]\n       bench_core profile DIR FILE ROLE\n       bench_core claim DIR N".into()
 }
 
 fn main() {
@@ -386,12 +386,60 @@ fn main() {
         ["load-verify", dir, file, role] => load_verify(Path::new(dir), &resolve(dir, file), role),
         ["sign-write", dir, file] => sign_write_default(dir, file, None),
         ["sign-write", dir, file, out] => sign_write_default(dir, file, Some(out)),
+        ["claim", dir, n] => n.parse().map_err(|_| usage()).and_then(|n| claim(Path::new(dir), n)),
         _ => Err(usage()),
     };
     if let Err(e) = res {
         eprintln!("bench_core: {e}");
         std::process::exit(1);
     }
+}
+
+/// Issue 6's operation: add `n` new projects (each with its own ed25519 key) to
+/// `DIR/claimed.json`, bump the version, re-sign with the claimed key, write the new file.
+fn claim(dir: &Path, n: usize) -> Res<()> {
+    use tuf_ceremony::ceremony::claims::{apply, Batch, Registration};
+    let (t0, c0) = (Instant::now(), cpu());
+    let file = dir.join("claimed.json");
+    let bytes = read(&file)?;
+    let file_len = bytes.len();
+    let mut md = Metadata::from_bytes(&bytes, Mode::Strict).map_err(|e| format!("{}: {e}", file.display()))?;
+    drop(bytes);
+    let load_s = secs(t0);
+    let t = Instant::now();
+    let add = (0..n)
+        .map(|i| {
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&(i as u64 + 1_000_000).to_le_bytes());
+            let k = tuf_ceremony::signer::software::SoftwareKey::from_secret(tuf_ceremony::signer::software::SecretKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed)), "dev");
+            Registration { project: format!("new-project-{i:06}"), keys: vec![k.public_key().to_key()], threshold: 1 }
+        })
+        .collect();
+    let tuf_ceremony::tuf::metadata::Signed::Targets(t_role) = &mut md.signed else { return Err("claimed is not a targets role".into()) };
+    let report = apply(t_role, &Batch { add, ..Default::default() }).map_err(|e| e.to_string())?;
+    md.signed.header_mut().version += 1;
+    md.signatures.clear();
+    let apply_s = secs(t);
+    let t = Instant::now();
+    let mut signer = role_key("claimed")?;
+    let payload = canonical_sized(&md.signed, file_len);
+    sign_payload(&mut md, &payload, &mut signer).map_err(|e| e.to_string())?;
+    let sign_s = secs(t);
+    let t = Instant::now();
+    let out_bytes = write_consuming(&md, payload, Clients::ALL).map_err(|e| e.to_string())?;
+    put(&dir.join("claimed.claim-out.json"), &out_bytes)?;
+    let write_s = secs(t);
+    println!("projects_added {}", report.added.len());
+    println!("projects_total {}", md.signed.as_targets().map(|t| t.delegated_roles().len()).unwrap_or(0));
+    println!("file_bytes {file_len}");
+    println!("out_bytes {}", out_bytes.len());
+    println!("load_s {load_s:.6}");
+    println!("apply_s {apply_s:.6}");
+    println!("sign_s {sign_s:.6}");
+    println!("write_s {write_s:.6}");
+    println!("claim_total_s {:.6}", secs(t0));
+    println!("claim_total_cpu_s {:.6}", cpu() - c0);
+    Ok(())
 }
 
 /// The signing key is the role named by the file (`claimed.json` → claimed); OUT defaults

@@ -112,42 +112,45 @@ pub fn apply(claimed: &mut Targets, batch: &Batch) -> Result<Report, ClaimError>
     let empty = Delegations { keys: BTreeMap::new(), roles: DelegatedRoles::Roles(Vec::new()), extra: Default::default() };
     let d = claimed.delegations.get_or_insert(empty);
     let DelegatedRoles::Roles(roles) = &mut d.roles else { return Err(ClaimError::Succinct) };
-    let index: HashMap<String, usize> = roles.iter().enumerate().map(|(i, r)| (r.name.clone(), i)).collect();
-    for p in &batch.remove {
-        if !index.contains_key(p) {
-            return Err(ClaimError::NotClaimed(p.clone(), "remove"));
-        }
-    }
-    for p in &batch.rotate {
-        if !index.contains_key(p) {
-            return Err(ClaimError::NotClaimed(p.clone(), "rotate"));
-        }
-    }
-    // Decide everything before changing anything.
+    // Decide everything before changing anything, with an index that borrows the names.
     let mut report = Report::default();
     let mut replace: Vec<(usize, DelegatedRole)> = Vec::new();
     let mut append: Vec<DelegatedRole> = Vec::new();
-    for r in &batch.add {
-        let new = role_for(r);
-        match index.get(&r.project) {
-            None => {
-                report.added.push(r.project.clone());
-                append.push(new);
+    {
+        let index: HashMap<&str, usize> = roles.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect();
+        for p in &batch.remove {
+            if !index.contains_key(p.as_str()) {
+                return Err(ClaimError::NotClaimed(p.clone(), "remove"));
             }
-            Some(&i) => {
-                let old = &roles[i];
-                let same = old.keyids == new.keyids && old.threshold == new.threshold && old.paths == new.paths && old.terminating == Some(true);
-                if same {
-                    report.unchanged.push(r.project.clone());
-                } else if batch.rotate.contains(&r.project) {
-                    report.changed.push(r.project.clone());
-                    replace.push((i, new));
-                } else {
-                    return Err(ClaimError::Conflict(r.project.clone()));
+        }
+        for p in &batch.rotate {
+            if !index.contains_key(p.as_str()) {
+                return Err(ClaimError::NotClaimed(p.clone(), "rotate"));
+            }
+        }
+        for r in &batch.add {
+            let new = role_for(r);
+            match index.get(r.project.as_str()) {
+                None => {
+                    report.added.push(r.project.clone());
+                    append.push(new);
+                }
+                Some(&i) => {
+                    let old = &roles[i];
+                    let same = old.keyids == new.keyids && old.threshold == new.threshold && old.paths == new.paths && old.terminating == Some(true);
+                    if same {
+                        report.unchanged.push(r.project.clone());
+                    } else if batch.rotate.contains(&r.project) {
+                        report.changed.push(r.project.clone());
+                        replace.push((i, new));
+                    } else {
+                        return Err(ClaimError::Conflict(r.project.clone()));
+                    }
                 }
             }
         }
     }
+    let drops_keys = !replace.is_empty() || !batch.remove.is_empty();
     for (i, role) in replace {
         roles[i] = role;
     }
@@ -161,9 +164,12 @@ pub fn apply(claimed: &mut Targets, batch: &Batch) -> Result<Report, ClaimError>
             d.keys.entry(keyid(k)).or_insert_with(|| k.clone());
         }
     }
-    // Drop keys no role uses any more (removed projects, rotated-out developer keys).
-    let used: BTreeSet<&String> = roles.iter().flat_map(|r| r.keyids.iter()).collect();
-    d.keys.retain(|id, _| used.contains(id));
+    // Drop keys no role uses any more (removed projects, rotated-out developer keys); only
+    // a removal or a rotation can leave one behind.
+    if drops_keys {
+        let used: BTreeSet<&String> = roles.iter().flat_map(|r| r.keyids.iter()).collect();
+        d.keys.retain(|id, _| used.contains(id));
+    }
     Ok(report)
 }
 
