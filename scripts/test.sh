@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in $(cat scripts/debian-packages.txt | grep -v '^#'); do
+for pkg in $(cat scripts/debian-build-packages.txt scripts/debian-packages.txt | grep -v '^#'); do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
