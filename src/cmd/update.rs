@@ -10,7 +10,6 @@ use crate::cli::{ClaimArgs, ResignArgs, UpdateArgs};
 use crate::cmd::run::{crash_hook, drive, status};
 use crate::error::{Error, Result};
 use crate::tuf::metadata::{Metadata, Mode};
-use crate::tuf::verify::check_delegated;
 use chrono::Utc;
 use std::sync::Arc;
 
@@ -56,17 +55,9 @@ pub fn claim(a: &ClaimArgs) -> Result<i32> {
     if let Some(p) = &a.recently_claimed {
         let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
         let md = Metadata::from_bytes(&bytes, Mode::Strict).map_err(|e| Error::input(p, e))?;
-        // Only a recently-claimed role signed by its online key, as targets delegates it, counts.
-        let targets = current.set.roles.get("targets").and_then(|f| f.md.signed.as_targets()).ok_or_else(|| Error::input(&a.common.current, "no targets role to check recently-claimed against"))?;
-        let check = check_delegated(targets, "recently-claimed", &md, &md.signed_bytes(), false)
-            .ok_or_else(|| Error::input(p, "targets does not delegate to recently-claimed"))?;
-        if !check.met() {
-            return Err(Error::Refused(format!("{}: not signed by the recently-claimed key targets delegates to ({} of {} valid signatures): refusing a forged or corrupted file", p.display(), check.valid(), check.threshold)));
-        }
-        if md.signed.header().expires.at() <= Utc::now() {
-            return Err(Error::Refused(format!("{}: expired at {}", p.display(), md.signed.header().expires.as_str())));
-        }
-        add.extend(claims::from_recently_claimed(&md).map_err(|e| Error::input(p, e))?);
+        let regs = crate::ceremony::job::registrations_from_recently_claimed(&current, &md, Utc::now())
+            .map_err(|e| Error::Refused(format!("{}: {e}", p.display())))?;
+        add.extend(regs);
     }
     if let Some(p) = &a.list {
         let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
