@@ -5,6 +5,7 @@
 //! expected public key before it is attached: a wrong token, a wrong slot or a faulty
 //! device is caught at once, never after the metadata has left the machine.
 
+pub mod pkcs11;
 pub mod software;
 pub mod yubikey;
 

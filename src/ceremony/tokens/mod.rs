@@ -3,6 +3,7 @@
 //! signing. Software tokens are folders with an encrypted PKCS#8 key; hardware back ends
 //! (YubiKey PIV, PKCS#11) plug in here without the steps changing.
 
+pub mod pkcs11;
 pub mod software;
 pub mod yubikey;
 
@@ -62,7 +63,7 @@ impl Tokens {
     /// Software tokens in `software_dir`, plus every hardware back end this build has.
     pub fn new(software_dir: PathBuf) -> Self {
         // Hardware back ends register here, one line each.
-        Tokens { software: SoftwareTokens { dir: software_dir }, yubikey: Some(Box::new(yubikey::YubiKeyTokens::new())), pkcs11: None }
+        Tokens { software: SoftwareTokens { dir: software_dir }, yubikey: Some(Box::new(yubikey::YubiKeyTokens::new())), pkcs11: Some(Box::new(pkcs11::Pkcs11Tokens)) }
     }
 
     fn backend(&mut self, kind: TokenKind) -> Result<&mut (dyn TokenBackend + 'static), TokenError> {
