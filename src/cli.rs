@@ -25,6 +25,14 @@ pub enum Command {
     Run(RunArgs),
     /// Rehearse a whole ceremony on the built-in default plan with simulated tokens
     Rehearse(RehearseArgs),
+    /// Dashboard of a metadata folder: versions, expiry, signing windows, signatures (exit 0 ok, 3 re-sign soon, 1 expired)
+    Status(StatusArgs),
+    /// Signing apart: write a request folder for keyholders in other places to sign
+    SignRequest(SignRequestArgs),
+    /// Signing apart: a keyholder signs a request with their token, giving a signature file
+    Sign(SignArgs),
+    /// Signing apart: verify keyholders' signature files and merge them into the metadata
+    ImportSignatures(ImportSignaturesArgs),
     /// Re-sign offline roles before they expire: next version, new expiry, nothing else changed
     Resign(ResignArgs),
     /// Move projects into `claimed` (PEP 480) from recently-claimed or a reviewed list
@@ -181,4 +189,83 @@ pub struct ClaimArgs {
     /// New expiry in days from now, instead of the plan's
     #[arg(long)]
     pub expires_days: Option<i64>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StatusArgs {
+    /// A metadata folder (N.root.json, V.<role>.json, …) or a ceremony's media folder
+    pub path: PathBuf,
+    /// Evaluate at this time (RFC 3339) instead of now
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Print the machine form (docs/status-json.md) instead of the table
+    #[arg(long)]
+    pub json: bool,
+    /// Take offline roles and signing windows from this plan (default: PEP 458/480 defaults)
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SignRequestArgs {
+    /// The draft metadata to sign (taken as is)
+    pub metadata: PathBuf,
+    /// The role it is (root, targets, snapshot, timestamp or a delegated role's name)
+    #[arg(long)]
+    pub role: String,
+    /// The delegator's metadata: the root for top-level roles (the previous root for a new
+    /// root), the delegating targets role for a delegated role
+    #[arg(long)]
+    pub delegator: PathBuf,
+    /// Where the removable media is mounted (the request folder is created there)
+    #[arg(long)]
+    pub media: PathBuf,
+    /// The current version of the role, to show what changed
+    #[arg(long)]
+    pub previous: Option<PathBuf>,
+    /// A ceremony media keys/ folder naming the keyholders (default: <delegator dir>/../keys if present)
+    #[arg(long)]
+    pub keys: Option<PathBuf>,
+    /// Clients the merged metadata must satisfy
+    #[arg(long, default_value = "python-tuf,go-tuf,tough")]
+    pub clients: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SignArgs {
+    /// A request folder made by sign-request
+    pub request: PathBuf,
+    /// Your keyholder name in the plan
+    #[arg(long)]
+    pub keyholder: String,
+    /// The ceremony plan (for your token's entry)
+    #[arg(long)]
+    pub plan: PathBuf,
+    /// Where to write the signature file (default: the request folder)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Folder of software tokens (default: <plan dir>/<ceremony id>.work/tokens)
+    #[arg(long)]
+    pub tokens: Option<PathBuf>,
+    /// Your public key (TUF key JSON or PEM), when the request does not name your key
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ImportSignaturesArgs {
+    /// The request folder the signatures are for
+    pub request: PathBuf,
+    /// Signature files from the keyholders
+    #[arg(required = true)]
+    pub signatures: Vec<PathBuf>,
+    /// Folder to write the signed metadata to
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write below threshold too, as V.ROLE.json.partial
+    #[arg(long)]
+    pub partial: bool,
+    /// Your own copy of the delegator; the request's copy must be identical
+    #[arg(long)]
+    pub delegator: Option<PathBuf>,
 }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cmd;
 pub mod error;
 pub mod media;
+pub mod ops;
 pub mod signer;
 pub mod tuf;
 pub mod util;

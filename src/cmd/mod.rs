@@ -4,6 +4,8 @@ pub mod canonical;
 pub mod keygen;
 pub mod plan;
 pub mod run;
+pub mod signing;
+pub mod status;
 pub mod update;
 
 use crate::cli::{Command, PlanCommand};
@@ -19,6 +21,10 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::Plan { command: PlanCommand::Check(a) } => plan::check(&a),
         Command::Run(a) => run::run(&a),
         Command::Rehearse(a) => run::rehearse(&a),
+        Command::Status(a) => status::run(&a),
+        Command::SignRequest(a) => signing::request(&a),
+        Command::Sign(a) => signing::sign(&a),
+        Command::ImportSignatures(a) => signing::import(&a),
         Command::Resign(a) => update::resign(&a),
         Command::Claim(a) => update::claim(&a),
     }

@@ -1,0 +1,61 @@
+//! Signing apart: `sign-request`, `sign` and `import-signatures` (logic in ops/signing_apart).
+
+use crate::ceremony::plan::Plan;
+use crate::ceremony::tokens::Tokens;
+use crate::ceremony::ui::TerminalUi;
+use crate::cli::{ImportSignaturesArgs, SignArgs, SignRequestArgs};
+use crate::error::{exit, Error, Result};
+use crate::ops::signing_apart::{self as sa, Authority, NewRequest, SignInput};
+use crate::tuf::finding::Clients;
+use chrono::Utc;
+
+pub fn request(a: &SignRequestArgs) -> Result<i32> {
+    let clients = Clients::parse(&a.clients).map_err(Error::Usage)?;
+    if clients.is_empty() {
+        return Err(Error::Usage("--clients: name at least one client".into()));
+    }
+    let created = sa::create_request(&NewRequest {
+        metadata: &a.metadata,
+        role: &a.role,
+        delegator: &a.delegator,
+        previous: a.previous.as_deref(),
+        keys_dir: a.keys.as_deref(),
+        media: &a.media,
+        clients,
+        now: Utc::now(),
+    })?;
+    print!("{}", created.summary);
+    println!("\nRequest folder: {}", created.dir.display());
+    println!("Each keyholder runs: tuf-ceremony sign {} --keyholder NAME --plan PLAN", created.dir.display());
+    Ok(exit::OK)
+}
+
+pub fn sign(a: &SignArgs) -> Result<i32> {
+    // The plan only supplies the keyholder's token entry; validated as of the Unix epoch so
+    // an absolute expiry date in an old plan does not stop a signing.
+    let plan = Plan::load(&a.plan, chrono::DateTime::UNIX_EPOCH).map_err(|e| Error::input(&a.plan, e))?;
+    let key = match &a.key {
+        Some(p) => Some(sa::read_key_file(p)?),
+        None => None,
+    };
+    let tokens_dir = a.tokens.clone().unwrap_or_else(|| a.plan.with_file_name(format!("{}.work", plan.id)).join("tokens"));
+    let mut tokens = Tokens::new(tokens_dir);
+    let input = SignInput { request_dir: &a.request, keyholder: &a.keyholder, plan: &plan, key, out_dir: a.out.as_deref(), now: Utc::now() };
+    sa::sign(&input, &mut tokens, &mut TerminalUi)?;
+    Ok(exit::OK)
+}
+
+pub fn import(a: &ImportSignaturesArgs) -> Result<i32> {
+    let o = sa::import(&a.request, &a.signatures, &a.out, a.partial, a.delegator.as_deref())?;
+    for (id, who) in &o.added {
+        println!("imported signature by {}{}", id, who.as_deref().map(|w| format!(" ({w})")).unwrap_or_default());
+    }
+    for id in &o.dropped {
+        println!("dropped a signature by {id} from the draft: it does not verify over this content");
+    }
+    println!("signatures: {}", Authority::describe(&o.checks));
+    let what = if o.partial { "BELOW THRESHOLD — partial file, not for publishing" } else { "threshold met" };
+    let how = if o.already_there { "already there, identical" } else { "written" };
+    println!("{}: {how} ({what})", o.path.display());
+    Ok(exit::OK)
+}

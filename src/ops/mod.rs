@@ -1,0 +1,9 @@
+//! Operations on metadata outside a ceremony run: the `status` dashboard of a metadata
+//! folder and signing apart (keyholders in different places sign one request each). This
+//! is library code; `cmd/status.rs` and `cmd/signing.rs` only parse arguments and print.
+
+pub mod diff;
+pub mod folder;
+pub mod hashconfirm;
+pub mod signing_apart;
+pub mod status;
