@@ -25,6 +25,8 @@ pub enum Command {
     Run(RunArgs),
     /// Rehearse a whole ceremony on the built-in default plan with simulated tokens
     Rehearse(RehearseArgs),
+    /// Verify a ceremony's media folder or a repository's metadata folder (exit 0 ok, 1 failed, 2 unreadable)
+    Verify(VerifyArgs),
     /// Dashboard of a metadata folder: versions, expiry, signing windows, signatures (exit 0 ok, 3 re-sign soon, 1 expired)
     Status(StatusArgs),
     /// Signing apart: write a request folder for keyholders in other places to sign
@@ -268,4 +270,28 @@ pub struct ImportSignaturesArgs {
     /// Your own copy of the delegator; the request's copy must be identical
     #[arg(long)]
     pub delegator: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// A ceremony's media folder (<ceremony-id>/) or a repository's metadata folder
+    pub path: PathBuf,
+    /// The root to trust (default: the lowest N.root.json present, reported as trust on first use)
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// Folder of YubiKey attestations (default: the media's keys/)
+    #[arg(long, value_name = "DIR")]
+    pub attestations: Option<PathBuf>,
+    /// Evaluate expiry at this time (RFC 3339, or "now")
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Also read legacy forms (hex ECDSA keys, offset or fractional expiry dates) and report them
+    #[arg(long)]
+    pub lenient: bool,
+    /// Clients the metadata must work for: python-tuf, go-tuf, tough or all (comma-separated)
+    #[arg(long, default_value = "all", value_name = "LIST")]
+    pub clients: String,
+    /// Print the machine-readable report (schema: docs/verify-json.md)
+    #[arg(long)]
+    pub json: bool,
 }

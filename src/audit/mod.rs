@@ -1,7 +1,15 @@
 //! Audit: verify a set of metadata files as a whole — root chain, every role against its
 //! delegator, expiry, writer rules — and report findings per file. The ceremony runs the
-//! same checks before it exports anything; `tuf-ceremony verify` runs them afterwards.
+//! same checks before it exports anything; `tuf-ceremony verify` runs them afterwards, on a
+//! ceremony's media folder (with its evidence and attestations) or a repository's metadata.
 
+pub mod attestations;
+pub mod evidence;
+pub mod layout;
+pub mod load;
+pub mod report;
 pub mod set;
+pub mod verify;
 
-pub use set::{check_set, AuditFinding, MetadataFile, MetadataSet, RoleReport, SetReport};
+pub use set::{audit_set, check_set, AbsentRole, AuditFinding, ChainReport, MetadataFile, MetadataSet, RoleReport, SetOptions, SetReport};
+pub use verify::{verify_path, Options, Report, VerifyError};

@@ -4,6 +4,7 @@ pub mod canonical;
 pub mod keygen;
 pub mod plan;
 pub mod run;
+pub mod verify;
 pub mod signing;
 pub mod status;
 pub mod update;
@@ -21,6 +22,7 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::Plan { command: PlanCommand::Check(a) } => plan::check(&a),
         Command::Run(a) => run::run(&a),
         Command::Rehearse(a) => run::rehearse(&a),
+        Command::Verify(a) => verify::run(&a),
         Command::Status(a) => status::run(&a),
         Command::SignRequest(a) => signing::request(&a),
         Command::Sign(a) => signing::sign(&a),

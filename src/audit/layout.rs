@@ -1,0 +1,203 @@
+//! What a folder holds: a ceremony's media folder (`<ceremony-id>/` with `metadata/`,
+//! `keys/`, `transcript.jsonl`, `SUMMARY.txt`, `SHA256SUMS`) or a repository's metadata
+//! folder, with consistent-snapshot names (`N.root.json`, `V.<role>.json`,
+//! `timestamp.json`), unversioned names (`root.json`, `<role>.json`), or both, and
+//! tuf-on-ci's `root_history/N.root.json`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Which kind of folder was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FolderKind {
+    /// A ceremony's media folder: `metadata/` plus ceremony evidence.
+    CeremonyMedia,
+    /// A repository's metadata folder.
+    Repository,
+}
+
+impl FolderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FolderKind::CeremonyMedia => "ceremony-media",
+            FolderKind::Repository => "repository",
+        }
+    }
+}
+
+/// One metadata file found by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Path relative to the folder given (`metadata/1.root.json`, `root_history/3.root.json`).
+    pub rel: String,
+    pub path: PathBuf,
+    /// The role its name says (percent-decoded).
+    pub role: String,
+    /// The version its name says (`N.` prefix), if any.
+    pub version: Option<u64>,
+    pub len: u64,
+}
+
+/// Everything found in the folder.
+#[derive(Clone, Debug)]
+pub struct Inventory {
+    pub dir: PathBuf,
+    pub kind: FolderKind,
+    /// Where the metadata files are (`dir/metadata` for media, else `dir`).
+    pub metadata_dir: PathBuf,
+    /// `metadata/` for media, else empty: prefix of every metadata file's `rel`.
+    pub prefix: String,
+    /// Metadata files, by role, each role's entries sorted by version.
+    pub entries: BTreeMap<String, Vec<Entry>>,
+    /// Files in the metadata folder that are not metadata by name (ignored).
+    pub ignored: Vec<String>,
+    /// Names: "consistent" (N. prefixes), "unversioned", "mixed", plus "+root_history".
+    pub naming: String,
+}
+
+/// Why a folder cannot be checked at all (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum LayoutError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: not a folder (give a ceremony's media folder or a repository's metadata folder)", .0.display())]
+    NotAFolder(PathBuf),
+    #[error("{}: no TUF metadata here (expected N.root.json, root.json, root_history/, or a ceremony's metadata/ folder){hint}", path.display())]
+    NoMetadata { path: PathBuf, hint: String },
+}
+
+/// `%XX` decoding of a role's file name (python-tuf and tough quote role names).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (b.get(i + 1).and_then(|c| (*c as char).to_digit(16)), b.get(i + 2).and_then(|c| (*c as char).to_digit(16))) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// Splits `N.role.json` / `role.json` into (role, version).
+pub fn parse_name(name: &str) -> Option<(String, Option<u64>)> {
+    let stem = name.strip_suffix(".json")?;
+    if stem.is_empty() {
+        return None;
+    }
+    if let Some((v, role)) = stem.split_once('.') {
+        if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) && !role.is_empty() {
+            return Some((percent_decode(role), Some(v.parse().ok()?)));
+        }
+    }
+    Some((percent_decode(stem), None))
+}
+
+fn read_dir_sorted(dir: &Path) -> Result<Vec<(String, PathBuf, std::fs::Metadata)>, LayoutError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| LayoutError::Io { path: dir.to_path_buf(), source: e })?;
+    let mut v = Vec::new();
+    for e in rd {
+        let e = e.map_err(|e| LayoutError::Io { path: dir.to_path_buf(), source: e })?;
+        let p = e.path();
+        let m = std::fs::metadata(&p).map_err(|e| LayoutError::Io { path: p.clone(), source: e })?;
+        v.push((e.file_name().to_string_lossy().into_owned(), p, m));
+    }
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(v)
+}
+
+/// The evidence files that mark a ceremony's media folder.
+pub const EVIDENCE: [&str; 3] = ["SHA256SUMS", "transcript.jsonl", "SUMMARY.txt"];
+
+/// Looks at `dir` and lists its metadata files.
+pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
+    let meta = std::fs::metadata(dir).map_err(|e| LayoutError::Io { path: dir.to_path_buf(), source: e })?;
+    if !meta.is_dir() {
+        return Err(LayoutError::NotAFolder(dir.to_path_buf()));
+    }
+    let has_metadata_dir = dir.join("metadata").is_dir();
+    let media = has_metadata_dir && (EVIDENCE.iter().any(|f| dir.join(f).exists()) || dir.join("keys").is_dir());
+    let (kind, metadata_dir, prefix) = if media {
+        (FolderKind::CeremonyMedia, dir.join("metadata"), "metadata/".to_string())
+    } else if has_metadata_dir && !has_root_files(dir)? {
+        // A repository checkout (tuf-on-ci keeps its metadata in metadata/).
+        (FolderKind::Repository, dir.join("metadata"), "metadata/".to_string())
+    } else {
+        (FolderKind::Repository, dir.to_path_buf(), String::new())
+    };
+    let mut inv = Inventory { dir: dir.to_path_buf(), kind, metadata_dir: metadata_dir.clone(), prefix: prefix.clone(), entries: BTreeMap::new(), ignored: Vec::new(), naming: String::new() };
+    let (mut versioned, mut unversioned) = (false, false);
+    for (name, path, m) in read_dir_sorted(&metadata_dir)? {
+        if m.is_dir() {
+            if name == "root_history" {
+                for (hname, hpath, hm) in read_dir_sorted(&path)? {
+                    match parse_name(&hname) {
+                        Some((role, Some(v))) if role == "root" && hm.is_file() => {
+                            inv.entries.entry(role.clone()).or_default().push(Entry { rel: format!("{prefix}root_history/{hname}"), path: hpath, role, version: Some(v), len: hm.len() });
+                        }
+                        _ => inv.ignored.push(format!("{prefix}root_history/{hname}")),
+                    }
+                }
+                inv.naming.push_str("+root_history");
+            } else {
+                inv.ignored.push(format!("{prefix}{name}/"));
+            }
+            continue;
+        }
+        match parse_name(&name) {
+            Some((role, version)) if m.is_file() => {
+                if version.is_some() { versioned = true } else { unversioned = true }
+                inv.entries.entry(role.clone()).or_default().push(Entry { rel: format!("{prefix}{name}"), path, role, version, len: m.len() });
+            }
+            _ => inv.ignored.push(format!("{prefix}{name}")),
+        }
+    }
+    for v in inv.entries.values_mut() {
+        // Versioned files by version; an unversioned copy last.
+        v.sort_by_key(|e| (e.version.is_none(), e.version));
+    }
+    let base = match (versioned, unversioned) {
+        (true, false) => "consistent",
+        (false, true) => "unversioned",
+        (true, true) => "mixed",
+        (false, false) => "none",
+    };
+    inv.naming = format!("{base}{}", inv.naming);
+    if inv.entries.is_empty() {
+        let mut hint = String::new();
+        if let Ok(sub) = read_dir_sorted(dir) {
+            let media: Vec<&String> = sub.iter().filter(|(_, p, m)| m.is_dir() && p.join("metadata").is_dir()).map(|(n, _, _)| n).collect();
+            if !media.is_empty() {
+                hint = format!("; did you mean {}?", media.iter().map(|n| dir.join(n).display().to_string()).collect::<Vec<_>>().join(" or "));
+            }
+        }
+        return Err(LayoutError::NoMetadata { path: dir.to_path_buf(), hint });
+    }
+    Ok(inv)
+}
+
+fn has_root_files(dir: &Path) -> Result<bool, LayoutError> {
+    Ok(read_dir_sorted(dir)?.iter().any(|(n, _, _)| matches!(parse_name(n), Some((r, _)) if r == "root")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(parse_name("1.root.json"), Some(("root".into(), Some(1))));
+        assert_eq!(parse_name("root.json"), Some(("root".into(), None)));
+        assert_eq!(parse_name("5.registry.npmjs.org.json"), Some(("registry.npmjs.org".into(), Some(5))));
+        assert_eq!(parse_name("registry.npmjs.org.json"), Some(("registry.npmjs.org".into(), None)));
+        assert_eq!(parse_name("3.a%2Fb.json"), Some(("a/b".into(), Some(3))));
+        assert_eq!(parse_name("SHA256SUMS"), None);
+        assert_eq!(parse_name(".json"), None);
+    }
+}

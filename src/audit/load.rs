@@ -1,0 +1,114 @@
+//! Reading metadata files for an audit, in parallel: each file is read, hashed, parsed
+//! (leniently: strictness is decided by the caller from the `legacy-form` findings),
+//! canonicalised and checked against the writer rules on one worker thread, and its bytes
+//! are dropped as soon as that is done, so a 48 MB role costs its model and canonical
+//! bytes, not three copies.
+
+use super::set::MetadataFile;
+use crate::tuf::encode::canonical_sized;
+use crate::tuf::json::JsonPath;
+use crate::tuf::keys::{hex, sha256_hex};
+use crate::tuf::metadata::{Metadata, Mode};
+use crate::tuf::rules;
+use sha2::{Digest, Sha512};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// One file to load.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub rel: String,
+    pub path: PathBuf,
+    /// Hash algorithms to compute besides sha256 (e.g. `sha512` when snapshot lists it).
+    pub extra_hashes: Vec<String>,
+    /// Size hint for scheduling (largest first).
+    pub len: u64,
+}
+
+/// What loading one file gave.
+pub enum Loaded {
+    Ok(Box<MetadataFile>),
+    /// Read, but not TUF metadata this tool can parse (even leniently).
+    Unparsable { rel: String, path: JsonPath, message: String, length: u64, sha256: String },
+    /// Could not be read.
+    Io { rel: String, message: String },
+}
+
+impl Loaded {
+    pub fn rel(&self) -> &str {
+        match self {
+            Loaded::Ok(f) => &f.file,
+            Loaded::Unparsable { rel, .. } | Loaded::Io { rel, .. } => rel,
+        }
+    }
+}
+
+fn digest(alg: &str, bytes: &[u8]) -> Option<String> {
+    match alg {
+        "sha256" => Some(sha256_hex(bytes)),
+        "sha512" => Some(hex(&Sha512::digest(bytes))),
+        _ => None,
+    }
+}
+
+/// Loads one file (see the module documentation).
+pub fn load_one(job: &Job) -> Loaded {
+    let bytes = match std::fs::read(&job.path) {
+        Ok(b) => b,
+        Err(e) => return Loaded::Io { rel: job.rel.clone(), message: e.to_string() },
+    };
+    let mut hashes = BTreeMap::new();
+    for alg in std::iter::once("sha256").chain(job.extra_hashes.iter().map(String::as_str)) {
+        if let Some(h) = digest(alg, &bytes) {
+            hashes.insert(alg.to_string(), h);
+        }
+    }
+    let md = match Metadata::from_bytes(&bytes, Mode::Lenient) {
+        Ok(md) => md,
+        Err(e) => {
+            let message = match e.offset {
+                Some(o) => format!("{} (byte {o})", e.kind),
+                None => e.kind.to_string(),
+            };
+            return Loaded::Unparsable { rel: job.rel.clone(), path: e.path, message, length: bytes.len() as u64, sha256: hashes.remove("sha256").unwrap_or_default() };
+        }
+    };
+    let mut size_findings = rules::check_file_bytes(&md, &bytes);
+    let length = bytes.len() as u64;
+    drop(bytes);
+    let canonical = canonical_sized(&md.signed, length as usize);
+    let mut findings = rules::check(&md, &canonical);
+    findings.append(&mut size_findings);
+    Loaded::Ok(Box::new(MetadataFile { file: job.rel.clone(), bytes: Vec::new(), md, canonical, length, hashes, rule_findings: Some(findings) }))
+}
+
+/// Loads every job on up to `threads` worker threads (largest files first); results come
+/// back in the order of `jobs`.
+pub fn load_all(jobs: &[Job], threads: usize) -> Vec<Loaded> {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].len));
+    let threads = threads.clamp(1, jobs.len().max(1));
+    if threads == 1 {
+        return jobs.iter().map(load_one).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Loaded>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&i) = order.get(k) else { break };
+                let r = load_one(&jobs[i]);
+                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+            });
+        }
+    });
+    results.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().map(|r| r.expect("every job ran")).collect()
+}
+
+/// Worker threads to use: the machine's parallelism, at most 8.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8)
+}
