@@ -88,7 +88,7 @@ fn vpiv_bin() -> Result<PathBuf, String> {
                 .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
                 .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["name"] == "vpiv")
                 .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
-                .last()
+                .next_back()
                 .ok_or_else(|| "cargo built vpiv but named no executable".to_string())
         })
         .clone()
@@ -226,13 +226,11 @@ impl Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            if let Ok(rd) = std::fs::read_dir(self.dir.path()) {
-                for e in rd.flatten() {
-                    if e.file_name().to_string_lossy().starts_with("vpiv-") {
-                        eprintln!("--- {}:\n{}", e.path().display(), std::fs::read_to_string(e.path()).unwrap_or_default());
-                    }
-                }
+        if std::thread::panicking()
+            && let Ok(rd) = std::fs::read_dir(self.dir.path())
+        {
+            for e in rd.flatten().filter(|e| e.file_name().to_string_lossy().starts_with("vpiv-")) {
+                eprintln!("--- {}:\n{}", e.path().display(), std::fs::read_to_string(e.path()).unwrap_or_default());
             }
         }
         for (_, _, mut c) in self.cards.drain(..) {

@@ -151,7 +151,7 @@ fn form_factor(reader: &str) -> Option<String> {
 /// What slot 9c holds, as far as the token can tell.
 pub enum SlotState {
     /// A key, with where its public half was read from.
-    Key(PublicKey, &'static str),
+    Key(Box<PublicKey>, &'static str),
     /// The token says the slot is empty (GET METADATA, firmware 5.3+).
     Empty,
     /// The token cannot say (no GET METADATA and no certificate in the slot).
@@ -277,7 +277,7 @@ impl Device {
         match piv::metadata(&mut self.yk, SLOT) {
             Ok(m) => {
                 if let Some(spki) = m.public {
-                    return Ok(SlotState::Key(spki_to_public(&spki)?, "GET METADATA"));
+                    return Ok(SlotState::Key(Box::new(spki_to_public(&spki)?), "GET METADATA"));
                 }
             }
             Err(yubikey::Error::NotFound) => return Ok(SlotState::Empty),
@@ -286,7 +286,7 @@ impl Device {
         match Certificate::read(&mut self.yk, SLOT) {
             Ok(cert) => {
                 let spki: x509_cert::spki::SubjectPublicKeyInfoOwned = cert.cert.tbs_certificate().subject_public_key_info().clone();
-                Ok(SlotState::Key(spki_to_public(&spki)?, "the certificate in slot 9c"))
+                Ok(SlotState::Key(Box::new(spki_to_public(&spki)?), "the certificate in slot 9c"))
             }
             Err(_) => Ok(SlotState::Unknown),
         }

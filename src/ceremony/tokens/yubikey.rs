@@ -228,7 +228,7 @@ impl TokenBackend for YubiKeyTokens {
                     }
                     ui.show(&format!("Keeping the existing key on YubiKey {serial} (keys are never regenerated without a reset)."));
                     let att = attestation_files(&mut dev, name, &public, ui)?;
-                    return Ok(token_key(&dev, public, att, false));
+                    return Ok(token_key(&dev, *public, att, false));
                 }
                 format!("ERASE the key in slot 9c of YubiKey {serial} and reset its PIV application (all PIV keys, certificates, PIN, PUK and management key). FIDO, OTP and OpenPGP are not touched. This cannot be undone.")
             }
@@ -294,12 +294,12 @@ impl TokenBackend for YubiKeyTokens {
         let wanted = expected.serial.as_deref().or(holder.serial.as_deref());
         let mut dev = select(name, wanted, ui)?;
         let serial = dev.serial();
-        if let SlotState::Key(public, source) = dev.slot_state()? {
-            if public.to_key() != expected.public.to_key() {
-                return Err(refused(format!(
-                    "YubiKey {serial} holds a different key in slot 9c ({source}) than the one recorded for {name}: wrong token?"
-                )));
-            }
+        if let SlotState::Key(public, source) = dev.slot_state()?
+            && public.to_key() != expected.public.to_key()
+        {
+            return Err(refused(format!(
+                "YubiKey {serial} holds a different key in slot 9c ({source}) than the one recorded for {name}: wrong token?"
+            )));
         }
         let pin = unlock(&mut dev, name, ui)?;
         let touch = holder.touch_policy != "never";
