@@ -323,7 +323,8 @@ fn offline_role(name: &str, field: &str, keyholders: &[String], threshold: i64, 
 pub fn read_public_key(path: &Path) -> Result<Key, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let text = String::from_utf8_lossy(&bytes);
-    if text.contains("-----BEGIN PUBLIC KEY-----") {
+    // A TUF key object is JSON even when its value is a PEM; only a bare PEM is read as one.
+    if !text.trim_start().starts_with('{') && text.contains("-----BEGIN PUBLIC KEY-----") {
         use p256::pkcs8::DecodePublicKey;
         let pem = text.trim();
         let pk = if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_pem(pem) {
