@@ -168,3 +168,22 @@ fn one_case(&(name, find, replace, field, fragment): &(&str, &str, &str, &str, &
         assert_eq!(std::fs::read_dir(&media).unwrap().count(), 0, "{name}: run wrote to the media");
     }
 }
+
+/// Regression (found while building signing apart): an online key given as a TUF key
+/// object whose value is a PEM (every ECDSA key, e.g. a media's keys/<h>/<h>.key.json) is
+/// read as JSON, not mistaken for a bare PEM file.
+#[test]
+fn online_key_as_tuf_key_json_with_a_pem_value() {
+    use tuf_ceremony::signer::software::SoftwareKey;
+    use tuf_ceremony::signer::Signer;
+    let tmp = tempfile::tempdir().unwrap();
+    setup(tmp.path());
+    let k = SoftwareKey::generate(tuf_ceremony::tuf::keys::Algorithm::EcdsaP256, "snap").unwrap();
+    let key = k.public_key().to_key();
+    assert!(key.public.contains("-----BEGIN PUBLIC KEY-----"));
+    std::fs::write(tmp.path().join("online/snapshot.pub"), tuf_ceremony::tuf::encode::pretty(&key)).unwrap();
+    let p = tmp.path().join("plan.toml");
+    std::fs::write(&p, BASE).unwrap();
+    let plan = tuf_ceremony::ceremony::plan::Plan::load(&p, chrono::Utc::now()).unwrap();
+    assert_eq!(plan.snapshot_key, key);
+}
