@@ -411,6 +411,8 @@ impl<'a> Engine<'a> {
                 std::process::abort();
             }
         }
+        // Close the token before asking the keyholder to pull it out.
+        drop(signer);
         self.ui.wait(&format!("{holder_name}: remove your token and put it back in its bag."))?;
         Ok(())
     }
