@@ -428,7 +428,9 @@ impl<'a> Engine<'a> {
             for (v, f) in &u.current.set.roots {
                 set.roots.insert(*v, MetadataFile::new(f.file.clone(), f.bytes.clone(), f.md.clone()));
             }
-            for (r, f) in &u.current.set.roles {
+            // snapshot and timestamp are the online system's: it publishes new ones listing
+            // the versions this run writes, so the current ones are not checked against them.
+            for (r, f) in u.current.set.roles.iter().filter(|(r, _)| *r != "snapshot" && *r != "timestamp") {
                 set.roles.insert(r.clone(), MetadataFile::new(f.file.clone(), f.bytes.clone(), f.md.clone()));
             }
             trusted = set.roots.keys().next().copied();
