@@ -3,28 +3,59 @@
 //! canonicalised and checked against the writer rules on one worker thread, and its bytes
 //! are dropped as soon as that is done, so a 48 MB role costs its model and canonical
 //! bytes, not three copies.
+//!
+//! A large file also gets a helper thread: the file's sha256 is computed while it is parsed,
+//! and the signature check against its delegator (when the caller already has the
+//! delegator, see [`Precheck`]) runs while the writer rules run; the canonical bytes are
+//! then dropped unless the caller needs them.
 
 use super::set::MetadataFile;
 use crate::tuf::encode::canonical_sized;
 use crate::tuf::json::JsonPath;
 use crate::tuf::keys::{hex, sha256_hex};
-use crate::tuf::metadata::{Metadata, Mode};
+use crate::tuf::metadata::{Key, Metadata, Mode};
 use crate::tuf::rules;
+use crate::tuf::verify::check_threshold;
 use sha2::{Digest, Sha512};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+/// Files at least this large get a helper thread.
+const LARGE: u64 = 1 << 20;
+
+/// The delegation a role is checked against, when it is known before the role is loaded.
+#[derive(Clone, Copy, Debug)]
+pub struct Precheck<'a> {
+    /// The delegating role's name.
+    pub by: &'a str,
+    pub keyids: &'a [String],
+    pub threshold: u64,
+    pub keys: &'a BTreeMap<String, Key>,
+    pub lenient: bool,
+}
+
 /// One file to load.
 #[derive(Clone, Debug)]
-pub struct Job {
+pub struct Job<'a> {
     pub rel: String,
     pub path: PathBuf,
+    /// Compute the file's sha256 (evidence, snapshot/timestamp hashes, root copies).
+    pub sha256: bool,
     /// Hash algorithms to compute besides sha256 (e.g. `sha512` when snapshot lists it).
     pub extra_hashes: Vec<String>,
     /// Size hint for scheduling (largest first).
     pub len: u64,
+    pub precheck: Option<Precheck<'a>>,
+    /// Keep the canonical bytes even after a precheck (the caller hashes or re-checks them).
+    pub keep_canonical: bool,
+}
+
+impl Job<'_> {
+    pub fn new(rel: String, path: PathBuf, len: u64) -> Self {
+        Job { rel, path, sha256: true, extra_hashes: Vec::new(), len, precheck: None, keep_canonical: true }
+    }
 }
 
 /// What loading one file gave.
@@ -53,35 +84,56 @@ fn digest(alg: &str, bytes: &[u8]) -> Option<String> {
     }
 }
 
+fn hashes_of(job: &Job, bytes: &[u8]) -> BTreeMap<String, String> {
+    let algs = job.sha256.then_some("sha256").into_iter().chain(job.extra_hashes.iter().map(String::as_str));
+    algs.filter_map(|a| digest(a, bytes).map(|h| (a.to_string(), h))).collect()
+}
+
+/// Runs `a` here and `b` on a helper thread when `parallel`, else one after the other.
+fn both<A: Send, B: Send>(parallel: bool, a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    if !parallel {
+        return (a(), b());
+    }
+    std::thread::scope(|s| {
+        let hb = s.spawn(b);
+        let ra = a();
+        (ra, hb.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })
+}
+
 /// Loads one file (see the module documentation).
 pub fn load_one(job: &Job) -> Loaded {
     let bytes = match std::fs::read(&job.path) {
         Ok(b) => b,
         Err(e) => return Loaded::Io { rel: job.rel.clone(), message: e.to_string() },
     };
-    let mut hashes = BTreeMap::new();
-    for alg in std::iter::once("sha256").chain(job.extra_hashes.iter().map(String::as_str)) {
-        if let Some(h) = digest(alg, &bytes) {
-            hashes.insert(alg.to_string(), h);
-        }
-    }
-    let md = match Metadata::from_bytes(&bytes, Mode::Lenient) {
+    let large = bytes.len() as u64 >= LARGE;
+    let (parsed, mut hashes) = both(large, || Metadata::from_bytes(&bytes, Mode::Lenient), || hashes_of(job, &bytes));
+    let md = match parsed {
         Ok(md) => md,
         Err(e) => {
             let message = match e.offset {
                 Some(o) => format!("{} (byte {o})", e.kind),
                 None => e.kind.to_string(),
             };
-            return Loaded::Unparsable { rel: job.rel.clone(), path: e.path, message, length: bytes.len() as u64, sha256: hashes.remove("sha256").unwrap_or_default() };
+            let sha256 = hashes.remove("sha256").unwrap_or_else(|| sha256_hex(&bytes));
+            return Loaded::Unparsable { rel: job.rel.clone(), path: e.path, message, length: bytes.len() as u64, sha256 };
         }
     };
     let mut size_findings = rules::check_file_bytes(&md, &bytes);
     let length = bytes.len() as u64;
     drop(bytes);
-    let canonical = canonical_sized(&md.signed, length as usize);
-    let mut findings = rules::check(&md, &canonical);
+    let mut canonical = canonical_sized(&md.signed, length as usize);
+    let (mut findings, prechecked) = both(
+        large,
+        || rules::check(&md, &canonical),
+        || job.precheck.map(|p| (p.by.to_string(), check_threshold(p.keyids, p.threshold, p.keys, &canonical, &md.signatures, p.lenient))),
+    );
     findings.append(&mut size_findings);
-    Loaded::Ok(Box::new(MetadataFile { file: job.rel.clone(), bytes: Vec::new(), md, canonical, length, hashes, rule_findings: Some(findings) }))
+    if prechecked.is_some() && !job.keep_canonical {
+        canonical = Vec::new();
+    }
+    Loaded::Ok(Box::new(MetadataFile { file: job.rel.clone(), bytes: Vec::new(), md, canonical, length, hashes, rule_findings: Some(findings), prechecked }))
 }
 
 /// Loads every job on up to `threads` worker threads (largest files first); results come

@@ -53,13 +53,17 @@ pub struct MetadataFile {
     pub hashes: BTreeMap<String, String>,
     /// Writer-rule findings, when the loader already computed them (else computed here).
     pub rule_findings: Option<Vec<Finding>>,
+    /// The signature check against a delegator, when the loader already did it (large
+    /// delegated roles are checked on the loading thread, after which `canonical` may be
+    /// dropped): the delegating role's name, and the result.
+    pub prechecked: Option<(String, ThresholdCheck)>,
 }
 
 impl MetadataFile {
     pub fn new(file: String, bytes: Vec<u8>, md: Metadata) -> Self {
         let canonical = canonical_sized(&md.signed, bytes.len());
         let hashes = BTreeMap::from([("sha256".to_string(), sha256_hex(&bytes))]);
-        MetadataFile { file, length: bytes.len() as u64, hashes, bytes, md, canonical, rule_findings: None }
+        MetadataFile { file, length: bytes.len() as u64, hashes, bytes, md, canonical, rule_findings: None, prechecked: None }
     }
 
     /// Every writer-rule finding for this file (the file-size rules need `bytes`).
@@ -524,7 +528,7 @@ fn check_meta_roles(set: &MetadataSet, out: &mut Out) {
         if let Signed::Timestamp(t) = &ts.md.signed {
             match (t.meta.get("snapshot.json"), set.roles.get("snapshot")) {
                 (Some(m), Some(snap)) => check_meta_entry(out, ts, JsonPath::root().key("signed").key("meta").key("snapshot.json"), "snapshot.json", m, snap),
-                (Some(m), None) if !set.unreadable_roles.contains_key("snapshot") => out.push(&ts.file, Finding::info("absent", JsonPath::root().key("signed").key("meta").key("snapshot.json"), format!("timestamp lists snapshot version {}, which is not in the folder", m.version))),
+                (Some(m), None) if !set.unreadable_roles.contains_key("snapshot") => out.push(&ts.file, Finding::info("absent-role", JsonPath::root().key("signed").key("meta").key("snapshot.json"), format!("timestamp lists snapshot version {}, which is not in the folder", m.version))),
                 _ => {}
             }
         }
@@ -579,7 +583,7 @@ fn walk_delegations(set: &MetadataSet, o: &SetOptions, out: &mut Out, report: &m
     if !matches!(top.md.signed, Signed::Targets(_)) {
         return;
     }
-    let mut delegator_of: HashMap<Cow<str>, &str> = HashMap::new();
+    let mut delegator_of: HashMap<&str, &str> = HashMap::new();
     let mut stack = vec![Frame { role: "targets", ancestors: Vec::new(), specs: Vec::new() }];
     while let Some(frame) = stack.pop() {
         let Some(pf) = set.roles.get(frame.role) else { continue };
@@ -607,25 +611,35 @@ fn walk_delegations(set: &MetadataSet, o: &SetOptions, out: &mut Out, report: &m
                 out.push(&pf.file, Finding::error("delegation-cycle", JsonPath::root().key("signed").key("delegations"), format!("delegation cycle: {parent} delegates to its ancestor {name}"), Clients::TOUGH));
                 continue;
             }
-            if let Some(prev) = delegator_of.get(&name) {
+            // Absent roles are only listed (100,000 of them in a PEP 480 `claimed`): no
+            // per-role map, duplicates across delegators are found once at the end.
+            let Some((role_key, cf)) = set.roles.get_key_value(&*name) else {
+                if !set.unreadable_roles.contains_key(&*name) {
+                    report.absent.push(AbsentRole { role: name.into_owned(), named_by: parent.to_string() });
+                }
+                continue;
+            };
+            if let Some(prev) = delegator_of.get(role_key.as_str()) {
                 if *prev != parent {
                     out.push(&pf.file, Finding::warning("multiple-delegators", JsonPath::root().key("signed").key("delegations"), format!("role {name} is delegated by both {prev} and {parent}"), Clients::NONE));
                 }
                 continue;
             }
-            let Some((role_key, cf)) = set.roles.get_key_value(&*name) else {
-                if !set.unreadable_roles.contains_key(&*name) {
-                    report.absent.push(AbsentRole { role: name.to_string(), named_by: parent.to_string() });
-                }
-                delegator_of.insert(name, parent);
-                continue;
-            };
-            delegator_of.insert(name.clone(), parent);
+            delegator_of.insert(role_key.as_str(), parent);
             let Signed::Targets(ct) = &cf.md.signed else {
                 out.push(&cf.file, Finding::error("role-type", JsonPath::root().key("signed").key("_type"), format!("delegated role {name} holds {} metadata", cf.md.signed.type_name()), Clients::ALL));
                 continue;
             };
-            let c = check_threshold(keyids, threshold, &d.keys, &cf.canonical, &cf.md.signatures, o.lenient);
+            let c = match &cf.prechecked {
+                Some((by, c)) if by == parent => c.clone(),
+                // Checked against another delegator by the loader, which then dropped the
+                // canonical bytes: say so rather than report signatures that cannot verify.
+                Some((by, _)) if cf.canonical.is_empty() => {
+                    out.push(&cf.file, Finding::error("not-checked", JsonPath::root().key("signatures"), format!("{name} was checked against {by} while loading, not against {parent}"), Clients::NONE));
+                    continue;
+                }
+                _ => check_threshold(keyids, threshold, &d.keys, &cf.canonical, &cf.md.signatures, o.lenient),
+            };
             out.threshold(&cf.file, &cf.md, &format!("{name} signed by {parent}'s delegation"), &c);
             out.unknown_signers(&cf.file, &cf.md, &[&c]);
             if threshold > 1 {
@@ -652,6 +666,31 @@ fn walk_delegations(set: &MetadataSet, o: &SetOptions, out: &mut Out, report: &m
         }
         // Depth first, in listed order.
         stack.extend(pushed.into_iter().rev());
+    }
+    // An absent role named by more than one delegator: listed once, with a warning.
+    let first_delegated = report.absent.iter().position(|a| a.named_by != "root");
+    if let Some(i) = first_delegated {
+        let by = &report.absent[i].named_by;
+        if report.absent[i..].iter().any(|a| &a.named_by != by) {
+            let mut order: Vec<usize> = (i..report.absent.len()).collect();
+            order.sort_by(|&a, &b| report.absent[a].role.cmp(&report.absent[b].role));
+            let mut drop = vec![false; report.absent.len()];
+            for w in order.windows(2) {
+                let (a, b) = (&report.absent[w[0]], &report.absent[w[1]]);
+                if a.role == b.role {
+                    drop[w[1]] = true;
+                    if a.named_by != b.named_by {
+                        let file = set.roles.get(&b.named_by).map(|f| f.file.as_str()).unwrap_or("(folder)");
+                        out.push(file, Finding::warning("multiple-delegators", JsonPath::root().key("signed").key("delegations"), format!("role {} is delegated by both {} and {}", a.role, a.named_by, b.named_by), Clients::NONE));
+                    }
+                }
+            }
+            let mut k = 0;
+            report.absent.retain(|_| {
+                k += 1;
+                !drop[k - 1]
+            });
+        }
     }
 }
 

@@ -15,13 +15,13 @@
 use super::attestations::{self, AttestationReport, BindContext};
 use super::evidence::{self, EvidenceReport, HolderKey};
 use super::layout::{self, Entry, FolderKind, Inventory};
-use super::load::{self, Job, Loaded};
+use super::load::{self, Job, Loaded, Precheck};
 use super::set::{audit_set, AbsentRole, AuditFinding, ChainReport, MetadataFile, MetadataSet, RoleReport, SetOptions};
 use crate::attest::Holder;
 use crate::tuf::finding::{Clients, Finding, Severity};
 use crate::tuf::json::JsonPath;
 use crate::tuf::keys::sha256_hex;
-use crate::tuf::metadata::{Metadata, Mode, Signed};
+use crate::tuf::metadata::{MetaFile, Metadata, Mode, Signed};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -146,8 +146,15 @@ fn pick<'e>(entries: &'e [Entry], want: Option<u64>) -> (Option<&'e Entry>, Vec<
     (chosen, rest)
 }
 
-fn job(e: &Entry, extra: Vec<String>) -> Job {
-    Job { rel: e.rel.clone(), path: e.path.clone(), extra_hashes: extra, len: e.len }
+/// A load job for `e`; `listed` is what snapshot or timestamp say about the file (its
+/// hashes are computed), `media` keeps every hash and canonical byte the evidence needs.
+fn job<'a>(e: &Entry, listed: Option<&MetaFile>, media: bool) -> Job<'a> {
+    let hashes: Vec<String> = listed.and_then(|m| m.hashes.as_ref()).map(|h| h.keys().cloned().collect()).unwrap_or_default();
+    let mut j = Job::new(e.rel.clone(), e.path.clone(), e.len);
+    j.sha256 = media || e.role == "root" || e.role == "snapshot" || hashes.iter().any(|h| h == "sha256");
+    j.extra_hashes = hashes.into_iter().filter(|h| h != "sha256").collect();
+    j.keep_canonical = media;
+    j
 }
 
 /// A loaded file, sorted into usable or not, with findings for the latter.
@@ -227,16 +234,17 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
     let empty = Vec::new();
     let entries = |role: &str| inv.entries.get(role).unwrap_or(&empty);
 
+    let media = inv.kind == FolderKind::CeremonyMedia;
     // Phase A: every root, and timestamp.
     let mut a: Vec<&Entry> = entries("root").iter().collect();
     let (ts, ts_rest) = pick(entries("timestamp"), None);
     a.extend(ts);
     not_checked.extend(ts_rest.iter().map(|e| (e.rel.clone(), "another timestamp file is checked".to_string())));
-    let loaded = load::load_all(&a.iter().map(|e| job(e, Vec::new())).collect::<Vec<_>>(), threads);
+    let loaded = load::load_all(&a.iter().map(|e| job(e, None, media)).collect::<Vec<_>>(), threads);
     sort_loaded(a, loaded, o.lenient, &mut out, &mut sorted);
     t.mark("load roots and timestamp");
 
-    // Phase B: the snapshot timestamp lists (or the newest).
+    // Phase B: the snapshot timestamp lists (or the newest), then the targets it lists.
     let ts_meta = sorted.files.iter().find_map(|(_, f)| match &f.md.signed {
         Signed::Timestamp(t) => t.meta.get("snapshot.json").cloned(),
         _ => None,
@@ -244,32 +252,46 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
     let (snap, snap_rest) = pick(entries("snapshot"), ts_meta.as_ref().map(|m| m.version));
     not_checked.extend(snap_rest.iter().map(|e| (e.rel.clone(), "another snapshot version is checked".to_string())));
     if let Some(s) = snap {
-        let extra = ts_meta.as_ref().and_then(|m| m.hashes.as_ref()).map(|h| h.keys().filter(|k| *k != "sha256").cloned().collect()).unwrap_or_default();
-        let loaded = load::load_all(&[job(s, extra)], 1);
+        let loaded = load::load_all(&[job(s, ts_meta.as_ref(), media)], 1);
         sort_loaded(vec![s], loaded, o.lenient, &mut out, &mut sorted);
     }
     let snap_meta = sorted.files.iter().find_map(|(_, f)| match &f.md.signed {
         Signed::Snapshot(s) => Some(s.meta.clone()),
         _ => None,
     });
+    let listed = |role: &str| snap_meta.as_ref().and_then(|m| m.get(&format!("{role}.json")));
+    let (tg, tg_rest) = pick(entries("targets"), listed("targets").map(|m| m.version));
+    not_checked.extend(tg_rest.iter().map(|e| (e.rel.clone(), "another version of targets is checked".to_string())));
+    if let Some(e) = tg {
+        let loaded = load::load_all(&[job(e, listed("targets"), media)], 1);
+        sort_loaded(vec![e], loaded, o.lenient, &mut out, &mut sorted);
+    }
+    t.mark("load snapshot and targets");
 
-    // Phase C: every other role, at the version snapshot lists.
+    // Phase C: every other role, at the version snapshot lists. The roles targets delegates
+    // to are checked against it while they load (then their canonical bytes can go).
+    let targets = sorted.files.iter().find(|(e, _)| e.role == "targets").and_then(|(_, f)| f.md.signed.as_targets());
+    let delegations = targets.and_then(|t| t.delegations.as_ref());
     let mut c: Vec<&Entry> = Vec::new();
     let mut c_jobs = Vec::new();
     for (role, es) in &inv.entries {
-        if matches!(role.as_str(), "root" | "timestamp" | "snapshot") {
+        if matches!(role.as_str(), "root" | "timestamp" | "snapshot" | "targets") {
             continue;
         }
-        let listed = snap_meta.as_ref().and_then(|m| m.get(&format!("{role}.json")));
-        let (chosen, rest) = pick(es, listed.map(|m| m.version));
+        let (chosen, rest) = pick(es, listed(role).map(|m| m.version));
         not_checked.extend(rest.iter().map(|e| (e.rel.clone(), format!("another version of {role} is checked"))));
         if let Some(e) = chosen {
-            let extra = listed.and_then(|m| m.hashes.as_ref()).map(|h| h.keys().filter(|k| *k != "sha256").cloned().collect()).unwrap_or_default();
-            c_jobs.push(job(e, extra));
+            let mut j = job(e, listed(role), media);
+            j.precheck = delegations.and_then(|d| {
+                let (keyids, threshold) = super::set::delegation_of(targets?, role)?;
+                Some(Precheck { by: "targets", keyids, threshold, keys: &d.keys, lenient: o.lenient })
+            });
+            c_jobs.push(j);
             c.push(e);
         }
     }
     let loaded = load::load_all(&c_jobs, threads);
+    drop(c_jobs);
     sort_loaded(c, loaded, o.lenient, &mut out, &mut sorted);
     t.mark("load other roles");
 
@@ -434,6 +456,10 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
         _ => None,
     };
 
+    // Freeing the model of a 48 MB role takes tens of milliseconds: off the caller's path.
+    if set.roles.values().chain(set.roots.values()).map(|f| f.length).sum::<u64>() > 8 << 20 {
+        std::thread::spawn(move || drop(set));
+    }
     out.sort_by_key(|f| f.finding.severity);
     not_checked.sort();
     Ok(Report {
