@@ -13,14 +13,12 @@ use tuf_ceremony::ceremony::job::{read_current, Job, Update};
 use tuf_ceremony::ceremony::plan::Plan;
 use tuf_ceremony::ceremony::rehearse::passphrase_file;
 use tuf_ceremony::ceremony::tokens::Tokens;
-use tuf_ceremony::ceremony::ui::{AutoUi, SecretKind};
 use tuf_ceremony::signer::software::SoftwareKey;
 use tuf_ceremony::signer::{sign_metadata, Signer};
 use tuf_ceremony::tuf::finding::Clients;
 use tuf_ceremony::tuf::keys::Algorithm;
 use tuf_ceremony::tuf::metadata::*;
 use tuf_ceremony::tuf::verify::check_delegated;
-use zeroize::Zeroizing;
 
 /// A finished rehearsal: returns (rehearsal dir, its metadata folder).
 fn rehearsal(tmp: &Path) -> (PathBuf, PathBuf) {
@@ -33,11 +31,7 @@ fn rehearsal(tmp: &Path) -> (PathBuf, PathBuf) {
 
 fn run_update(dir: &Path, current: &Path, job: Update, media: &Path) -> Result<(), String> {
     let plan = Plan::load(&dir.join("plan.toml"), chrono::Utc::now()).unwrap();
-    let tokens_dir = dir.join("tokens");
-    let mut ui = AutoUi {
-        secrets: move |h: &str, _: &SecretKind| std::fs::read_to_string(passphrase_file(&tokens_dir, h)).ok().map(|s| Zeroizing::new(s.trim().to_string())),
-        quiet: true,
-    };
+    let mut ui = support::rehearsal_ui(dir.join("tokens"));
     let mut tokens = Tokens::new(dir.join("tokens"));
     std::fs::create_dir_all(media).unwrap();
     let _ = current;
@@ -186,11 +180,7 @@ fn root_rotation_replacing_a_keyholder_is_signed_by_old_and_new_thresholds() {
     std::fs::create_dir_all(dir.join("tokens/dave")).unwrap();
     std::fs::write(passphrase_file(&dir.join("tokens"), "dave"), "dave's rehearsal passphrase").unwrap();
     let plan = Plan::load(&dir.join("plan2.toml"), chrono::Utc::now()).unwrap();
-    let tokens_dir = dir.join("tokens");
-    let mut ui = AutoUi {
-        secrets: move |h: &str, _: &SecretKind| std::fs::read_to_string(passphrase_file(&tokens_dir, h)).ok().map(|s| Zeroizing::new(s.trim().to_string())),
-        quiet: true,
-    };
+    let mut ui = support::rehearsal_ui(dir.join("tokens"));
     let mut tokens = Tokens::new(dir.join("tokens"));
     let media = tmp.path().join("stick");
     std::fs::create_dir_all(&media).unwrap();

@@ -7,14 +7,15 @@
 
 mod support;
 
-use std::collections::VecDeque;
+use support::RemoteKeyholder;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 use tuf_ceremony::ceremony::plan::Plan;
 use tuf_ceremony::ceremony::rehearse::passphrase_file;
 use tuf_ceremony::ceremony::tokens::Tokens;
-use tuf_ceremony::ceremony::ui::{SecretKind, Ui, UiError};
+
 use tuf_ceremony::error::Error;
 use tuf_ceremony::ops::signing_apart::{self as sa, SignInput, SignatureFile};
 use tuf_ceremony::signer::software::SoftwareKey;
@@ -24,7 +25,6 @@ use tuf_ceremony::tuf::keys::{hex, keyid, sha256_hex, unhex};
 use tuf_ceremony::tuf::metadata::{Metadata, Mode, TargetFile};
 use tuf_ceremony::tuf::verify::check_top_level;
 use tuf_ceremony::util::pgpwords;
-use zeroize::Zeroizing;
 
 /// One rehearsal for the whole file: (rehearsal folder, media folder `<id>/`).
 fn rehearsal() -> (&'static Path, &'static Path) {
@@ -88,50 +88,12 @@ fn sign_request(media: &Path, draft: &Path, stick: &Path) -> (PathBuf, String) {
     (PathBuf::from(dir), out)
 }
 
-/// The operator at a keyholder's machine: types the given answers, knows the passphrase.
-struct Keyholder {
-    answers: VecDeque<String>,
-    tokens: PathBuf,
-    shown: String,
-    secrets_asked: usize,
-}
-
-impl Keyholder {
-    fn new(tokens: &Path, typed_hash: &[&str]) -> Self {
-        Keyholder { answers: typed_hash.iter().map(|s| s.to_string()).collect(), tokens: tokens.to_path_buf(), shown: String::new(), secrets_asked: 0 }
-    }
-}
-
-impl Ui for Keyholder {
-    fn show(&mut self, text: &str) {
-        self.shown.push_str(text);
-        self.shown.push('\n');
-    }
-    fn confirm(&mut self, _: &str) -> Result<bool, UiError> {
-        Ok(true)
-    }
-    fn confirm_word(&mut self, _: &str, _: &str) -> Result<bool, UiError> {
-        Ok(true)
-    }
-    fn wait(&mut self, _: &str) -> Result<(), UiError> {
-        Ok(())
-    }
-    fn ask(&mut self, q: &str) -> Result<String, UiError> {
-        self.show(q);
-        self.answers.pop_front().ok_or(UiError::Closed)
-    }
-    fn secret(&mut self, holder: &str, _: SecretKind, _: &str) -> Result<Zeroizing<String>, UiError> {
-        self.secrets_asked += 1;
-        std::fs::read_to_string(passphrase_file(&self.tokens, holder)).map(|s| Zeroizing::new(s.trim().to_string())).map_err(|e| UiError::Io(e.to_string()))
-    }
-}
-
 /// A keyholder signs `request` on "their machine", typing `typed` as the hash.
-fn sign_as(holder: &str, request: &Path, out: &Path, typed: &[&str]) -> (Result<sa::SignatureWritten, Error>, Keyholder) {
+fn sign_as(holder: &str, request: &Path, out: &Path, typed: &[&str]) -> (Result<sa::SignatureWritten, Error>, RemoteKeyholder) {
     let (dir, _) = rehearsal();
     let plan = Plan::load(&dir.join("plan.toml"), chrono::Utc::now()).unwrap();
     let mut tokens = Tokens::new(dir.join("tokens"));
-    let mut ui = Keyholder::new(&dir.join("tokens"), typed);
+    let mut ui = RemoteKeyholder::new(&dir.join("tokens"), typed);
     let input = SignInput { request_dir: request, keyholder: holder, plan: &plan, key: None, out_dir: Some(out), now: chrono::Utc::now() };
     let r = sa::sign(&input, &mut tokens, &mut ui);
     (r, ui)

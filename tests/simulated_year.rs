@@ -9,7 +9,7 @@
 
 mod support;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -20,14 +20,12 @@ use tuf_ceremony::ceremony::job::{apply_claims, read_current, registrations_from
 use tuf_ceremony::ceremony::plan::Plan;
 use tuf_ceremony::ceremony::rehearse::passphrase_file;
 use tuf_ceremony::ceremony::tokens::Tokens;
-use tuf_ceremony::ceremony::ui::{AutoUi, SecretKind, Ui, UiError};
 use tuf_ceremony::ops::signing_apart as sa;
 use tuf_ceremony::signer::software::SoftwareKey;
 use tuf_ceremony::signer::{sign_metadata, Signer};
 use tuf_ceremony::tuf::finding::Clients;
 use tuf_ceremony::tuf::keys::{keyid, Algorithm};
 use tuf_ceremony::tuf::metadata::*;
-use zeroize::Zeroizing;
 
 /// The online system of the simulated PyPI: its keys, and the versions it has published.
 struct Online {
@@ -46,13 +44,6 @@ struct Year {
     repo: PathBuf,
     online: Online,
     py: Option<PathBuf>,
-}
-
-fn auto_ui(tokens: PathBuf) -> impl Ui {
-    AutoUi {
-        secrets: move |h: &str, _: &SecretKind| std::fs::read_to_string(passphrase_file(&tokens, h)).ok().map(|s| Zeroizing::new(s.trim().to_string())),
-        quiet: true,
-    }
 }
 
 fn load(p: &Path) -> Metadata {
@@ -177,7 +168,7 @@ impl Year {
     /// Runs the engine for `job` with plan `plan_file`; returns the new metadata folder.
     fn run(&self, plan_file: &str, job: Job, name: &str) -> PathBuf {
         let plan = self.plan(plan_file);
-        let mut ui = auto_ui(self.dir.join("tokens"));
+        let mut ui = support::rehearsal_ui(self.dir.join("tokens"));
         let mut tokens = Tokens::new(self.dir.join("tokens"));
         let media = self.tmp.join(format!("{name}.media"));
         std::fs::create_dir_all(&media).unwrap();
@@ -194,31 +185,6 @@ impl Year {
             names.push(e.file_name().to_string_lossy().into_owned());
         }
         names
-    }
-}
-
-/// A keyholder at their own machine: types the hash the coordinator read out.
-struct Remote {
-    hash: VecDeque<String>,
-    tokens: PathBuf,
-}
-
-impl Ui for Remote {
-    fn show(&mut self, _: &str) {}
-    fn confirm(&mut self, _: &str) -> Result<bool, UiError> {
-        Ok(true)
-    }
-    fn confirm_word(&mut self, _: &str, _: &str) -> Result<bool, UiError> {
-        Ok(true)
-    }
-    fn wait(&mut self, _: &str) -> Result<(), UiError> {
-        Ok(())
-    }
-    fn ask(&mut self, _: &str) -> Result<String, UiError> {
-        self.hash.pop_front().ok_or(UiError::Closed)
-    }
-    fn secret(&mut self, holder: &str, _: SecretKind, _: &str) -> Result<Zeroizing<String>, UiError> {
-        std::fs::read_to_string(passphrase_file(&self.tokens, holder)).map(|s| Zeroizing::new(s.trim().to_string())).map_err(|e| UiError::Io(e.to_string()))
     }
 }
 
@@ -307,7 +273,7 @@ fn a_simulated_year_of_operations() {
     let plan = y.plan("plan.toml");
     let mut sig_files = Vec::new();
     for holder in ["alice", "bob"] {
-        let mut ui = Remote { hash: VecDeque::from([req.canonical_sha256.clone()]), tokens: y.dir.join("tokens") };
+        let mut ui = support::RemoteKeyholder::new(&y.dir.join("tokens"), &[req.canonical_sha256.as_str()]);
         let mut tokens = Tokens::new(y.dir.join("tokens"));
         let out_dir = y.tmp.join(format!("sig-{holder}"));
         std::fs::create_dir_all(&out_dir).unwrap();

@@ -108,3 +108,63 @@ pub fn run_tough_check(exe: &Path, args: &[&std::ffi::OsStr]) -> (bool, String) 
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
 }
+
+// ---------------------------------------------------------------------------------------
+// Operators for rehearsal tokens (simulated tokens whose passphrases are in
+// `tokens/<holder>/REHEARSAL-PASSPHRASE`).
+// ---------------------------------------------------------------------------------------
+
+use std::collections::VecDeque;
+use tuf_ceremony::ceremony::rehearse::passphrase_file;
+use tuf_ceremony::ceremony::ui::{AutoUi, SecretKind, Ui, UiError};
+use zeroize::Zeroizing;
+
+/// A rehearsal token's passphrase.
+pub fn rehearsal_passphrase(tokens: &Path, holder: &str) -> Option<Zeroizing<String>> {
+    std::fs::read_to_string(passphrase_file(tokens, holder)).ok().map(|s| Zeroizing::new(s.trim().to_string()))
+}
+
+/// An unattended operator for a rehearsal's tokens (every confirmation yes).
+pub fn rehearsal_ui(tokens: PathBuf) -> impl Ui {
+    AutoUi { secrets: move |h: &str, _: &SecretKind| rehearsal_passphrase(&tokens, h), quiet: true }
+}
+
+/// A keyholder at their own machine: types the queued answers (e.g. the hash read out by
+/// the coordinator), confirms everything, knows their token's passphrase, and remembers
+/// what they were shown.
+pub struct RemoteKeyholder {
+    pub answers: VecDeque<String>,
+    pub tokens: PathBuf,
+    pub shown: String,
+    pub secrets_asked: usize,
+}
+
+impl RemoteKeyholder {
+    pub fn new(tokens: &Path, answers: &[&str]) -> Self {
+        RemoteKeyholder { answers: answers.iter().map(|s| s.to_string()).collect(), tokens: tokens.to_path_buf(), shown: String::new(), secrets_asked: 0 }
+    }
+}
+
+impl Ui for RemoteKeyholder {
+    fn show(&mut self, text: &str) {
+        self.shown.push_str(text);
+        self.shown.push('\n');
+    }
+    fn confirm(&mut self, _: &str) -> Result<bool, UiError> {
+        Ok(true)
+    }
+    fn confirm_word(&mut self, _: &str, _: &str) -> Result<bool, UiError> {
+        Ok(true)
+    }
+    fn wait(&mut self, _: &str) -> Result<(), UiError> {
+        Ok(())
+    }
+    fn ask(&mut self, q: &str) -> Result<String, UiError> {
+        self.show(q);
+        self.answers.pop_front().ok_or(UiError::Closed)
+    }
+    fn secret(&mut self, holder: &str, _: SecretKind, _: &str) -> Result<Zeroizing<String>, UiError> {
+        self.secrets_asked += 1;
+        rehearsal_passphrase(&self.tokens, holder).ok_or_else(|| UiError::Io(format!("no rehearsal passphrase for {holder}")))
+    }
+}
