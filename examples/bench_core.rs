@@ -28,17 +28,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tuf_ceremony::signer::software::{SecretKey, SoftwareKey};
-use tuf_ceremony::signer::{sign_metadata, sign_payload, Signer};
+use tuf_ceremony::signer::{Signer, sign_metadata, sign_payload};
 use tuf_ceremony::tuf::bins::HashBins;
-use tuf_ceremony::tuf::finding::Clients;
-use tuf_ceremony::tuf::keys::{self, hex};
-use tuf_ceremony::tuf::json::{Kind, Reader};
-use tuf_ceremony::tuf::metadata::{
-    strictness_issues, DelegatedRole, DelegatedRoles, Delegations, Metadata, Mode, Signature, Signed, Targets,
-};
 use tuf_ceremony::tuf::encode::canonical_sized;
-use tuf_ceremony::tuf::{olpc, rules};
+use tuf_ceremony::tuf::finding::Clients;
+use tuf_ceremony::tuf::json::{Kind, Reader};
+use tuf_ceremony::tuf::keys::{self, hex};
+use tuf_ceremony::tuf::metadata::{DelegatedRole, DelegatedRoles, Delegations, Metadata, Mode, Signature, Signed, Targets, strictness_issues};
 use tuf_ceremony::tuf::verify::check_delegated;
+use tuf_ceremony::tuf::{olpc, rules};
 use tuf_ceremony::tuf::{write, write_consuming, write_with_canonical};
 
 type Res<T> = Result<T, String>;
@@ -139,8 +137,7 @@ fn generate(dir: &Path, projects: u32) -> Res<()> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let exp = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
     let pk = |k: &SoftwareKey| k.public_key().to_key();
-    let (mut k_targets, mut k_claimed, mut k_bins, k_bin) =
-        (role_key("targets")?, role_key("claimed")?, role_key("bins")?, role_key("bin")?);
+    let (mut k_targets, mut k_claimed, mut k_bins, k_bin) = (role_key("targets")?, role_key("claimed")?, role_key("bins")?, role_key("bin")?);
 
     // claimed: one terminating delegation per project, each with its own key.
     let t = Instant::now();
@@ -165,11 +162,8 @@ fn generate(dir: &Path, projects: u32) -> Res<()> {
     let bid = keys::keyid(&bk);
     let hb = HashBins::new(16384)?;
     let mut bins = Targets::new(1, exp);
-    bins.delegations = Some(Delegations {
-        keys: BTreeMap::from([(bid.clone(), bk)]),
-        roles: DelegatedRoles::Roles(hb.roles(&[bid], 1)),
-        extra: Default::default(),
-    });
+    bins.delegations =
+        Some(Delegations { keys: BTreeMap::from([(bid.clone(), bk)]), roles: DelegatedRoles::Roles(hb.roles(&[bid], 1)), extra: Default::default() });
     let n = signed_write(Signed::Targets(bins), &mut k_bins, &dir.join("bins.json"))?;
     println!("bins_bytes {n}");
     eprintln!("bins.json: {n} bytes ({:.1} MB, {} bins)", n as f64 / 1e6, hb.count());
@@ -206,10 +200,7 @@ fn secs(t: Instant) -> f64 {
 /// CPU time this thread has run, in seconds (from the scheduler; robust when other
 /// processes compete for the cores). 0 where /proc is unavailable.
 fn cpu() -> f64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .map_or(0.0, |ns| ns as f64 / 1e9)
+    std::fs::read_to_string("/proc/thread-self/schedstat").ok().and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok()).map_or(0.0, |ns| ns as f64 / 1e9)
 }
 
 fn load_verify(dir: &Path, file: &Path, role: &str) -> Res<()> {
@@ -307,11 +298,7 @@ fn step<T>(name: &str, f: impl FnOnce() -> T) -> T {
     let s = secs(t);
     let (live, peak, allocs) = (LIVE.load(Relaxed), PEAK.load(Relaxed), ALLOCS.load(Relaxed) - a0);
     let mb = |b: usize| b as f64 / 1e6;
-    println!(
-        "{name:<28} {s:>9.4} s  {allocs:>9} allocs  live {:>7.1} MB  peak +{:>6.1} MB",
-        mb(live),
-        mb(peak - live0)
-    );
+    println!("{name:<28} {s:>9.4} s  {allocs:>9} allocs  live {:>7.1} MB  peak +{:>6.1} MB", mb(live), mb(peak - live0));
     v
 }
 
@@ -398,7 +385,7 @@ fn main() {
 /// Issue 6's operation: add `n` new projects (each with its own ed25519 key) to
 /// `DIR/claimed.json`, bump the version, re-sign with the claimed key, write the new file.
 fn claim(dir: &Path, n: usize) -> Res<()> {
-    use tuf_ceremony::ceremony::claims::{apply, Batch, Registration};
+    use tuf_ceremony::ceremony::claims::{Batch, Registration, apply};
     let (t0, c0) = (Instant::now(), cpu());
     let file = dir.join("claimed.json");
     let bytes = read(&file)?;
@@ -411,7 +398,10 @@ fn claim(dir: &Path, n: usize) -> Res<()> {
         .map(|i| {
             let mut seed = [0u8; 32];
             seed[..8].copy_from_slice(&(i as u64 + 1_000_000).to_le_bytes());
-            let k = tuf_ceremony::signer::software::SoftwareKey::from_secret(tuf_ceremony::signer::software::SecretKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed)), "dev");
+            let k = tuf_ceremony::signer::software::SoftwareKey::from_secret(
+                tuf_ceremony::signer::software::SecretKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed)),
+                "dev",
+            );
             Registration { project: format!("new-project-{i:06}"), keys: vec![k.public_key().to_key()], threshold: 1 }
         })
         .collect();

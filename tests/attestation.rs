@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
 use p256::pkcs8::DecodePublicKey;
-use tuf_ceremony::attest::{
-    self, AttestError, AttestWarning, Attestation, Firmware, Holder, Layout, PinPolicy, Roots, TouchPolicy, bind, same_key,
-};
+use tuf_ceremony::attest::{self, AttestError, AttestWarning, Attestation, Firmware, Holder, Layout, PinPolicy, Roots, TouchPolicy, bind, same_key};
 use tuf_ceremony::tuf::finding::{Finding, Severity};
 use tuf_ceremony::tuf::keys::PublicKey;
 use tuf_ceremony::tuf::metadata::{Metadata, Mode};
@@ -114,10 +112,7 @@ fn sigstore_chains_verify_to_the_pinned_yubico_root() {
         assert_eq!(a.form_factor.unwrap().name(), "USB-C keychain");
         assert_eq!(a.slot.as_deref(), Some("9c"));
         assert_eq!(a.warnings, vec![AttestWarning::Ysa202403(fw)], "{serial}: only the firmware advisory");
-        assert_eq!(
-            a.chain,
-            ["CN=YubiKey PIV Attestation 9c", "CN=Yubico PIV Attestation", "CN=Yubico PIV Root CA Serial 263751"].map(String::from)
-        );
+        assert_eq!(a.chain, ["CN=YubiKey PIV Attestation 9c", "CN=Yubico PIV Attestation", "CN=Yubico PIV Root CA Serial 263751"].map(String::from));
         assert_eq!(a.root_sha256, attest::roots::YUBICO_PIV_ROOT_SHA256);
         assert!(same_key(&a.public_key, &pem_key(&pubkey)), "{serial}: attested key is the published public key");
         assert!(a.warnings[0].to_string().contains("YSA-2024-03"));

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use tuf_ceremony::tuf::encode::{canonical, pretty};
-use tuf_ceremony::tuf::json::{parse_value, Value};
+use tuf_ceremony::tuf::json::{Value, parse_value};
 use tuf_ceremony::tuf::olpc;
 
 /// A small deterministic PRNG (xorshift64*), so failures reproduce.
@@ -31,8 +31,8 @@ impl Rng {
 /// Fragments chosen to hit every documented divergence: prefixes followed by characters
 /// below '"', quotes and backslashes, controls, NFD vs NFC, astral and separator characters.
 const PIECES: &[&str] = &[
-    "a", "b", "foo", "foo bar", " ", "!", "\"", "\\", "#", "\u{1}", "\n", "\t", "\u{7f}", "é", "e\u{301}",
-    "\u{2028}", "😀", "Z", "_", "/", "ﬁ", "Å", "A\u{30a}", "0", "~",
+    "a", "b", "foo", "foo bar", " ", "!", "\"", "\\", "#", "\u{1}", "\n", "\t", "\u{7f}", "é", "e\u{301}", "\u{2028}", "😀", "Z", "_", "/", "ﬁ", "Å",
+    "A\u{30a}", "0", "~",
 ];
 
 fn rand_string(r: &mut Rng) -> String {
@@ -80,14 +80,16 @@ fn olpc_bytes(v: &Value) -> Vec<u8> {
 
 fn corpus(n: usize, seed: u64) -> Vec<Value> {
     let mut r = Rng(seed);
-    (0..n).map(|_| {
-        // Wrap in an object so every document has keys to order.
-        let mut m = BTreeMap::new();
-        for _ in 0..1 + r.below(4) {
-            m.insert(rand_string(&mut r), rand_value(&mut r, 0));
-        }
-        Value::Object(m)
-    }).collect()
+    (0..n)
+        .map(|_| {
+            // Wrap in an object so every document has keys to order.
+            let mut m = BTreeMap::new();
+            for _ in 0..1 + r.below(4) {
+                m.insert(rand_string(&mut r), rand_value(&mut r, 0));
+            }
+            Value::Object(m)
+        })
+        .collect()
 }
 
 #[test]
@@ -97,7 +99,13 @@ fn olpc_divergence_detection_is_exact() {
         let ours = canonical(&v);
         let theirs = olpc_bytes(&v);
         let found = olpc::divergences(&ours);
-        assert_eq!(ours == theirs, found.is_empty(), "value {v:?}\nours   {:?}\nolpc   {:?}\nfound {found:?}", String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs));
+        assert_eq!(
+            ours == theirs,
+            found.is_empty(),
+            "value {v:?}\nours   {:?}\nolpc   {:?}\nfound {found:?}",
+            String::from_utf8_lossy(&ours),
+            String::from_utf8_lossy(&theirs)
+        );
         if ours == theirs { same += 1 } else { differ += 1 }
     }
     // Both branches must really be exercised for the equivalence to mean anything.
@@ -115,12 +123,8 @@ fn pretty_encoding_parses_back_to_the_same_value() {
 fn canonical_equals_securesystemslib() {
     let Some(py) = support::python() else { return };
     let docs = corpus(5000, 7);
-    let mut child = Command::new(&py)
-        .arg(support::repo_root().join("tests/python/canonical_sslib.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        Command::new(&py).arg(support::repo_root().join("tests/python/canonical_sslib.py")).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     let mut input = Vec::new();
     for d in &docs {
         // Our pretty form is ASCII-escaped JSON (python's own), one document per line.

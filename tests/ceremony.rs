@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use tuf_ceremony::ceremony::steps::expand;
 use tuf_ceremony::ceremony::transcript;
-use tuf_ceremony::signer::software::SoftwareKey;
 use tuf_ceremony::signer::sign_metadata;
+use tuf_ceremony::signer::software::SoftwareKey;
 use tuf_ceremony::tuf::finding::Clients;
 use tuf_ceremony::tuf::metadata::*;
 use tuf_ceremony::tuf::verify::{check_delegated, check_top_level};
@@ -115,7 +115,8 @@ fn complete_repository(dir: &Path, media: &Path, out: &Path) {
     let mut md = Metadata::new(Signed::Snapshot(snap));
     sign_metadata(&mut md, &mut online_key(dir, "snapshot")).unwrap();
     let sb = write("1.snapshot.json", &md);
-    let ts = Timestamp { header: Header::new(1, exp), meta: BTreeMap::from([("snapshot.json".into(), MetaFile::from_data(1, &sb))]), extra: Default::default() };
+    let ts =
+        Timestamp { header: Header::new(1, exp), meta: BTreeMap::from([("snapshot.json".into(), MetaFile::from_data(1, &sb))]), extra: Default::default() };
     let mut md = Metadata::new(Signed::Timestamp(ts));
     sign_metadata(&mut md, &mut online_key(dir, "timestamp")).unwrap();
     write("timestamp.json", &md);
@@ -133,7 +134,11 @@ fn rehearsal_output_is_accepted_by_python_tuf() {
     let Some(py) = support::python() else { return };
     let repo = tmp.path().join("repo");
     complete_repository(&dir, &media, &repo);
-    let (ok, text) = support::run_python(&py, "verify_repo.py", &[repo.as_os_str(), "--target".as_ref(), "example/example-1.0.tar.gz".as_ref(), "--expect-missing".as_ref(), "django/Django-5.0.tar.gz".as_ref()]);
+    let (ok, text) = support::run_python(
+        &py,
+        "verify_repo.py",
+        &[repo.as_os_str(), "--target".as_ref(), "example/example-1.0.tar.gz".as_ref(), "--expect-missing".as_ref(), "django/Django-5.0.tar.gz".as_ref()],
+    );
     assert!(ok, "python-tuf rejected the rehearsal output:\n{text}");
     // Negative control: one flipped byte in a signed file must make python-tuf fail.
     let p = repo.join("1.claimed.json");
@@ -195,9 +200,12 @@ fn run_refuses_with_a_network_interface_up_unless_overridden() {
     std::fs::create_dir_all(&media).unwrap();
     let run = |extra: &[&str]| {
         Command::new(support::bin())
-            .args(["run", "--workdir"]).arg(tmp.path().join("w"))
-            .arg("--tokens").arg(dir.join("tokens"))
-            .arg("--media").arg(&media)
+            .args(["run", "--workdir"])
+            .arg(tmp.path().join("w"))
+            .arg("--tokens")
+            .arg(dir.join("tokens"))
+            .arg("--media")
+            .arg(&media)
             .args(extra)
             .arg(dir.join("plan.toml"))
             .stdin(std::process::Stdio::null())

@@ -10,7 +10,7 @@
 
 mod support;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -27,9 +27,9 @@ fn python3() -> Option<PathBuf> {
     }
     candidates.push("python3".into());
     candidates.push(support::repo_root().join(".venv/bin/python"));
-    let found = candidates.into_iter().find(|p| {
-        Command::new(p).args(["-c", "import pty, termios, select, json"]).output().map(|o| o.status.success()).unwrap_or(false)
-    });
+    let found = candidates
+        .into_iter()
+        .find(|p| Command::new(p).args(["-c", "import pty, termios, select, json"]).output().map(|o| o.status.success()).unwrap_or(false));
     support::require_or_skip(found, "python3 with pty/termios", "install python3 or set TUF_CEREMONY_PYTHON3")
 }
 
@@ -112,11 +112,7 @@ fn drive(py: &Path, args: &[&str], steps: &[Step], log: &Path) -> Session {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the terminal session failed ({}):\n{stderr}", out.status);
     let res: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("driver output {:?}: {e}\n{stderr}", String::from_utf8_lossy(&out.stdout)));
-    Session {
-        exit: res["exit"].as_i64().map(|c| c as i32),
-        signal: res["signal"].as_i64().map(|c| c as i32),
-        output: std::fs::read(log).expect("session log"),
-    }
+    Session { exit: res["exit"].as_i64().map(|c| c as i32), signal: res["signal"].as_i64().map(|c| c as i32), output: std::fs::read(log).expect("session log") }
 }
 
 /// The passphrases the people in the room type.
@@ -341,7 +337,11 @@ fn clock_refused_then_resumed() {
     let text = first.text();
     assert_eq!(first.signal, None);
     assert!(matches!(first.exit, Some(c) if c != 0), "answering n to the clock must fail the run: {:?}\n{}", first.exit, tail(&text));
-    assert!(text.contains("the clock is wrong") && text.contains("set it") && text.contains("date -u -s"), "no message about setting the clock:\n{}", tail(&text));
+    assert!(
+        text.contains("the clock is wrong") && text.contains("set it") && text.contains("date -u -s"),
+        "no message about setting the clock:\n{}",
+        tail(&text)
+    );
     assert!(!text.contains("[preflight.binary]"), "the run went past the clock step");
     let st = status(&dir);
     assert!(st.contains("next: preflight.clock"), "status after the refusal:\n{st}");

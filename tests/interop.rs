@@ -25,10 +25,10 @@ use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use tuf_ceremony::signer::software::SoftwareKey;
-use tuf_ceremony::signer::{sign_metadata, Signer};
-use tuf_ceremony::tuf::bins::{path_hash, HashBins};
+use tuf_ceremony::signer::{Signer, sign_metadata};
+use tuf_ceremony::tuf::bins::{HashBins, path_hash};
 use tuf_ceremony::tuf::finding::Clients;
-use tuf_ceremony::tuf::keys::{keyid, sha256_hex, Algorithm};
+use tuf_ceremony::tuf::keys::{Algorithm, keyid, sha256_hex};
 use tuf_ceremony::tuf::metadata::*;
 use tuf_ceremony::tuf::write;
 
@@ -347,7 +347,10 @@ fn mixed_two_of_three_thresholds_are_accepted_and_one_of_three_is_not() {
     std::fs::copy(repo.file("1.snapshot.json"), under.file("1.snapshot.json")).unwrap();
     std::fs::copy(repo.file("timestamp.json"), under.file("timestamp.json")).unwrap();
     rejected(python_tuf(under.path(), &Expect::default()), &["1.root.json NOT verified by itself (1/2, 1/2)", "Updater"]);
-    rejected(tough(under.path(), &Expect::default()), &["Failed to verify trusted root metadata: Signature threshold of 2 not met for role root (1 valid signatures)"]);
+    rejected(
+        tough(under.path(), &Expect::default()),
+        &["Failed to verify trusted root metadata: Signature threshold of 2 not met for role root (1 valid signatures)"],
+    );
 }
 
 #[test]
@@ -439,8 +442,11 @@ fn pep480_delegation_tree_is_accepted_by_python_tuf_and_tough() {
     let mut recent = new_key(Algorithm::Ed25519, "recently-claimed");
     let mut unclaimed = new_key(Algorithm::Ed25519, "unclaimed");
     let mut bin_key = new_key(Algorithm::Ed25519, "unclaimed-bins");
-    let mut projects: Vec<(&str, SoftwareKey)> =
-        vec![("django", new_key(Algorithm::Ed25519, "django")), ("requests", new_key(Algorithm::EcdsaP256, "requests")), ("flask", new_key(Algorithm::Ed25519, "flask"))];
+    let mut projects: Vec<(&str, SoftwareKey)> = vec![
+        ("django", new_key(Algorithm::Ed25519, "django")),
+        ("requests", new_key(Algorithm::EcdsaP256, "requests")),
+        ("flask", new_key(Algorithm::Ed25519, "flask")),
+    ];
 
     let mut repo = Repo::new(Clients::ALL);
     repo.root(top.root(1, &[&root_key], 1), &mut [&mut root_key]);
@@ -549,11 +555,8 @@ fn pep458_16384_hashed_bins_are_accepted_by_python_tuf_and_tough() {
     let mut bins_md = Targets::new(1, expiry());
     let roles = bins.roles(&[kid(&bin_n)], 1);
     assert_eq!(roles.len(), 16384);
-    bins_md.delegations = Some(Delegations {
-        keys: BTreeMap::from([(kid(&bin_n), pk(&bin_n))]),
-        roles: DelegatedRoles::Roles(roles),
-        extra: Default::default(),
-    });
+    bins_md.delegations =
+        Some(Delegations { keys: BTreeMap::from([(kid(&bin_n), pk(&bin_n))]), roles: DelegatedRoles::Roles(roles), extra: Default::default() });
     repo.targets("bins", bins_md, &mut [&mut bins_key]);
 
     let paths = ["example/example-1.0.tar.gz", "packages/ab/cd/sample-2.0-py3-none-any.whl", "top-level.txt", "a/b/c/d"];

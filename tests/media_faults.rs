@@ -43,11 +43,7 @@ impl Drop for Mount {
 
 fn run_mount(args: &[&str], target: &Path) -> Result<(), String> {
     let out = Command::new("mount").args(args).arg(target).output().map_err(|e| format!("cannot run mount: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!("mount {} {}: {}", args.join(" "), target.display(), String::from_utf8_lossy(&out.stderr).trim()))
-    }
+    if out.status.success() { Ok(()) } else { Err(format!("mount {} {}: {}", args.join(" "), target.display(), String::from_utf8_lossy(&out.stderr).trim())) }
 }
 
 /// Mounts a tmpfs with `opts` (e.g. "size=64k", "ro") at `target`.
@@ -209,7 +205,10 @@ fn entries_under(dir: &Path) -> Vec<String> {
 
 /// No temporary (`.NAME.partial-PID`) or probe file anywhere on the medium.
 fn assert_no_temp_files(media: &Path) {
-    let bad: Vec<String> = entries_under(media).into_iter().filter(|e| e.contains(".partial") || e.contains("probe") || e.rsplit('/').next().is_some_and(|n| n.starts_with('.'))).collect();
+    let bad: Vec<String> = entries_under(media)
+        .into_iter()
+        .filter(|e| e.contains(".partial") || e.contains("probe") || e.rsplit('/').next().is_some_and(|n| n.starts_with('.')))
+        .collect();
     assert!(bad.is_empty(), "temporary files left on the faulty media {}: {bad:?}", media.display());
 }
 

@@ -9,12 +9,12 @@ use std::process::Command;
 use std::sync::Arc;
 use tuf_ceremony::ceremony::claims::{Batch, Registration};
 use tuf_ceremony::ceremony::engine::{Engine, Options};
-use tuf_ceremony::ceremony::job::{read_current, Job, Update};
+use tuf_ceremony::ceremony::job::{Job, Update, read_current};
 use tuf_ceremony::ceremony::plan::Plan;
 use tuf_ceremony::ceremony::rehearse::passphrase_file;
 use tuf_ceremony::ceremony::tokens::Tokens;
 use tuf_ceremony::signer::software::SoftwareKey;
-use tuf_ceremony::signer::{sign_metadata, Signer};
+use tuf_ceremony::signer::{Signer, sign_metadata};
 use tuf_ceremony::tuf::finding::Clients;
 use tuf_ceremony::tuf::keys::Algorithm;
 use tuf_ceremony::tuf::metadata::*;
@@ -84,7 +84,13 @@ fn claim_projects_from_a_reviewed_list() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, current) = rehearsal(tmp.path());
     let batch = Batch { add: vec![registration("django"), registration("numpy"), registration("requests")], ..Default::default() };
-    let job = Update { label: "claim-claimed-v2".into(), roles: vec!["claimed".into()], claims: Some(("claimed".into(), batch)), expires_days: None, current: Arc::new(read_current(&current).unwrap()) };
+    let job = Update {
+        label: "claim-claimed-v2".into(),
+        roles: vec!["claimed".into()],
+        claims: Some(("claimed".into(), batch)),
+        expires_days: None,
+        current: Arc::new(read_current(&current).unwrap()),
+    };
     let media = tmp.path().join("stick");
     run_update(&dir, &current, job, &media).unwrap();
     let out = only_media_folder(&media);
@@ -104,11 +110,16 @@ fn claim_projects_from_a_reviewed_list() {
 fn cli_claim(dir: &Path, current: &Path, media: &Path, extra: &[&std::ffi::OsStr]) -> std::process::Output {
     std::fs::create_dir_all(media).unwrap();
     Command::new(support::bin())
-        .args(["claim", "--allow-network", "--plan"]).arg(dir.join("plan.toml"))
-        .arg("--current").arg(current)
-        .arg("--media").arg(media)
-        .arg("--tokens").arg(dir.join("tokens"))
-        .arg("--workdir").arg(media.with_extension("work"))
+        .args(["claim", "--allow-network", "--plan"])
+        .arg(dir.join("plan.toml"))
+        .arg("--current")
+        .arg(current)
+        .arg("--media")
+        .arg(media)
+        .arg("--tokens")
+        .arg(dir.join("tokens"))
+        .arg("--workdir")
+        .arg(media.with_extension("work"))
         .args(extra)
         .stdin(std::process::Stdio::null())
         .output()

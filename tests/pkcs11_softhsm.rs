@@ -61,7 +61,8 @@ fn isolated(name: &str, body: impl FnOnce(&Path)) {
     let tokens = tmp.path().join("softhsm-tokens");
     std::fs::create_dir_all(&tokens).unwrap();
     let conf = tmp.path().join("softhsm2.conf");
-    std::fs::write(&conf, format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n", tokens.display())).unwrap();
+    std::fs::write(&conf, format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n", tokens.display()))
+        .unwrap();
     let out = Command::new(std::env::current_exe().unwrap())
         .args([name, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD, name)
@@ -339,7 +340,13 @@ fn deadly_token_states_are_refused_before_any_pin() {
             let why = refused(Pkcs11Tokens.provision(&h, &mut ui));
             assert!(why.contains(flag) && why.contains("refusing token"), "{label}: {why}");
             assert!(ui.prompts.is_empty(), "{label}: no PIN may be asked of a token in this state");
-            let fake = TokenKey { public: SoftwareKey::generate(Algorithm::EcdsaP256, "x").unwrap().public_key().clone(), serial: None, description: String::new(), attestation: vec![], generated: false };
+            let fake = TokenKey {
+                public: SoftwareKey::generate(Algorithm::EcdsaP256, "x").unwrap().public_key().clone(),
+                serial: None,
+                description: String::new(),
+                attestation: vec![],
+                generated: false,
+            };
             let why = refused(Pkcs11Tokens.open(&h, &fake, &mut ui));
             assert!(why.contains(flag), "{label}: {why}");
             assert!(ui.prompts.is_empty());
@@ -570,7 +577,12 @@ fn full_ceremony_on_softhsm_tokens() {
         let r = root.signed.as_root().unwrap();
         let mut keytypes: Vec<String> = r.keys.values().map(|k| format!("{}/{}", k.keytype, k.scheme)).collect();
         keytypes.sort();
-        assert!(keytypes.contains(&"ed25519/ed25519".to_string()) && keytypes.contains(&"ecdsa/ecdsa-sha2-nistp256".to_string()) && keytypes.contains(&"ecdsa/ecdsa-sha2-nistp384".to_string()), "{keytypes:?}");
+        assert!(
+            keytypes.contains(&"ed25519/ed25519".to_string())
+                && keytypes.contains(&"ecdsa/ecdsa-sha2-nistp256".to_string())
+                && keytypes.contains(&"ecdsa/ecdsa-sha2-nistp384".to_string()),
+            "{keytypes:?}"
+        );
         for (name, md, check) in [
             ("root", &root, check_top_level(r, "root", &root, &root.signed_bytes(), false).unwrap()),
             ("targets", &targets, check_top_level(r, "targets", &targets, &targets.signed_bytes(), false).unwrap()),

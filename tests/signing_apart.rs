@@ -18,8 +18,8 @@ use tuf_ceremony::ceremony::tokens::Tokens;
 
 use tuf_ceremony::error::Error;
 use tuf_ceremony::ops::signing_apart::{self as sa, SignInput, SignatureFile};
-use tuf_ceremony::signer::software::SoftwareKey;
 use tuf_ceremony::signer::Signer;
+use tuf_ceremony::signer::software::SoftwareKey;
 use tuf_ceremony::tuf::finding::Clients;
 use tuf_ceremony::tuf::keys::{hex, keyid, sha256_hex, unhex};
 use tuf_ceremony::tuf::metadata::{Metadata, Mode, TargetFile};
@@ -132,7 +132,17 @@ fn two_keyholders_sign_apart_and_python_tuf_accepts_the_result() {
     let (req, summary) = sign_request(media, &d, &tmp.path().join("stick"));
     let hash = canonical_hash(&req);
     // The coordinator's summary: keyholders named from the media's keys/, threshold, changes, hash.
-    for s in ["Signature request: targets version 2", "2 of these 3 keys", "alice", "bob", "carol", "version 1 → 2", "target added: hello/world.txt", &hash, &words(&hash)] {
+    for s in [
+        "Signature request: targets version 2",
+        "2 of these 3 keys",
+        "alice",
+        "bob",
+        "carol",
+        "version 1 → 2",
+        "target added: hello/world.txt",
+        &hash,
+        &words(&hash),
+    ] {
         assert!(summary.contains(s), "summary lacks {s:?}:\n{summary}");
     }
     for f in ["metadata.json", "delegator.json", "previous.json", "request.json", "SUMMARY.txt", "SHA256SUMS"] {
@@ -204,7 +214,13 @@ claimed = Metadata.from_file(sys.argv[3])
 t.verify_delegate("claimed", claimed)
 print("python-tuf ok")
 "#;
-    let o = Command::new(&py).args(["-c", script]).arg(media.join("metadata/1.root.json")).arg(&written).arg(media.join("metadata/1.claimed.json")).output().unwrap();
+    let o = Command::new(&py)
+        .args(["-c", script])
+        .arg(media.join("metadata/1.root.json"))
+        .arg(&written)
+        .arg(media.join("metadata/1.claimed.json"))
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", text(&o));
 }
 
@@ -345,7 +361,15 @@ fn sign_request_refuses_what_clients_would_refuse() {
     assert!(text(&o).contains("does not delegate to nobody"), "{}", text(&o));
     // Not newer than the previous version (a rollback).
     let d1 = draft(media, &tmp.path().join("d1"), 1, "x.txt");
-    let o = run(&[d1.as_os_str(), "--role".as_ref(), "targets".as_ref(), "--delegator".as_ref(), md.join("1.root.json").as_os_str(), "--previous".as_ref(), md.join("1.targets.json").as_os_str()]);
+    let o = run(&[
+        d1.as_os_str(),
+        "--role".as_ref(),
+        "targets".as_ref(),
+        "--delegator".as_ref(),
+        md.join("1.root.json").as_os_str(),
+        "--previous".as_ref(),
+        md.join("1.targets.json").as_os_str(),
+    ]);
     assert!(text(&o).contains("rollback"), "{}", text(&o));
     assert_eq!(std::fs::read_dir(&stick).unwrap().count(), 0, "nothing written");
     // claimed, delegated by targets: allowed, names its keyholders.
@@ -354,7 +378,15 @@ fn sign_request_refuses_what_clients_would_refuse() {
     c.signed.header_mut().version = 2;
     let cp = tmp.path().join("2.claimed.json");
     std::fs::write(&cp, c.to_pretty_bytes()).unwrap();
-    let o = run(&[cp.as_os_str(), "--role".as_ref(), "claimed".as_ref(), "--delegator".as_ref(), md.join("1.targets.json").as_os_str(), "--previous".as_ref(), md.join("1.claimed.json").as_os_str()]);
+    let o = run(&[
+        cp.as_os_str(),
+        "--role".as_ref(),
+        "claimed".as_ref(),
+        "--delegator".as_ref(),
+        md.join("1.targets.json").as_os_str(),
+        "--previous".as_ref(),
+        md.join("1.claimed.json").as_os_str(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("delegated by targets v1") && text(&o).contains("nothing else changed"), "{}", text(&o));
 }
@@ -410,10 +442,21 @@ fn a_new_root_needs_the_old_and_the_new_root_keys() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("3/2 by root v1, 3/3 by root v2"), "{}", text(&o));
     let new_root = load(&out.join("2.root.json"));
-    let rc = tuf_ceremony::tuf::verify::check_root_rotation(load(&md.join("1.root.json")).signed.as_root().unwrap(), &new_root, &new_root.signed_bytes(), false).unwrap();
+    let rc =
+        tuf_ceremony::tuf::verify::check_root_rotation(load(&md.join("1.root.json")).signed.as_root().unwrap(), &new_root, &new_root.signed_bytes(), false)
+            .unwrap();
     assert!(rc.ok(), "{rc:?}");
     // A wrong --delegator for a root (not version N-1) is refused.
-    let o = cli(&["sign-request".as_ref(), d.as_os_str(), "--role".as_ref(), "root".as_ref(), "--delegator".as_ref(), out.join("2.root.json").as_os_str(), "--media".as_ref(), stick.as_os_str()]);
+    let o = cli(&[
+        "sign-request".as_ref(),
+        d.as_os_str(),
+        "--role".as_ref(),
+        "root".as_ref(),
+        "--delegator".as_ref(),
+        out.join("2.root.json").as_os_str(),
+        "--media".as_ref(),
+        stick.as_os_str(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("must be root version 1"), "{}", text(&o));
     // status over root v1 + v2: the new root checked by both.

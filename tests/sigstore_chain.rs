@@ -16,9 +16,21 @@ fn load(v: u32) -> Vec<u8> {
 
 /// (own valid, previous valid) per version, threshold 3 throughout (fixtures/README.md).
 const COUNTS: [(u32, u64, Option<u64>); 15] = [
-    (1, 5, None), (2, 5, Some(5)), (3, 3, Some(3)), (4, 5, Some(4)), (5, 4, Some(4)),
-    (6, 5, Some(5)), (7, 4, Some(4)), (8, 4, Some(4)), (9, 5, Some(5)), (10, 5, Some(5)),
-    (11, 5, Some(5)), (12, 3, Some(3)), (13, 5, Some(4)), (14, 4, Some(4)), (15, 5, Some(5)),
+    (1, 5, None),
+    (2, 5, Some(5)),
+    (3, 3, Some(3)),
+    (4, 5, Some(4)),
+    (5, 4, Some(4)),
+    (6, 5, Some(5)),
+    (7, 4, Some(4)),
+    (8, 4, Some(4)),
+    (9, 5, Some(5)),
+    (10, 5, Some(5)),
+    (11, 5, Some(5)),
+    (12, 3, Some(3)),
+    (13, 5, Some(4)),
+    (14, 4, Some(4)),
+    (15, 5, Some(5)),
 ];
 
 #[test]

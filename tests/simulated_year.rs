@@ -13,18 +13,18 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use tuf_ceremony::audit::verify::{verify_path, Options as VerifyOptions};
+use tuf_ceremony::audit::verify::{Options as VerifyOptions, verify_path};
 use tuf_ceremony::ceremony::claims::{Batch, ClaimError};
 use tuf_ceremony::ceremony::engine::{Engine, Options};
-use tuf_ceremony::ceremony::job::{apply_claims, read_current, registrations_from_recently_claimed, Job, Update};
+use tuf_ceremony::ceremony::job::{Job, Update, apply_claims, read_current, registrations_from_recently_claimed};
 use tuf_ceremony::ceremony::plan::Plan;
 use tuf_ceremony::ceremony::rehearse::passphrase_file;
 use tuf_ceremony::ceremony::tokens::Tokens;
 use tuf_ceremony::ops::signing_apart as sa;
 use tuf_ceremony::signer::software::SoftwareKey;
-use tuf_ceremony::signer::{sign_metadata, Signer};
+use tuf_ceremony::signer::{Signer, sign_metadata};
 use tuf_ceremony::tuf::finding::Clients;
-use tuf_ceremony::tuf::keys::{keyid, Algorithm};
+use tuf_ceremony::tuf::keys::{Algorithm, keyid};
 use tuf_ceremony::tuf::metadata::*;
 
 /// The online system of the simulated PyPI: its keys, and the versions it has published.
@@ -140,7 +140,11 @@ impl Year {
         self.write_online(&name, Signed::Snapshot(snap), "snapshot");
         let sb = std::fs::read(self.repo.join(&name)).unwrap();
         self.online.timestamp += 1;
-        let ts = Timestamp { header: Header::new(self.online.timestamp, exp), meta: BTreeMap::from([("snapshot.json".into(), MetaFile::from_data(self.online.snapshot, &sb))]), extra: Default::default() };
+        let ts = Timestamp {
+            header: Header::new(self.online.timestamp, exp),
+            meta: BTreeMap::from([("snapshot.json".into(), MetaFile::from_data(self.online.snapshot, &sb))]),
+            extra: Default::default(),
+        };
         let _ = std::fs::remove_file(self.repo.join("timestamp.json"));
         self.write_online("timestamp.json", Signed::Timestamp(ts), "timestamp");
     }
@@ -148,7 +152,12 @@ impl Year {
     /// The published repository passes `verify` and python-tuf (static and Updater).
     fn check(&self, when: &str) {
         let report = verify_path(&self.repo, &VerifyOptions::new(chrono::Utc::now())).unwrap_or_else(|e| panic!("{when}: verify: {e}"));
-        let errors: Vec<String> = report.findings.iter().filter(|f| f.finding.severity == tuf_ceremony::tuf::finding::Severity::Error).map(|f| format!("{}: {}", f.file, f.finding)).collect();
+        let errors: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.finding.severity == tuf_ceremony::tuf::finding::Severity::Error)
+            .map(|f| format!("{}: {}", f.file, f.finding))
+            .collect();
         assert!(errors.is_empty(), "{when}: verify found errors:\n{}", errors.join("\n"));
         let Some(py) = &self.py else { return };
         let mut args: Vec<std::ffi::OsString> = vec![self.repo.clone().into_os_string()];
@@ -212,7 +221,13 @@ fn a_simulated_year_of_operations() {
             batch.add.retain(|r| r.project != "p01-a");
         }
         let label = format!("claim-claimed-m{month:02}");
-        let job = Job::Update(Update { label: label.clone(), roles: vec!["claimed".into()], claims: Some(("claimed".into(), batch)), expires_days: None, current: Arc::new(current) });
+        let job = Job::Update(Update {
+            label: label.clone(),
+            roles: vec!["claimed".into()],
+            claims: Some(("claimed".into(), batch)),
+            expires_days: None,
+            current: Arc::new(current),
+        });
         let out = y.run("plan.toml", job, &label);
         let written = y.publish_from(&out);
         assert_eq!(written, [format!("{}.claimed.json", month + 1)], "month {month}");

@@ -6,7 +6,7 @@ use chrono::{TimeZone, Utc};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tuf_ceremony::signer::software::{SecretKey, SoftwareKey};
-use tuf_ceremony::signer::{sign_metadata, Signer};
+use tuf_ceremony::signer::{Signer, sign_metadata};
 use tuf_ceremony::tuf::finding::Clients;
 use tuf_ceremony::tuf::metadata::*;
 use tuf_ceremony::tuf::verify::{check_delegated, check_top_level};
@@ -54,12 +54,16 @@ fn writer_reproduces_python_tuf_vectors_byte_for_byte() {
     let did = keys::keyid(&dk);
     let mut targets = Targets::new(1, exp);
     targets.targets.insert("files/hello.txt".into(), TargetFile::from_data(b"hello world\n"));
+    targets.delegate(DelegatedRole::with_paths("projects", vec![did.clone()], 1, true, vec!["projects/*".into(), "projects/*/*".into()]), [dk.clone()]);
     targets.delegate(
-        DelegatedRole::with_paths("projects", vec![did.clone()], 1, true, vec!["projects/*".into(), "projects/*/*".into()]),
-        [dk.clone()],
-    );
-    targets.delegate(
-        DelegatedRole { name: "bin-00".into(), keyids: vec![did], threshold: 1, terminating: Some(false), paths: PathSpec::HashPrefixes(vec!["00".into(), "01".into()]), extra: Default::default() },
+        DelegatedRole {
+            name: "bin-00".into(),
+            keyids: vec![did],
+            threshold: 1,
+            terminating: Some(false),
+            paths: PathSpec::HashPrefixes(vec!["00".into(), "01".into()]),
+            extra: Default::default(),
+        },
         [],
     );
     emit(Signed::Targets(targets), &mut k_targets, "1.targets.json");
@@ -68,7 +72,13 @@ fn writer_reproduces_python_tuf_vectors_byte_for_byte() {
     let mut succ = Targets::new(1, exp);
     succ.delegations = Some(Delegations {
         keys: BTreeMap::from([(keys::keyid(&bk), bk.clone())]),
-        roles: DelegatedRoles::Succinct(SuccinctRoles { keyids: vec![keys::keyid(&bk)], threshold: 1, bit_length: 4, name_prefix: "bin".into(), extra: Default::default() }),
+        roles: DelegatedRoles::Succinct(SuccinctRoles {
+            keyids: vec![keys::keyid(&bk)],
+            threshold: 1,
+            bit_length: 4,
+            name_prefix: "bin".into(),
+            extra: Default::default(),
+        }),
         extra: Default::default(),
     });
     emit(Signed::Targets(succ), &mut k_bins, "succinct_example.targets.json");
@@ -78,7 +88,8 @@ fn writer_reproduces_python_tuf_vectors_byte_for_byte() {
         snap.meta.insert(n.into(), MetaFile::version_only(1));
     }
     let sb = emit(Signed::Snapshot(snap), &mut k_snap, "1.snapshot.json");
-    let ts = Timestamp { header: Header::new(1, exp), meta: BTreeMap::from([("snapshot.json".into(), MetaFile::from_data(1, &sb))]), extra: Default::default() };
+    let ts =
+        Timestamp { header: Header::new(1, exp), meta: BTreeMap::from([("snapshot.json".into(), MetaFile::from_data(1, &sb))]), extra: Default::default() };
     emit(Signed::Timestamp(ts), &mut k_ts, "timestamp.json");
 }
 

@@ -14,10 +14,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use tuf_ceremony::audit::{verify_path, Options, Report};
+use tuf_ceremony::audit::{Options, Report, verify_path};
+use tuf_ceremony::signer::Signer;
 use tuf_ceremony::signer::sign_metadata;
 use tuf_ceremony::signer::software::{SecretKey, SoftwareKey};
-use tuf_ceremony::signer::Signer;
 use tuf_ceremony::tuf::bins::HashBins;
 use tuf_ceremony::tuf::finding::{Clients, Severity};
 use tuf_ceremony::tuf::keys::keyid;
@@ -259,7 +259,8 @@ fn sigstore_5_to_15_verifies_with_a_tough_warning_at_v11() {
     // Only the newest root counts for expiry; it is inside its re-signing window.
     assert!(r.findings.iter().any(|f| f.file == "15.root.json" && f.finding.code == "signing-window"));
     // The real command: exit 0.
-    let (code, out, err) = run_cli(&[sigstore().as_os_str(), "--trusted-root".as_ref(), "5.root.json".as_ref(), "--at".as_ref(), "2026-11-20T00:00:00Z".as_ref()]);
+    let (code, out, err) =
+        run_cli(&[sigstore().as_os_str(), "--trusted-root".as_ref(), "5.root.json".as_ref(), "--at".as_ref(), "2026-11-20T00:00:00Z".as_ref()]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("7247f0db") && out.contains("Result: OK"), "{out}");
 }
@@ -270,7 +271,10 @@ fn sigstore_from_1_goes_through_only_with_lenient() {
     let strict = verify_path(&sigstore(), &o).unwrap();
     assert_eq!(strict.exit_code(), 1);
     let why: Vec<_> = strict.findings.iter().filter(|f| f.finding.code == "strict-parse").collect();
-    assert!(why.iter().any(|f| f.file == "1.root.json" && f.finding.path.to_string() == "$.signed.expires" && f.finding.message.contains("--lenient")), "{why:#?}");
+    assert!(
+        why.iter().any(|f| f.file == "1.root.json" && f.finding.path.to_string() == "$.signed.expires" && f.finding.message.contains("--lenient")),
+        "{why:#?}"
+    );
     assert!(why.iter().any(|f| f.file == "4.root.json" && f.finding.message.contains("hex")), "{why:#?}");
     assert!(strict.chain.as_ref().unwrap().verified.is_empty());
 
@@ -419,7 +423,12 @@ fn exit_codes_and_json_report() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["result"], "failed");
     let errors: Vec<&serde_json::Value> = v["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "error").collect();
-    assert!(errors.iter().any(|f| f["file"] == "metadata/1.targets.json" && f["code"] == "threshold" && f["rejected_by"] == serde_json::json!(["python-tuf", "go-tuf", "tough"])), "{errors:#?}");
+    assert!(
+        errors.iter().any(|f| f["file"] == "metadata/1.targets.json"
+            && f["code"] == "threshold"
+            && f["rejected_by"] == serde_json::json!(["python-tuf", "go-tuf", "tough"])),
+        "{errors:#?}"
+    );
     assert!(errors.iter().any(|f| f["code"] == "version-in-name"));
     // Errors come before warnings and notes.
     let sev: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["severity"].as_str().unwrap()).collect();
@@ -543,7 +552,18 @@ fn repository_with_snapshot_timestamp_delegations_and_bins() {
     assert!(r.ok(), "{:#?}", codes(&r, Severity::Error));
     let mut roles: Vec<(&str, &str)> = r.roles.iter().map(|x| (x.role.as_str(), x.checked_by.as_str())).collect();
     roles.sort();
-    assert_eq!(roles, [("bins", "targets"), ("proj", "targets"), ("root", "itself (trusted root v1)"), ("snapshot", "root v1"), ("sub", "proj"), ("targets", "root v1"), ("timestamp", "root v1")]);
+    assert_eq!(
+        roles,
+        [
+            ("bins", "targets"),
+            ("proj", "targets"),
+            ("root", "itself (trusted root v1)"),
+            ("snapshot", "root v1"),
+            ("sub", "proj"),
+            ("targets", "root v1"),
+            ("timestamp", "root v1")
+        ]
+    );
     assert_eq!(r.absent.iter().filter(|a| a.named_by == "bins").count(), 16);
 
     let cases: [(&str, Breakage, &str, &str); 6] = [
@@ -557,7 +577,11 @@ fn repository_with_snapshot_timestamp_delegations_and_bins() {
     for (what, b, file, code) in cases {
         let r = check_repository(b);
         assert_eq!(r.exit_code(), 1, "{what}");
-        assert!(r.findings.iter().any(|f| f.file == file && f.finding.code == code && f.finding.severity == Severity::Error), "{what}: {:#?}", codes(&r, Severity::Error));
+        assert!(
+            r.findings.iter().any(|f| f.file == file && f.finding.code == code && f.finding.severity == Severity::Error),
+            "{what}: {:#?}",
+            codes(&r, Severity::Error)
+        );
     }
 }
 

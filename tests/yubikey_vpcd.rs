@@ -46,7 +46,7 @@ use tuf_ceremony::ceremony::ui::{SecretKind, Ui, UiError};
 use tuf_ceremony::signer::software::SoftwareKey;
 use tuf_ceremony::signer::yubikey::{self as yk, Device, SlotState};
 use tuf_ceremony::signer::{Signer, SignerError};
-use tuf_ceremony::tuf::keys::{keyid, Algorithm, SigCheck};
+use tuf_ceremony::tuf::keys::{Algorithm, SigCheck, keyid};
 use zeroize::Zeroizing;
 
 const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
@@ -264,7 +264,15 @@ struct ScriptUi<'a> {
 
 impl<'a> ScriptUi<'a> {
     fn new(secret: impl FnMut(&str, &SecretKind, &str) -> Option<String> + 'a) -> Self {
-        ScriptUi { secret: Box::new(secret), on_wait: Box::new(|_| {}), yes: true, types_word: true, answer: None, shown: Vec::new(), secrets_asked: Vec::new() }
+        ScriptUi {
+            secret: Box::new(secret),
+            on_wait: Box::new(|_| {}),
+            yes: true,
+            types_word: true,
+            answer: None,
+            shown: Vec::new(),
+            secrets_asked: Vec::new(),
+        }
     }
     fn saw(&self, needle: &str) -> bool {
         self.shown.iter().any(|s| s.contains(needle))
@@ -685,4 +693,3 @@ print("python-tuf ok: root signed by", len(r.signed), "of", len(root.signed.role
     assert!(out.status.success(), "{text}");
     assert!(text.contains("python-tuf ok: root signed by 3 of 3"), "{text}");
 }
-

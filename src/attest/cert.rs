@@ -202,12 +202,8 @@ pub(crate) fn public_key(spki: &SubjectPublicKeyInfoOwned) -> Result<PublicKey, 
     match ec_curve(spki) {
         Some(Curve::P256) => p256::ecdsa::VerifyingKey::from_public_key_der(&der).map(PublicKey::P256).map_err(|_| bad("P-256")),
         Some(Curve::P384) => p384::ecdsa::VerifyingKey::from_public_key_der(&der).map(PublicKey::P384).map_err(|_| bad("P-384")),
-        None if *oid == ED25519 => {
-            ed25519_dalek::VerifyingKey::from_public_key_der(&der).map(PublicKey::Ed25519).map_err(|_| bad("Ed25519"))
-        }
-        None if *oid == RSA_ENCRYPTION => {
-            rsa::RsaPublicKey::from_public_key_der(&der).map(|k| PublicKey::RsaPss(Box::new(k))).map_err(|_| bad("RSA"))
-        }
+        None if *oid == ED25519 => ed25519_dalek::VerifyingKey::from_public_key_der(&der).map(PublicKey::Ed25519).map_err(|_| bad("Ed25519")),
+        None if *oid == RSA_ENCRYPTION => rsa::RsaPublicKey::from_public_key_der(&der).map(|k| PublicKey::RsaPss(Box::new(k))).map_err(|_| bad("RSA")),
         None => Err(unsupported()),
     }
 }

@@ -1,6 +1,6 @@
 //! Finding attestation files in a folder tree (the one part of the module that reads files).
 
-use super::{Attestation, AttestError, DEVICE_CERT_SUFFIX, KEY_CERT_SUFFIX, Roots};
+use super::{AttestError, Attestation, DEVICE_CERT_SUFFIX, KEY_CERT_SUFFIX, Roots};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 

@@ -116,8 +116,14 @@ pub enum AttestWarning {
     SerialMissing,
     TouchPolicyNever,
     PinPolicyNever,
-    Expired { subject: String, not_after: String },
-    NotYetValid { subject: String, not_before: String },
+    Expired {
+        subject: String,
+        not_after: String,
+    },
+    NotYetValid {
+        subject: String,
+        not_before: String,
+    },
 }
 
 impl AttestWarning {
@@ -143,7 +149,9 @@ impl fmt::Display for AttestWarning {
                 "firmware {v} is below {YSA_2024_03_FIXED}: Yubico advisory YSA-2024-03 (ECDSA side channel; an attacker with the key in hand may recover ECDSA private keys)"
             ),
             AttestWarning::FirmwareMissing => f.write_str("the key certificate has no firmware extension (1.3.6.1.4.1.41482.3.3)"),
-            AttestWarning::SerialMissing => f.write_str("the key certificate has no serial extension (1.3.6.1.4.1.41482.3.7): the key cannot be tied to a device serial"),
+            AttestWarning::SerialMissing => {
+                f.write_str("the key certificate has no serial extension (1.3.6.1.4.1.41482.3.7): the key cannot be tied to a device serial")
+            }
             AttestWarning::TouchPolicyNever => f.write_str("touch policy is \"never\": the key signs without anyone touching the YubiKey"),
             AttestWarning::PinPolicyNever => f.write_str("PIN policy is \"never\": the key signs without the PIN"),
             AttestWarning::Expired { subject, not_after } => write!(f, "certificate {subject} expired at {not_after}"),
@@ -192,10 +200,7 @@ pub enum AttestError {
 pub fn verify(key_cert: &[u8], device_cert: &[u8], roots: &Roots, now: DateTime<Utc>) -> Result<Attestation, AttestError> {
     let mut leaf = certificates(key_cert, "key certificate")?;
     if leaf.len() != 1 {
-        return Err(AttestError::Parse {
-            what: "key certificate".into(),
-            reason: format!("expected one certificate, found {}", leaf.len()),
-        });
+        return Err(AttestError::Parse { what: "key certificate".into(), reason: format!("expected one certificate, found {}", leaf.len()) });
     }
     let leaf = leaf.remove(0);
     let supplied = certificates(device_cert, "device certificate")?;

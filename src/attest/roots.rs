@@ -32,15 +32,50 @@ pub struct Published {
 pub const YUBICO_PUBLISHED: &[Published] = &[
     Published { role: Role::Root, subject_cn: "Yubico PIV Root CA Serial 263751", sha256: YUBICO_PIV_ROOT_SHA256, bundled: true },
     // The pre-2018 certificate of the same root key.
-    Published { role: Role::Root, subject_cn: "Yubico PIV Root CA Serial 263751", sha256: "7E996A28E3055223733C9AEC897900EDA9B746E3E15D419556AC6A1179879A50", bundled: false },
+    Published {
+        role: Role::Root,
+        subject_cn: "Yubico PIV Root CA Serial 263751",
+        sha256: "7E996A28E3055223733C9AEC897900EDA9B746E3E15D419556AC6A1179879A50",
+        bundled: false,
+    },
     // Firmware >= 5.7.4: key cert -> F9 device cert -> "Yubico PIV Attestation B 1"
     // -> "Yubico Attestation Intermediate B 1" -> "Yubico Attestation Root 1".
-    Published { role: Role::Root, subject_cn: "Yubico Attestation Root 1", sha256: "62760C6A6EF91679F454C8902B80FD009825B3F25DA90F1FBACE2EC6586CD5A8", bundled: false },
-    Published { role: Role::Intermediate, subject_cn: "Yubico Attestation Intermediate A 1", sha256: "4698A1D3389C3EC60016C216250F1D0439922832D65142327436376DC2942B55", bundled: false },
-    Published { role: Role::Intermediate, subject_cn: "Yubico Attestation Intermediate B 1", sha256: "D4CC3F456FDAF4E7812A21AAB1DFE9D8E27D24E2FD2D6F21C9940109F0DAA754", bundled: false },
-    Published { role: Role::Intermediate, subject_cn: "Yubico PIV Attestation A 1", sha256: "6DE693F05376F5D8CA29069261E1C8626C75D503BD2EDBFD75354CAD1F722870", bundled: false },
-    Published { role: Role::Intermediate, subject_cn: "Yubico PIV Attestation B 1", sha256: "2D55B7998F4E42569D6D8FA382B6DC77D1DACF07358B19701163892922B17052", bundled: false },
-    Published { role: Role::Intermediate, subject_cn: "Yubico PIV Attestation B2 1", sha256: "0C90B7D184A36EDF50A35F9BE935F0C5689BFDCFE5BDD073366CAFB49061A440", bundled: false },
+    Published {
+        role: Role::Root,
+        subject_cn: "Yubico Attestation Root 1",
+        sha256: "62760C6A6EF91679F454C8902B80FD009825B3F25DA90F1FBACE2EC6586CD5A8",
+        bundled: false,
+    },
+    Published {
+        role: Role::Intermediate,
+        subject_cn: "Yubico Attestation Intermediate A 1",
+        sha256: "4698A1D3389C3EC60016C216250F1D0439922832D65142327436376DC2942B55",
+        bundled: false,
+    },
+    Published {
+        role: Role::Intermediate,
+        subject_cn: "Yubico Attestation Intermediate B 1",
+        sha256: "D4CC3F456FDAF4E7812A21AAB1DFE9D8E27D24E2FD2D6F21C9940109F0DAA754",
+        bundled: false,
+    },
+    Published {
+        role: Role::Intermediate,
+        subject_cn: "Yubico PIV Attestation A 1",
+        sha256: "6DE693F05376F5D8CA29069261E1C8626C75D503BD2EDBFD75354CAD1F722870",
+        bundled: false,
+    },
+    Published {
+        role: Role::Intermediate,
+        subject_cn: "Yubico PIV Attestation B 1",
+        sha256: "2D55B7998F4E42569D6D8FA382B6DC77D1DACF07358B19701163892922B17052",
+        bundled: false,
+    },
+    Published {
+        role: Role::Intermediate,
+        subject_cn: "Yubico PIV Attestation B2 1",
+        sha256: "0C90B7D184A36EDF50A35F9BE935F0C5689BFDCFE5BDD073366CAFB49061A440",
+        bundled: false,
+    },
 ];
 
 /// The pinned fingerprint of the bundled Yubico PIV root.

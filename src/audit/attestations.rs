@@ -90,7 +90,11 @@ pub fn check(results: &[AttestationResult], ctx: &BindContext, out: &mut Vec<Aud
     if results.is_empty() {
         rep.unattested = ctx.offline_keyids.clone();
         if !rep.unattested.is_empty() {
-            push(out, &ctx.source, Finding::info("attest-none", JsonPath::root(), format!("no attestations found: {} offline keys unattested", rep.unattested.len())));
+            push(
+                out,
+                &ctx.source,
+                Finding::info("attest-none", JsonPath::root(), format!("no attestations found: {} offline keys unattested", rep.unattested.len())),
+            );
         }
         return rep;
     }
@@ -130,7 +134,17 @@ pub fn check(results: &[AttestationResult], ctx: &BindContext, out: &mut Vec<Aud
     rep.unattested = ctx.offline_keyids.iter().filter(|id| !bound.contains(id.as_str())).cloned().collect();
     if !rep.unattested.is_empty() {
         let list = rep.unattested.iter().map(|id| &id[..id.len().min(16)]).collect::<Vec<_>>().join(", ");
-        push(out, &ctx.key_file, Finding { severity: Severity::Warning, code: "attest-unattested", path: JsonPath::root().key("signed").key("keys"), message: format!("{} offline keys have no valid attestation: {list}", rep.unattested.len()), rejected_by: Clients::NONE });
+        push(
+            out,
+            &ctx.key_file,
+            Finding {
+                severity: Severity::Warning,
+                code: "attest-unattested",
+                path: JsonPath::root().key("signed").key("keys"),
+                message: format!("{} offline keys have no valid attestation: {list}", rep.unattested.len()),
+                rejected_by: Clients::NONE,
+            },
+        );
     }
     rep
 }

@@ -11,7 +11,7 @@ use super::set::AuditFinding;
 use crate::ceremony::transcript;
 use crate::tuf::finding::{Clients, Finding};
 use crate::tuf::json::{JsonPath, Reader};
-use crate::tuf::keys::{keyid, sha256_hex, PublicKey};
+use crate::tuf::keys::{PublicKey, keyid, sha256_hex};
 use crate::tuf::metadata::read_key;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -162,7 +162,16 @@ pub fn check(inv: &Inventory, known: &HashMap<String, String>, out: &mut Vec<Aud
 
     // SHA256SUMS: exactly "<64 lowercase hex>  <path>\n" per line, every file listed once.
     match std::fs::read(dir.join("SHA256SUMS")) {
-        Err(_) => push(out, "SHA256SUMS", Finding::error("sums-missing", JsonPath::root(), "the media has no SHA256SUMS: its files cannot be checked against the ceremony's list", Clients::NONE)),
+        Err(_) => push(
+            out,
+            "SHA256SUMS",
+            Finding::error(
+                "sums-missing",
+                JsonPath::root(),
+                "the media has no SHA256SUMS: its files cannot be checked against the ceremony's list",
+                Clients::NONE,
+            ),
+        ),
         Ok(bytes) => rep.sha256sums = Some(check_sums(&bytes, &hashes, &files, out)),
     }
 
@@ -211,14 +220,31 @@ fn check_sums(bytes: &[u8], hashes: &HashMap<String, (String, u64)>, files: &[St
         }
         rep.listed += 1;
         match hashes.get(p) {
-            None => push(out, p, Finding::error("sums-file-missing", JsonPath::root(), format!("SHA256SUMS line {} lists {p}, which is not on the media", i + 1), Clients::NONE)),
-            Some((got, _)) if got != h => push(out, p, Finding::error("sums-mismatch", JsonPath::root(), format!("sha256 is {got}, but SHA256SUMS line {} says {h}: the file changed after the ceremony", i + 1), Clients::NONE)),
+            None => push(
+                out,
+                p,
+                Finding::error("sums-file-missing", JsonPath::root(), format!("SHA256SUMS line {} lists {p}, which is not on the media", i + 1), Clients::NONE),
+            ),
+            Some((got, _)) if got != h => push(
+                out,
+                p,
+                Finding::error(
+                    "sums-mismatch",
+                    JsonPath::root(),
+                    format!("sha256 is {got}, but SHA256SUMS line {} says {h}: the file changed after the ceremony", i + 1),
+                    Clients::NONE,
+                ),
+            ),
             Some(_) => rep.matching += 1,
         }
     }
     for f in files {
         if !listed.contains_key(f.as_str()) {
-            push(out, f, Finding::error("sums-unlisted", JsonPath::root(), "this file is not listed in SHA256SUMS: it was added after the ceremony", Clients::NONE));
+            push(
+                out,
+                f,
+                Finding::error("sums-unlisted", JsonPath::root(), "this file is not listed in SHA256SUMS: it was added after the ceremony", Clients::NONE),
+            );
         }
     }
     rep
@@ -234,7 +260,11 @@ fn check_transcript(bytes: &[u8], hashes: &HashMap<String, (String, u64)>, out: 
     let v = match transcript::verify(bytes) {
         Ok(v) => v,
         Err(transcript::TranscriptError::Broken { line: n, what }) => {
-            push(out, file, Finding::error("transcript-chain", line(n.saturating_sub(1)), format!("the hash chain is broken at line {n}: {what}"), Clients::NONE));
+            push(
+                out,
+                file,
+                Finding::error("transcript-chain", line(n.saturating_sub(1)), format!("the hash chain is broken at line {n}: {what}"), Clients::NONE),
+            );
             return rep;
         }
         Err(e) => {
@@ -278,13 +308,49 @@ fn check_transcript(bytes: &[u8], hashes: &HashMap<String, (String, u64)>, out: 
                 let want = get_str(m, "sha256").unwrap_or_default();
                 let len = m.get("length").and_then(Value::as_u64);
                 if !clean_rel(p) {
-                    push(out, file, Finding::error("transcript-file", line(i).key("path"), format!("line {} records {p:?}, not a clean relative path", i + 1), Clients::NONE));
+                    push(
+                        out,
+                        file,
+                        Finding::error(
+                            "transcript-file",
+                            line(i).key("path"),
+                            format!("line {} records {p:?}, not a clean relative path", i + 1),
+                            Clients::NONE,
+                        ),
+                    );
                     continue;
                 }
                 match hashes.get(p) {
-                    None => push(out, p, Finding::error("transcript-file-missing", JsonPath::root(), format!("transcript line {} records this file, but it is not on the media", i + 1), Clients::NONE)),
-                    Some((got, _)) if got != want => push(out, p, Finding::error("transcript-file-mismatch", JsonPath::root(), format!("sha256 is {got}, but transcript line {} recorded {want}", i + 1), Clients::NONE)),
-                    Some((_, l)) if len.is_some_and(|x| x != *l) => push(out, p, Finding::error("transcript-file-mismatch", JsonPath::root(), format!("{l} bytes, but transcript line {} recorded {}", i + 1, len.unwrap_or(0)), Clients::NONE)),
+                    None => push(
+                        out,
+                        p,
+                        Finding::error(
+                            "transcript-file-missing",
+                            JsonPath::root(),
+                            format!("transcript line {} records this file, but it is not on the media", i + 1),
+                            Clients::NONE,
+                        ),
+                    ),
+                    Some((got, _)) if got != want => push(
+                        out,
+                        p,
+                        Finding::error(
+                            "transcript-file-mismatch",
+                            JsonPath::root(),
+                            format!("sha256 is {got}, but transcript line {} recorded {want}", i + 1),
+                            Clients::NONE,
+                        ),
+                    ),
+                    Some((_, l)) if len.is_some_and(|x| x != *l) => push(
+                        out,
+                        p,
+                        Finding::error(
+                            "transcript-file-mismatch",
+                            JsonPath::root(),
+                            format!("{l} bytes, but transcript line {} recorded {}", i + 1, len.unwrap_or(0)),
+                            Clients::NONE,
+                        ),
+                    ),
                     Some(_) => rep.files_matching += 1,
                 }
             }
@@ -292,7 +358,16 @@ fn check_transcript(bytes: &[u8], hashes: &HashMap<String, (String, u64)>, out: 
         }
     }
     if rep.plan_sha256.is_none() {
-        push(out, file, Finding::warning("transcript-no-plan", JsonPath::root(), "the transcript does not record the plan's sha256 (no ceremony.start entry)", Clients::NONE));
+        push(
+            out,
+            file,
+            Finding::warning(
+                "transcript-no-plan",
+                JsonPath::root(),
+                "the transcript does not record the plan's sha256 (no ceremony.start entry)",
+                Clients::NONE,
+            ),
+        );
     }
     if rep.binary_sha256.is_none() {
         push(out, file, Finding::warning("transcript-no-binary", JsonPath::root(), "the transcript does not record the program's sha256", Clients::NONE));
@@ -314,13 +389,26 @@ fn check_summary(text: &str, t: Option<&TranscriptReport>, hashes: &HashMap<Stri
             rep.head = Some(head.to_string());
             if let Some(th) = t.and_then(|t| t.head.as_deref()) {
                 if th != head {
-                    push(out, file, Finding::error("summary-head", line(i + 1), format!("SUMMARY.txt says the transcript head is {head}, but transcript.jsonl's is {th}"), Clients::NONE));
+                    push(
+                        out,
+                        file,
+                        Finding::error(
+                            "summary-head",
+                            line(i + 1),
+                            format!("SUMMARY.txt says the transcript head is {head}, but transcript.jsonl's is {th}"),
+                            Clients::NONE,
+                        ),
+                    );
                 }
             }
         }
     }
     if rep.head.is_none() {
-        push(out, file, Finding::warning("summary-unrecognized", JsonPath::root(), "no transcript head found in SUMMARY.txt: not cross-checked", Clients::NONE));
+        push(
+            out,
+            file,
+            Finding::warning("summary-unrecognized", JsonPath::root(), "no transcript head found in SUMMARY.txt: not cross-checked", Clients::NONE),
+        );
     }
     // "  <rel>  (<n> bytes)" then "    <sha256>".
     for (i, l) in lines.iter().enumerate() {
@@ -332,8 +420,21 @@ fn check_summary(text: &str, t: Option<&TranscriptReport>, hashes: &HashMap<Stri
         let Some(h) = lines.get(i + 1).map(|x| x.trim()).filter(|x| is_hex64(x)) else { continue };
         rep.files_listed += 1;
         match hashes.get(p) {
-            Some((got, _)) if got != h => push(out, p, Finding::error("summary-mismatch", JsonPath::root(), format!("sha256 is {got}, but SUMMARY.txt line {} prints {h}", i + 2), Clients::NONE)),
-            None => push(out, p, Finding::error("summary-file-missing", JsonPath::root(), format!("SUMMARY.txt line {} lists this file, but it is not on the media", i + 1), Clients::NONE)),
+            Some((got, _)) if got != h => push(
+                out,
+                p,
+                Finding::error("summary-mismatch", JsonPath::root(), format!("sha256 is {got}, but SUMMARY.txt line {} prints {h}", i + 2), Clients::NONE),
+            ),
+            None => push(
+                out,
+                p,
+                Finding::error(
+                    "summary-file-missing",
+                    JsonPath::root(),
+                    format!("SUMMARY.txt line {} lists this file, but it is not on the media", i + 1),
+                    Clients::NONE,
+                ),
+            ),
             _ => {}
         }
     }
@@ -367,7 +468,11 @@ pub fn holder_keys(dir: &Path, out: &mut Vec<AuditFinding>) -> Vec<HolderKey> {
         if let Ok(pem) = std::fs::read_to_string(dir.join(&pem_rel)) {
             let same = PublicKey::from_key(&key, true).map(|pk| pk.to_pem().trim() == pem.trim()).unwrap_or(false);
             if !same {
-                push(out, &pem_rel, Finding::error("keyholder-pem-mismatch", JsonPath::root(), format!("{h}'s PEM public key is not the key in {rel}"), Clients::NONE));
+                push(
+                    out,
+                    &pem_rel,
+                    Finding::error("keyholder-pem-mismatch", JsonPath::root(), format!("{h}'s PEM public key is not the key in {rel}"), Clients::NONE),
+                );
             }
         }
         v.push(HolderKey { keyholder: h, keyid: id, file: rel });

@@ -131,7 +131,15 @@ pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
     } else {
         (FolderKind::Repository, dir.to_path_buf(), String::new())
     };
-    let mut inv = Inventory { dir: dir.to_path_buf(), kind, metadata_dir: metadata_dir.clone(), prefix: prefix.clone(), entries: BTreeMap::new(), ignored: Vec::new(), naming: String::new() };
+    let mut inv = Inventory {
+        dir: dir.to_path_buf(),
+        kind,
+        metadata_dir: metadata_dir.clone(),
+        prefix: prefix.clone(),
+        entries: BTreeMap::new(),
+        ignored: Vec::new(),
+        naming: String::new(),
+    };
     let (mut versioned, mut unversioned) = (false, false);
     for (name, path, m) in read_dir_sorted(&metadata_dir)? {
         if m.is_dir() {
@@ -139,7 +147,13 @@ pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
                 for (hname, hpath, hm) in read_dir_sorted(&path)? {
                     match parse_name(&hname) {
                         Some((role, Some(v))) if role == "root" && hm.is_file() => {
-                            inv.entries.entry(role.clone()).or_default().push(Entry { rel: format!("{prefix}root_history/{hname}"), path: hpath, role, version: Some(v), len: hm.len() });
+                            inv.entries.entry(role.clone()).or_default().push(Entry {
+                                rel: format!("{prefix}root_history/{hname}"),
+                                path: hpath,
+                                role,
+                                version: Some(v),
+                                len: hm.len(),
+                            });
                         }
                         _ => inv.ignored.push(format!("{prefix}root_history/{hname}")),
                     }
@@ -152,7 +166,11 @@ pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
         }
         match parse_name(&name) {
             Some((role, version)) if m.is_file() => {
-                if version.is_some() { versioned = true } else { unversioned = true }
+                if version.is_some() {
+                    versioned = true
+                } else {
+                    unversioned = true
+                }
                 inv.entries.entry(role.clone()).or_default().push(Entry { rel: format!("{prefix}{name}"), path, role, version, len: m.len() });
             }
             _ => inv.ignored.push(format!("{prefix}{name}")),

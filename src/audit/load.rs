@@ -19,8 +19,8 @@ use crate::tuf::verify::check_threshold;
 use sha2::{Digest, Sha512};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Files at least this large get a helper thread.
 const LARGE: u64 = 1 << 20;
@@ -62,9 +62,18 @@ impl Job<'_> {
 pub enum Loaded {
     Ok(Box<MetadataFile>),
     /// Read, but not TUF metadata this tool can parse (even leniently).
-    Unparsable { rel: String, path: JsonPath, message: String, length: u64, sha256: String },
+    Unparsable {
+        rel: String,
+        path: JsonPath,
+        message: String,
+        length: u64,
+        sha256: String,
+    },
     /// Could not be read.
-    Io { rel: String, message: String },
+    Io {
+        rel: String,
+        message: String,
+    },
 }
 
 impl Loaded {
@@ -149,11 +158,13 @@ pub fn load_all(jobs: &[Job], threads: usize) -> Vec<Loaded> {
     let results: Mutex<Vec<Option<Loaded>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
     std::thread::scope(|s| {
         for _ in 0..threads {
-            s.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&i) = order.get(k) else { break };
-                let r = load_one(&jobs[i]);
-                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+            s.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&i) = order.get(k) else { break };
+                    let r = load_one(&jobs[i]);
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+                }
             });
         }
     });

@@ -11,5 +11,5 @@ pub mod report;
 pub mod set;
 pub mod verify;
 
-pub use set::{audit_set, check_set, AbsentRole, AuditFinding, ChainReport, MetadataFile, MetadataSet, RoleReport, SetOptions, SetReport};
-pub use verify::{verify_path, Options, Report, VerifyError};
+pub use set::{AbsentRole, AuditFinding, ChainReport, MetadataFile, MetadataSet, RoleReport, SetOptions, SetReport, audit_set, check_set};
+pub use verify::{Options, Report, VerifyError, verify_path};

@@ -6,7 +6,7 @@ use super::set::{AuditFinding, RoleReport};
 use super::verify::Report;
 use crate::tuf::finding::Severity;
 use crate::tuf::verify::{KeyOutcome, ThresholdCheck};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -251,7 +251,8 @@ pub fn to_text(r: &Report) -> String {
         }
         if let Some(x) = &e.summary {
             let ok = x.head.is_some() && x.head == e.transcript.as_ref().and_then(|t| t.head.clone());
-            let _ = writeln!(s, "  SUMMARY.txt: transcript head {}; {} file hashes cross-checked", if ok { "matches" } else { "does NOT match" }, x.files_listed);
+            let _ =
+                writeln!(s, "  SUMMARY.txt: transcript head {}; {} file hashes cross-checked", if ok { "matches" } else { "does NOT match" }, x.files_listed);
         }
     }
     if let Some(a) = &r.attestations {
@@ -265,7 +266,11 @@ pub fn to_text(r: &Report) -> String {
                     let _ = writeln!(s, "  {}: INVALID: {e}", k.label);
                 }
                 None => {
-                    let ids = if k.keyids.is_empty() { "no metadata key".to_string() } else { k.keyids.iter().map(|i| format!("{}…", short(i))).collect::<Vec<_>>().join(", ") };
+                    let ids = if k.keyids.is_empty() {
+                        "no metadata key".to_string()
+                    } else {
+                        k.keyids.iter().map(|i| format!("{}…", short(i))).collect::<Vec<_>>().join(", ")
+                    };
                     let _ = writeln!(
                         s,
                         "  {}: serial {}, firmware {}, PIN {}, touch {} → {ids}",
@@ -298,7 +303,8 @@ pub fn to_text(r: &Report) -> String {
         let n = shown.entry(k).or_default();
         *n += 1;
         if *n <= SHOW_SAME {
-            let _ = writeln!(s, "  {:<7} {}: {} [{}] {}{}", f.finding.severity.as_str(), f.file, f.finding.path, f.finding.code, f.finding.message, rejected(f));
+            let _ =
+                writeln!(s, "  {:<7} {}: {} [{}] {}{}", f.finding.severity.as_str(), f.file, f.finding.path, f.finding.code, f.finding.message, rejected(f));
         }
         let all = &total[&k];
         if *n == SHOW_SAME && all.len() > SHOW_SAME {

@@ -28,10 +28,10 @@ use crate::tuf::bins::{path_hash, succinct_role_names};
 use crate::tuf::encode::canonical_sized;
 use crate::tuf::finding::{Clients, Finding, Severity};
 use crate::tuf::json::JsonPath;
-use crate::tuf::keys::{sha256_hex, PublicKey};
+use crate::tuf::keys::{PublicKey, sha256_hex};
 use crate::tuf::metadata::{DelegatedRole, DelegatedRoles, Key, MetaFile, Metadata, PathSpec, Root, Signed, Targets};
 use crate::tuf::rules;
-use crate::tuf::verify::{check_root_rotation, check_threshold, check_top_level, KeyOutcome, ThresholdCheck};
+use crate::tuf::verify::{KeyOutcome, ThresholdCheck, check_root_rotation, check_threshold, check_top_level};
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -200,22 +200,61 @@ impl Out {
     /// Findings of one threshold check: `what` says which check it was.
     fn threshold(&mut self, file: &str, md: &Metadata, what: &str, c: &ThresholdCheck) {
         if !c.met() {
-            self.push(file, Finding::error("threshold", JsonPath::root().key("signatures"), format!("{what}: {} of {} required valid signatures", c.valid(), c.threshold), Clients::ALL));
+            self.push(
+                file,
+                Finding::error(
+                    "threshold",
+                    JsonPath::root().key("signatures"),
+                    format!("{what}: {} of {} required valid signatures", c.valid(), c.threshold),
+                    Clients::ALL,
+                ),
+            );
         } else {
             let odd = c.keys.iter().filter(|(_, o)| *o == KeyOutcome::ValidOddSalt).count() as u64;
             if odd > 0 && c.valid() - odd < c.threshold && self.clients.tough {
-                self.push(file, Finding::error("threshold-tough", JsonPath::root().key("signatures"), format!("{what}: only {} of {} required signatures count for tough (RSA-PSS salt length other than 32)", c.valid() - odd, c.threshold), Clients::TOUGH));
+                self.push(
+                    file,
+                    Finding::error(
+                        "threshold-tough",
+                        JsonPath::root().key("signatures"),
+                        format!("{what}: only {} of {} required signatures count for tough (RSA-PSS salt length other than 32)", c.valid() - odd, c.threshold),
+                        Clients::TOUGH,
+                    ),
+                );
             }
         }
         for (id, o) in &c.keys {
             match o {
-                KeyOutcome::KeyMissing => self.push(file, Finding::warning("keyid-unknown", JsonPath::root().key("signatures"), format!("{what}: keyid {id} is not in the delegator's keys (go-tuf refuses the role)"), Clients::GO)),
-                KeyOutcome::ValidOddSalt => self.push(file, Finding::warning("rsa-salt", sig_path(md, id), format!("{what}: RSA-PSS signature by {id} uses a salt length other than 32 (tough refuses it)"), Clients::TOUGH)),
+                KeyOutcome::KeyMissing => self.push(
+                    file,
+                    Finding::warning(
+                        "keyid-unknown",
+                        JsonPath::root().key("signatures"),
+                        format!("{what}: keyid {id} is not in the delegator's keys (go-tuf refuses the role)"),
+                        Clients::GO,
+                    ),
+                ),
+                KeyOutcome::ValidOddSalt => self.push(
+                    file,
+                    Finding::warning(
+                        "rsa-salt",
+                        sig_path(md, id),
+                        format!("{what}: RSA-PSS signature by {id} uses a salt length other than 32 (tough refuses it)"),
+                        Clients::TOUGH,
+                    ),
+                ),
                 KeyOutcome::Invalid | KeyOutcome::Malformed => self.push(
                     file,
-                    Finding::error("bad-signature", sig_path(md, id).key("sig"), format!("{what}: the signature by {id} does not verify: the file was changed after signing, or signed over other content"), Clients::NONE),
+                    Finding::error(
+                        "bad-signature",
+                        sig_path(md, id).key("sig"),
+                        format!("{what}: the signature by {id} does not verify: the file was changed after signing, or signed over other content"),
+                        Clients::NONE,
+                    ),
                 ),
-                KeyOutcome::KeyUnusable(e) => self.push(file, Finding::warning("key-unusable", sig_path(md, id), format!("{what}: key {id} cannot be used: {e}"), Clients::NONE)),
+                KeyOutcome::KeyUnusable(e) => {
+                    self.push(file, Finding::warning("key-unusable", sig_path(md, id), format!("{what}: key {id} cannot be used: {e}"), Clients::NONE))
+                }
                 KeyOutcome::Valid | KeyOutcome::Unsigned => {}
             }
         }
@@ -225,7 +264,15 @@ impl Out {
     fn unknown_signers(&mut self, file: &str, md: &Metadata, checks: &[&ThresholdCheck]) {
         for s in &md.signatures {
             if !s.sig.is_empty() && checks.iter().all(|c| c.foreign_signatures.contains(&s.keyid)) {
-                self.push(file, Finding::warning("signature-unknown-key", sig_path(md, &s.keyid).key("keyid"), format!("signature by keyid {} is not by a key of this role (ignored by every client)", s.keyid), Clients::NONE));
+                self.push(
+                    file,
+                    Finding::warning(
+                        "signature-unknown-key",
+                        sig_path(md, &s.keyid).key("keyid"),
+                        format!("signature by keyid {} is not by a key of this role (ignored by every client)", s.keyid),
+                        Clients::NONE,
+                    ),
+                );
             }
         }
     }
@@ -235,12 +282,33 @@ impl Out {
     fn anchor_foreign_signers(&mut self, file: &str, md: &Metadata, c: &ThresholdCheck) {
         let ids: Vec<&str> = md.signatures.iter().filter(|s| !s.sig.is_empty() && c.foreign_signatures.contains(&s.keyid)).map(|s| s.keyid.as_str()).collect();
         if !ids.is_empty() {
-            self.push(file, Finding::info("signature-earlier-key", JsonPath::root().key("signatures"), format!("{} signatures by keys this root does not list (an earlier root's, not checked): {}", ids.len(), ids.iter().map(|i| &i[..i.len().min(16)]).collect::<Vec<_>>().join(", "))));
+            self.push(
+                file,
+                Finding::info(
+                    "signature-earlier-key",
+                    JsonPath::root().key("signatures"),
+                    format!(
+                        "{} signatures by keys this root does not list (an earlier root's, not checked): {}",
+                        ids.len(),
+                        ids.iter().map(|i| &i[..i.len().min(16)]).collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+            );
         }
     }
 
     /// The same public key listed under two keyids: python-tuf and tough count it twice.
-    fn distinct_keys(&mut self, file: &str, p: JsonPath, role: &str, keyids: &[String], threshold: u64, keys: &BTreeMap<String, Key>, check: Option<&ThresholdCheck>, lenient: bool) {
+    fn distinct_keys(
+        &mut self,
+        file: &str,
+        p: JsonPath,
+        role: &str,
+        keyids: &[String],
+        threshold: u64,
+        keys: &BTreeMap<String, Key>,
+        check: Option<&ThresholdCheck>,
+        lenient: bool,
+    ) {
         let mut by_material: HashMap<String, &str> = HashMap::new();
         let mut dup: Vec<(String, String)> = Vec::new();
         for id in keyids {
@@ -255,13 +323,29 @@ impl Out {
             }
         }
         for (a, b) in &dup {
-            self.push(file, Finding::error("duplicate-key", p.clone(), format!("{role}: keyids {a} and {b} are the same public key: python-tuf and tough count it twice toward the threshold, go-tuf once"), Clients::NONE));
+            self.push(
+                file,
+                Finding::error(
+                    "duplicate-key",
+                    p.clone(),
+                    format!("{role}: keyids {a} and {b} are the same public key: python-tuf and tough count it twice toward the threshold, go-tuf once"),
+                    Clients::NONE,
+                ),
+            );
         }
         if let (Some(c), false) = (check, dup.is_empty()) {
             let dupes: HashSet<&str> = dup.iter().map(|(_, b)| b.as_str()).collect();
             let distinct = c.valid_keyids().filter(|id| !dupes.contains(id)).count() as u64;
             if c.met() && distinct < threshold {
-                self.push(file, Finding::error("threshold-distinct", JsonPath::root().key("signatures"), format!("{role}: only {distinct} distinct keys signed, threshold {threshold}"), Clients::GO));
+                self.push(
+                    file,
+                    Finding::error(
+                        "threshold-distinct",
+                        JsonPath::root().key("signatures"),
+                        format!("{role}: only {distinct} distinct keys signed, threshold {threshold}"),
+                        Clients::GO,
+                    ),
+                );
             }
         }
     }
@@ -308,7 +392,10 @@ pub fn audit_set(set: &MetadataSet, o: &SetOptions) -> SetReport {
         None => out.push("(folder)", Finding::error("no-root", JsonPath::root(), "no root metadata found: nothing can be verified", Clients::ALL)),
         Some(first) if set.unreadable_roots.contains_key(&first) => {
             let file = &set.unreadable_roots[&first];
-            out.push(file, Finding::error("root-chain", JsonPath::root(), format!("the trusted root (v{first}) cannot be read, so nothing can be verified"), Clients::ALL));
+            out.push(
+                file,
+                Finding::error("root-chain", JsonPath::root(), format!("the trusted root (v{first}) cannot be read, so nothing can be verified"), Clients::ALL),
+            );
             report.chain = Some(ChainReport { trusted: first, verified: Vec::new(), broken_at: Some(first) });
         }
         Some(first) => match set.roots.get(&first).filter(|f| f.md.signed.as_root().is_some()) {
@@ -352,7 +439,15 @@ pub fn audit_set(set: &MetadataSet, o: &SetOptions) -> SetReport {
             continue;
         };
         if f.md.signed.type_name() != name {
-            out.push(&f.file, Finding::error("role-type", JsonPath::root().key("signed").key("_type"), format!("the file for role {name} holds {} metadata", f.md.signed.type_name()), Clients::ALL));
+            out.push(
+                &f.file,
+                Finding::error(
+                    "role-type",
+                    JsonPath::root().key("signed").key("_type"),
+                    format!("the file for role {name} holds {} metadata", f.md.signed.type_name()),
+                    Clients::ALL,
+                ),
+            );
             continue;
         }
         let c = check_top_level(newest_root, name, &f.md, &f.canonical, o.lenient);
@@ -364,7 +459,18 @@ pub fn audit_set(set: &MetadataSet, o: &SetOptions) -> SetReport {
         if at <= o.at {
             out.push(&f.file, Finding::error("expired", expires_path(), format!("{name} expired at {e}"), Clients::ALL));
         }
-        report.roles.push(RoleReport { role: name.into(), file: f.file.clone(), version: f.md.version(), expires: e, days_left: days, checked_by: format!("root v{nv}"), check: c, by_previous: None, window_days: (o.windows)(name), superseded: false });
+        report.roles.push(RoleReport {
+            role: name.into(),
+            file: f.file.clone(),
+            version: f.md.version(),
+            expires: e,
+            days_left: days,
+            checked_by: format!("root v{nv}"),
+            check: c,
+            by_previous: None,
+            window_days: (o.windows)(name),
+            superseded: false,
+        });
     }
 
     // 4. Snapshot and timestamp against the files they describe.
@@ -391,7 +497,15 @@ pub fn audit_set(set: &MetadataSet, o: &SetOptions) -> SetReport {
             continue;
         }
         if r.days_left >= 0 && r.days_left < r.window_days {
-            out.push(&r.file, Finding::warning("signing-window", expires_path(), format!("{} v{} expires in {} days ({}), inside its {}-day re-signing window", r.role, r.version, r.days_left, r.expires, r.window_days), Clients::NONE));
+            out.push(
+                &r.file,
+                Finding::warning(
+                    "signing-window",
+                    expires_path(),
+                    format!("{} v{} expires in {} days ({}), inside its {}-day re-signing window", r.role, r.version, r.days_left, r.expires, r.window_days),
+                    Clients::NONE,
+                ),
+            );
         }
     }
     report.findings = out.findings;
@@ -422,7 +536,15 @@ fn rules_of(f: &MetadataFile, superseded: bool, o: &SetOptions, out: &mut Out) {
 
 type Expiry<'e> = dyn Fn(&Metadata) -> (String, i64, DateTime<Utc>) + 'e;
 
-fn walk_root_chain(set: &MetadataSet, anchor: &MetadataFile, first: u64, o: &SetOptions, out: &mut Out, roles: &mut Vec<RoleReport>, expiry: &Expiry) -> ChainReport {
+fn walk_root_chain(
+    set: &MetadataSet,
+    anchor: &MetadataFile,
+    first: u64,
+    o: &SetOptions,
+    out: &mut Out,
+    roles: &mut Vec<RoleReport>,
+    expiry: &Expiry,
+) -> ChainReport {
     let mut chain = ChainReport { trusted: first, verified: vec![first], broken_at: None };
     let anchor_root = anchor.md.signed.as_root().expect("checked by the caller");
     let self_check = check_top_level(anchor_root, "root", &anchor.md, &anchor.canonical, o.lenient);
@@ -434,30 +556,63 @@ fn walk_root_chain(set: &MetadataSet, anchor: &MetadataFile, first: u64, o: &Set
         }
     }
     let (e, days, _) = expiry(&anchor.md);
-    roles.push(RoleReport { role: "root".into(), file: anchor.file.clone(), version: anchor.md.version(), expires: e, days_left: days, checked_by: format!("itself (trusted root v{first})"), check: self_check, by_previous: None, window_days: (o.windows)("root"), superseded: false });
+    roles.push(RoleReport {
+        role: "root".into(),
+        file: anchor.file.clone(),
+        version: anchor.md.version(),
+        expires: e,
+        days_left: days,
+        checked_by: format!("itself (trusted root v{first})"),
+        check: self_check,
+        by_previous: None,
+        window_days: (o.windows)("root"),
+        superseded: false,
+    });
     let last_present = set.roots.keys().chain(set.unreadable_roots.keys()).copied().max().unwrap_or(first);
     let mut current = anchor;
     let mut v = first + 1;
     while chain.broken_at.is_none() && v <= last_present {
         let Some(next) = set.roots.get(&v) else {
             if let Some(file) = set.unreadable_roots.get(&v) {
-                out.push(file, Finding::error("root-chain", JsonPath::root(), format!("root v{v} cannot be read: the chain stops at v{}", v - 1), Clients::ALL));
+                out.push(
+                    file,
+                    Finding::error("root-chain", JsonPath::root(), format!("root v{v} cannot be read: the chain stops at v{}", v - 1), Clients::ALL),
+                );
             } else {
-                out.push(&format!("{v}.root.json"), Finding::error("root-version-gap", JsonPath::root(), format!("root v{v} is missing but later roots exist: clients fetch every version in turn and stop at v{}", v - 1), Clients::ALL));
+                out.push(
+                    &format!("{v}.root.json"),
+                    Finding::error(
+                        "root-version-gap",
+                        JsonPath::root(),
+                        format!("root v{v} is missing but later roots exist: clients fetch every version in turn and stop at v{}", v - 1),
+                        Clients::ALL,
+                    ),
+                );
             }
             chain.broken_at = Some(v);
             break;
         };
         let prev_root = current.md.signed.as_root().expect("chain holds roots");
         let Some(next_root) = next.md.signed.as_root() else {
-            out.push(&next.file, Finding::error("role-type", JsonPath::root().key("signed").key("_type"), format!("a root file holds {} metadata", next.md.signed.type_name()), Clients::ALL));
+            out.push(
+                &next.file,
+                Finding::error(
+                    "role-type",
+                    JsonPath::root().key("signed").key("_type"),
+                    format!("a root file holds {} metadata", next.md.signed.type_name()),
+                    Clients::ALL,
+                ),
+            );
             chain.broken_at = Some(v);
             break;
         };
         let (pv, nv) = (current.md.version(), next.md.version());
         if nv != pv + 1 {
             let by = if nv < pv { Clients::ALL } else { Clients::PYTHON.or(Clients::GO) };
-            out.push(&next.file, Finding::error("root-version", version_path(), format!("root version {nv} follows version {pv}: it must be exactly {}", pv + 1), by));
+            out.push(
+                &next.file,
+                Finding::error("root-version", version_path(), format!("root version {nv} follows version {pv}: it must be exactly {}", pv + 1), by),
+            );
             chain.broken_at = Some(v);
             break;
         }
@@ -466,11 +621,31 @@ fn walk_root_chain(set: &MetadataSet, anchor: &MetadataFile, first: u64, o: &Set
         out.threshold(&next.file, &next.md, &format!("root v{nv} signed by its own root keys"), &rc.by_self);
         out.unknown_signers(&next.file, &next.md, &[&rc.by_previous, &rc.by_self]);
         if let Some((ids, t)) = role_threshold_keys(next_root, "root") {
-            out.distinct_keys(&next.file, JsonPath::root().key("signed").key("roles").key("root"), "root", ids, t, &next_root.keys, Some(&rc.by_self), o.lenient);
+            out.distinct_keys(
+                &next.file,
+                JsonPath::root().key("signed").key("roles").key("root"),
+                "root",
+                ids,
+                t,
+                &next_root.keys,
+                Some(&rc.by_self),
+                o.lenient,
+            );
         }
         let (e, days, _) = expiry(&next.md);
         let ok = rc.by_previous.met() && rc.by_self.met();
-        roles.push(RoleReport { role: "root".into(), file: next.file.clone(), version: nv, expires: e, days_left: days, checked_by: format!("root v{pv} and itself"), check: Some(rc.by_self), by_previous: Some(rc.by_previous), window_days: (o.windows)("root"), superseded: false });
+        roles.push(RoleReport {
+            role: "root".into(),
+            file: next.file.clone(),
+            version: nv,
+            expires: e,
+            days_left: days,
+            checked_by: format!("root v{pv} and itself"),
+            check: Some(rc.by_self),
+            by_previous: Some(rc.by_previous),
+            window_days: (o.windows)("root"),
+            superseded: false,
+        });
         if !ok {
             chain.broken_at = Some(v);
             break;
@@ -482,7 +657,14 @@ fn walk_root_chain(set: &MetadataSet, anchor: &MetadataFile, first: u64, o: &Set
     if let Some(b) = chain.broken_at {
         let later: Vec<String> = set.roots.range(b + 1..).map(|(v, _)| format!("v{v}")).collect();
         if !later.is_empty() {
-            out.push(&current.file, Finding::info("root-unverified", JsonPath::root(), format!("later roots not verified because the chain stops at v{}: {}", current.md.version(), later.join(", "))));
+            out.push(
+                &current.file,
+                Finding::info(
+                    "root-unverified",
+                    JsonPath::root(),
+                    format!("later roots not verified because the chain stops at v{}: {}", current.md.version(), later.join(", ")),
+                ),
+            );
         }
     }
     // Only the newest trusted root's expiry matters (spec 5.3.10); older ones are history.
@@ -507,18 +689,50 @@ fn walk_root_chain(set: &MetadataSet, anchor: &MetadataFile, first: u64, o: &Set
 /// Compares one `meta` entry with the file it describes.
 fn check_meta_entry(out: &mut Out, from: &MetadataFile, entry_path: JsonPath, name: &str, m: &MetaFile, target: &MetadataFile) {
     if m.version != target.md.version() {
-        out.push(&from.file, Finding::error("meta-version", entry_path.clone().key("version"), format!("{} lists {name} version {}, but {} holds version {}", from.md.signed.type_name(), m.version, target.file, target.md.version()), Clients::ALL));
+        out.push(
+            &from.file,
+            Finding::error(
+                "meta-version",
+                entry_path.clone().key("version"),
+                format!("{} lists {name} version {}, but {} holds version {}", from.md.signed.type_name(), m.version, target.file, target.md.version()),
+                Clients::ALL,
+            ),
+        );
     }
     if let Some(l) = m.length {
         if l != target.length {
-            out.push(&from.file, Finding::error("meta-length", entry_path.clone().key("length"), format!("{} lists {name} length {l}, but {} is {} bytes", from.md.signed.type_name(), target.file, target.length), Clients::ALL));
+            out.push(
+                &from.file,
+                Finding::error(
+                    "meta-length",
+                    entry_path.clone().key("length"),
+                    format!("{} lists {name} length {l}, but {} is {} bytes", from.md.signed.type_name(), target.file, target.length),
+                    Clients::ALL,
+                ),
+            );
         }
     }
     for (alg, want) in m.hashes.iter().flatten() {
         match target.hashes.get(alg) {
             Some(got) if got == want => {}
-            Some(got) => out.push(&from.file, Finding::error("meta-hash", entry_path.clone().key("hashes").key(alg.as_str()), format!("{} lists {name} {alg} {want}, but {} has {got}", from.md.signed.type_name(), target.file), Clients::ALL)),
-            None => out.push(&from.file, Finding::warning("meta-hash-unchecked", entry_path.clone().key("hashes").key(alg.as_str()), format!("{alg} of {} was not computed, so it is not checked", target.file), Clients::NONE)),
+            Some(got) => out.push(
+                &from.file,
+                Finding::error(
+                    "meta-hash",
+                    entry_path.clone().key("hashes").key(alg.as_str()),
+                    format!("{} lists {name} {alg} {want}, but {} has {got}", from.md.signed.type_name(), target.file),
+                    Clients::ALL,
+                ),
+            ),
+            None => out.push(
+                &from.file,
+                Finding::warning(
+                    "meta-hash-unchecked",
+                    entry_path.clone().key("hashes").key(alg.as_str()),
+                    format!("{alg} of {} was not computed, so it is not checked", target.file),
+                    Clients::NONE,
+                ),
+            ),
         }
     }
 }
@@ -528,7 +742,14 @@ fn check_meta_roles(set: &MetadataSet, out: &mut Out) {
         if let Signed::Timestamp(t) = &ts.md.signed {
             match (t.meta.get("snapshot.json"), set.roles.get("snapshot")) {
                 (Some(m), Some(snap)) => check_meta_entry(out, ts, JsonPath::root().key("signed").key("meta").key("snapshot.json"), "snapshot.json", m, snap),
-                (Some(m), None) if !set.unreadable_roles.contains_key("snapshot") => out.push(&ts.file, Finding::info("absent-role", JsonPath::root().key("signed").key("meta").key("snapshot.json"), format!("timestamp lists snapshot version {}, which is not in the folder", m.version))),
+                (Some(m), None) if !set.unreadable_roles.contains_key("snapshot") => out.push(
+                    &ts.file,
+                    Finding::info(
+                        "absent-role",
+                        JsonPath::root().key("signed").key("meta").key("snapshot.json"),
+                        format!("timestamp lists snapshot version {}, which is not in the folder", m.version),
+                    ),
+                ),
                 _ => {}
             }
         }
@@ -552,7 +773,15 @@ fn check_meta_roles(set: &MetadataSet, out: &mut Out) {
             continue;
         }
         if !s.meta.contains_key(&format!("{role}.json")) {
-            out.push(&f.file, Finding::error("snapshot-unlisted", JsonPath::root(), format!("{role} is not listed in snapshot (clients refuse a role snapshot does not list)"), Clients::ALL));
+            out.push(
+                &f.file,
+                Finding::error(
+                    "snapshot-unlisted",
+                    JsonPath::root(),
+                    format!("{role} is not listed in snapshot (clients refuse a role snapshot does not list)"),
+                    Clients::ALL,
+                ),
+            );
         }
     }
 }
@@ -598,8 +827,20 @@ fn walk_delegations(set: &MetadataSet, o: &SetOptions, out: &mut Out, report: &m
             DelegatedRoles::Succinct(s) => {
                 let count = 1u64 << s.bit_length.clamp(1, 32);
                 if count > MAX_SUCCINCT_ENUMERATED {
-                    out.push(&pf.file, Finding::warning("succinct-too-many", JsonPath::root().key("signed").key("delegations").key("succinct_roles"), format!("{count} succinct bins: only present bin files are checked"), Clients::NONE));
-                    set.roles.keys().filter(|n| n.starts_with(&format!("{}-", s.name_prefix))).map(|n| (Cow::Borrowed(n.as_str()), s.keyids.as_slice(), s.threshold, None)).collect()
+                    out.push(
+                        &pf.file,
+                        Finding::warning(
+                            "succinct-too-many",
+                            JsonPath::root().key("signed").key("delegations").key("succinct_roles"),
+                            format!("{count} succinct bins: only present bin files are checked"),
+                            Clients::NONE,
+                        ),
+                    );
+                    set.roles
+                        .keys()
+                        .filter(|n| n.starts_with(&format!("{}-", s.name_prefix)))
+                        .map(|n| (Cow::Borrowed(n.as_str()), s.keyids.as_slice(), s.threshold, None))
+                        .collect()
                 } else {
                     succinct_role_names(s).map(|n| (Cow::Owned(n), s.keyids.as_slice(), s.threshold, None)).collect()
                 }
@@ -608,7 +849,15 @@ fn walk_delegations(set: &MetadataSet, o: &SetOptions, out: &mut Out, report: &m
         let mut pushed: Vec<Frame> = Vec::new();
         for (name, keyids, threshold, spec) in children {
             if name == parent || frame.ancestors.contains(&&*name) {
-                out.push(&pf.file, Finding::error("delegation-cycle", JsonPath::root().key("signed").key("delegations"), format!("delegation cycle: {parent} delegates to its ancestor {name}"), Clients::TOUGH));
+                out.push(
+                    &pf.file,
+                    Finding::error(
+                        "delegation-cycle",
+                        JsonPath::root().key("signed").key("delegations"),
+                        format!("delegation cycle: {parent} delegates to its ancestor {name}"),
+                        Clients::TOUGH,
+                    ),
+                );
                 continue;
             }
             // Absent roles are only listed (100,000 of them in a PEP 480 `claimed`): no
@@ -621,13 +870,29 @@ fn walk_delegations(set: &MetadataSet, o: &SetOptions, out: &mut Out, report: &m
             };
             if let Some(prev) = delegator_of.get(role_key.as_str()) {
                 if *prev != parent {
-                    out.push(&pf.file, Finding::warning("multiple-delegators", JsonPath::root().key("signed").key("delegations"), format!("role {name} is delegated by both {prev} and {parent}"), Clients::NONE));
+                    out.push(
+                        &pf.file,
+                        Finding::warning(
+                            "multiple-delegators",
+                            JsonPath::root().key("signed").key("delegations"),
+                            format!("role {name} is delegated by both {prev} and {parent}"),
+                            Clients::NONE,
+                        ),
+                    );
                 }
                 continue;
             }
             delegator_of.insert(role_key.as_str(), parent);
             let Signed::Targets(ct) = &cf.md.signed else {
-                out.push(&cf.file, Finding::error("role-type", JsonPath::root().key("signed").key("_type"), format!("delegated role {name} holds {} metadata", cf.md.signed.type_name()), Clients::ALL));
+                out.push(
+                    &cf.file,
+                    Finding::error(
+                        "role-type",
+                        JsonPath::root().key("signed").key("_type"),
+                        format!("delegated role {name} holds {} metadata", cf.md.signed.type_name()),
+                        Clients::ALL,
+                    ),
+                );
                 continue;
             };
             let c = match &cf.prechecked {
@@ -635,7 +900,15 @@ fn walk_delegations(set: &MetadataSet, o: &SetOptions, out: &mut Out, report: &m
                 // Checked against another delegator by the loader, which then dropped the
                 // canonical bytes: say so rather than report signatures that cannot verify.
                 Some((by, _)) if cf.canonical.is_empty() => {
-                    out.push(&cf.file, Finding::error("not-checked", JsonPath::root().key("signatures"), format!("{name} was checked against {by} while loading, not against {parent}"), Clients::NONE));
+                    out.push(
+                        &cf.file,
+                        Finding::error(
+                            "not-checked",
+                            JsonPath::root().key("signatures"),
+                            format!("{name} was checked against {by} while loading, not against {parent}"),
+                            Clients::NONE,
+                        ),
+                    );
                     continue;
                 }
                 _ => check_threshold(keyids, threshold, &d.keys, &cf.canonical, &cf.md.signatures, o.lenient),
@@ -652,14 +925,33 @@ fn walk_delegations(set: &MetadataSet, o: &SetOptions, out: &mut Out, report: &m
             for path in ct.targets.keys() {
                 if let Some(bad) = specs.iter().position(|s| !spec_matches(s, path)) {
                     let whose = if bad + 1 == specs.len() { format!("{parent} delegates to {name}") } else { "an ancestor delegation allows".to_string() };
-                    out.push(&cf.file, Finding::error("target-outside-delegation", JsonPath::root().key("signed").key("targets").key(path.as_str()), format!("target {path} is outside the paths {whose} (tough refuses the whole repository; python-tuf and go-tuf never find it)"), Clients::TOUGH));
+                    out.push(
+                        &cf.file,
+                        Finding::error(
+                            "target-outside-delegation",
+                            JsonPath::root().key("signed").key("targets").key(path.as_str()),
+                            format!("target {path} is outside the paths {whose} (tough refuses the whole repository; python-tuf and go-tuf never find it)"),
+                            Clients::TOUGH,
+                        ),
+                    );
                 }
             }
             let (e, days, at) = expiry(&cf.md);
             if at <= o.at {
                 out.push(&cf.file, Finding::error("expired", expires_path(), format!("{name} expired at {e}"), Clients::PYTHON.or(Clients::GO)));
             }
-            report.roles.push(RoleReport { role: name.to_string(), file: cf.file.clone(), version: cf.md.version(), expires: e, days_left: days, checked_by: parent.to_string(), check: Some(c), by_previous: None, window_days: (o.windows)(&name), superseded: false });
+            report.roles.push(RoleReport {
+                role: name.to_string(),
+                file: cf.file.clone(),
+                version: cf.md.version(),
+                expires: e,
+                days_left: days,
+                checked_by: parent.to_string(),
+                check: Some(c),
+                by_previous: None,
+                window_days: (o.windows)(&name),
+                superseded: false,
+            });
             let mut ancestors = frame.ancestors.clone();
             ancestors.push(parent);
             pushed.push(Frame { role: role_key.as_str(), ancestors, specs });
@@ -681,7 +973,15 @@ fn walk_delegations(set: &MetadataSet, o: &SetOptions, out: &mut Out, report: &m
                     drop[w[1]] = true;
                     if a.named_by != b.named_by {
                         let file = set.roles.get(&b.named_by).map(|f| f.file.as_str()).unwrap_or("(folder)");
-                        out.push(file, Finding::warning("multiple-delegators", JsonPath::root().key("signed").key("delegations"), format!("role {} is delegated by both {} and {}", a.role, a.named_by, b.named_by), Clients::NONE));
+                        out.push(
+                            file,
+                            Finding::warning(
+                                "multiple-delegators",
+                                JsonPath::root().key("signed").key("delegations"),
+                                format!("role {} is delegated by both {} and {}", a.role, a.named_by, b.named_by),
+                                Clients::NONE,
+                            ),
+                        );
                     }
                 }
             }
@@ -724,7 +1024,18 @@ fn check_bins_coverage(out: &mut Out, file: &str, children: &[DelegatedRole]) {
         let show = |v: &[usize]| v.iter().take(4).map(|i| format!("{i:0len$x}")).collect::<Vec<_>>().join(", ");
         out.push(
             file,
-            Finding::error("bins-coverage", path, format!("hashed bins: {} prefixes not covered ({}), {} covered more than once ({})", missing.len(), show(&missing), doubled.len(), show(&doubled)), Clients::NONE),
+            Finding::error(
+                "bins-coverage",
+                path,
+                format!(
+                    "hashed bins: {} prefixes not covered ({}), {} covered more than once ({})",
+                    missing.len(),
+                    show(&missing),
+                    doubled.len(),
+                    show(&doubled)
+                ),
+                Clients::NONE,
+            ),
         );
     }
 }

@@ -16,7 +16,7 @@ use super::attestations::{self, AttestationReport, BindContext};
 use super::evidence::{self, EvidenceReport, HolderKey};
 use super::layout::{self, Entry, FolderKind, Inventory};
 use super::load::{self, Job, Loaded, Precheck};
-use super::set::{audit_set, AbsentRole, AuditFinding, ChainReport, MetadataFile, MetadataSet, RoleReport, SetOptions};
+use super::set::{AbsentRole, AuditFinding, ChainReport, MetadataFile, MetadataSet, RoleReport, SetOptions, audit_set};
 use crate::attest::Holder;
 use crate::tuf::finding::{Clients, Finding, Severity};
 use crate::tuf::json::JsonPath;
@@ -182,7 +182,16 @@ fn sort_loaded(entries: Vec<&Entry>, loaded: Vec<Loaded>, lenient: bool, out: &m
                 sorted.hashes.insert(f.file.clone(), f.hashes.get("sha256").cloned().unwrap_or_default());
                 let legacy = f.rule_findings.as_ref().and_then(|v| v.iter().find(|x| x.code == "legacy-form").cloned());
                 if let (Some(x), false) = (legacy, lenient) {
-                    push(out, &f.file, Finding::error("strict-parse", x.path, format!("{} — strict parsing refuses this legacy form (--lenient reads and reports it)", x.message), x.rejected_by));
+                    push(
+                        out,
+                        &f.file,
+                        Finding::error(
+                            "strict-parse",
+                            x.path,
+                            format!("{} — strict parsing refuses this legacy form (--lenient reads and reports it)", x.message),
+                            x.rejected_by,
+                        ),
+                    );
                     sorted.unreadable.push(e.clone());
                     continue;
                 }
@@ -191,12 +200,34 @@ fn sort_loaded(entries: Vec<&Entry>, loaded: Vec<Loaded>, lenient: bool, out: &m
                     _ => f.md.signed.type_name() == "targets",
                 };
                 if !type_ok {
-                    push(out, &f.file, Finding::error("role-type", JsonPath::root().key("signed").key("_type"), format!("the file name says {} but it holds {} metadata", e.role, f.md.signed.type_name()), Clients::ALL));
+                    push(
+                        out,
+                        &f.file,
+                        Finding::error(
+                            "role-type",
+                            JsonPath::root().key("signed").key("_type"),
+                            format!("the file name says {} but it holds {} metadata", e.role, f.md.signed.type_name()),
+                            Clients::ALL,
+                        ),
+                    );
                     sorted.unreadable.push(e.clone());
                     continue;
                 }
                 if let Some(v) = e.version.filter(|&v| v != f.md.version()) {
-                    push(out, &f.file, Finding::error("version-in-name", JsonPath::root().key("signed").key("version"), format!("the file name says version {v} but it holds version {}: clients fetch {v}.{}.json expecting version {v}", f.md.version(), e.role), Clients::ALL));
+                    push(
+                        out,
+                        &f.file,
+                        Finding::error(
+                            "version-in-name",
+                            JsonPath::root().key("signed").key("version"),
+                            format!(
+                                "the file name says version {v} but it holds version {}: clients fetch {v}.{}.json expecting version {v}",
+                                f.md.version(),
+                                e.role
+                            ),
+                            Clients::ALL,
+                        ),
+                    );
                 }
                 sorted.files.push((e.clone(), f));
             }
@@ -207,9 +238,13 @@ fn sort_loaded(entries: Vec<&Entry>, loaded: Vec<Loaded>, lenient: bool, out: &m
 /// Loads the trusted root given with `--trusted-root` (errors here are exit 2).
 fn load_trusted(p: &Path, inv: &Inventory) -> Result<(PathBuf, Vec<u8>, Metadata), VerifyError> {
     let candidates = [p.to_path_buf(), inv.metadata_dir.join(p), inv.metadata_dir.join("root_history").join(p), inv.dir.join(p)];
-    let path = candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| VerifyError::Input { path: p.to_path_buf(), what: "--trusted-root: no such file (looked as given, and in the metadata folder)".into() })?;
+    let path = candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| VerifyError::Input {
+        path: p.to_path_buf(),
+        what: "--trusted-root: no such file (looked as given, and in the metadata folder)".into(),
+    })?;
     let bytes = std::fs::read(&path).map_err(|e| VerifyError::Input { path: path.clone(), what: format!("--trusted-root: {e}") })?;
-    let md = Metadata::from_bytes(&bytes, Mode::Lenient).map_err(|e| VerifyError::Input { path: path.clone(), what: format!("--trusted-root is not TUF metadata: {e}") })?;
+    let md = Metadata::from_bytes(&bytes, Mode::Lenient)
+        .map_err(|e| VerifyError::Input { path: path.clone(), what: format!("--trusted-root is not TUF metadata: {e}") })?;
     if md.signed.as_root().is_none() {
         return Err(VerifyError::Input { path, what: format!("--trusted-root holds {} metadata, not a root", md.signed.type_name()) });
     }
@@ -303,7 +338,16 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
             ("root", Some(v)) => match set.roots.get(&v) {
                 // The same version twice (metadata/ and root_history/): must be the same bytes.
                 Some(other) if other.hashes.get("sha256") != f.hashes.get("sha256") => {
-                    push(&mut out, &f.file, Finding::error("root-copy-differs", JsonPath::root(), format!("differs from {}, which holds the same root version {v}", other.file), Clients::ALL));
+                    push(
+                        &mut out,
+                        &f.file,
+                        Finding::error(
+                            "root-copy-differs",
+                            JsonPath::root(),
+                            format!("differs from {}, which holds the same root version {v}", other.file),
+                            Clients::ALL,
+                        ),
+                    );
                 }
                 Some(_) => not_checked.push((f.file.clone(), format!("same bytes as {}", set.roots[&v].file))),
                 None => {
@@ -333,7 +377,11 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
         let newest = set.roots.keys().next_back().copied();
         match set.roots.get(&v) {
             Some(other) if other.hashes.get("sha256") != f.hashes.get("sha256") => {
-                push(&mut out, &f.file, Finding::error("root-copy-differs", JsonPath::root(), format!("holds root version {v} but differs from {}", other.file), Clients::ALL));
+                push(
+                    &mut out,
+                    &f.file,
+                    Finding::error("root-copy-differs", JsonPath::root(), format!("holds root version {v} but differs from {}", other.file), Clients::ALL),
+                );
             }
             Some(other) => not_checked.push((f.file.clone(), format!("same bytes as {}", other.file))),
             None => {
@@ -341,7 +389,11 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
             }
         }
         if let Some(n) = newest.filter(|&n| n > v) {
-            push(&mut out, &format!("{}root.json", inv.prefix), Finding::warning("root-json-stale", JsonPath::root(), format!("root.json holds version {v}, but version {n} is the newest"), Clients::NONE));
+            push(
+                &mut out,
+                &format!("{}root.json", inv.prefix),
+                Finding::warning("root-json-stale", JsonPath::root(), format!("root.json holds version {v}, but version {n} is the newest"), Clients::NONE),
+            );
         }
     }
 
@@ -354,19 +406,46 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
             match set.roots.get(&v) {
                 Some(f) if f.hashes.get("sha256") == Some(&sha) => {}
                 Some(f) => {
-                    push(&mut out, &f.file, Finding::error("trusted-root-differs", JsonPath::root(), format!("the folder's root v{v} differs from the trusted root {name}: it is not the root you trust"), Clients::ALL));
+                    push(
+                        &mut out,
+                        &f.file,
+                        Finding::error(
+                            "trusted-root-differs",
+                            JsonPath::root(),
+                            format!("the folder's root v{v} differs from the trusted root {name}: it is not the root you trust"),
+                            Clients::ALL,
+                        ),
+                    );
                     set.roots.insert(v, MetadataFile::new(name.clone(), bytes, md));
                 }
                 None => {
                     let folder_copy = set.unreadable_roots.get(&v).cloned();
                     let same = folder_copy.as_ref().is_some_and(|rel| sorted.hashes.get(rel) == Some(&sha));
                     if let (Some(rel), false) = (&folder_copy, same) {
-                        push(&mut out, rel, Finding::error("trusted-root-differs", JsonPath::root(), format!("the folder's root v{v} differs from the trusted root {name}: it is not the root you trust"), Clients::ALL));
+                        push(
+                            &mut out,
+                            rel,
+                            Finding::error(
+                                "trusted-root-differs",
+                                JsonPath::root(),
+                                format!("the folder's root v{v} differs from the trusted root {name}: it is not the root you trust"),
+                                Clients::ALL,
+                            ),
+                        );
                     }
                     if legacy {
                         if !same {
                             let first = crate::tuf::metadata::strictness_issues(&md).remove(0);
-                            push(&mut out, &name, Finding::error("strict-parse", first.0, format!("{} — strict parsing refuses this legacy form (--lenient reads and reports it)", first.1), Clients::ALL));
+                            push(
+                                &mut out,
+                                &name,
+                                Finding::error(
+                                    "strict-parse",
+                                    first.0,
+                                    format!("{} — strict parsing refuses this legacy form (--lenient reads and reports it)", first.1),
+                                    Clients::ALL,
+                                ),
+                            );
                             set.unreadable_roots.insert(v, name.clone());
                         }
                     } else {
@@ -375,7 +454,12 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
                     }
                 }
             }
-            Some(TrustedRoot { file: set.roots.get(&v).map(|f| f.file.clone()).or_else(|| set.unreadable_roots.get(&v).cloned()).unwrap_or(name), version: v, given: true, sha256: sha })
+            Some(TrustedRoot {
+                file: set.roots.get(&v).map(|f| f.file.clone()).or_else(|| set.unreadable_roots.get(&v).cloned()).unwrap_or(name),
+                version: v,
+                given: true,
+                sha256: sha,
+            })
         }
         None => {
             let first = set.roots.keys().chain(set.unreadable_roots.keys()).min().copied();
@@ -388,7 +472,15 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
     };
     if let Some(tr) = &trusted {
         if !tr.given {
-            push(&mut out, &tr.file, Finding::info("trust-on-first-use", JsonPath::root(), format!("no --trusted-root: trusting the lowest root present (v{}, sha256 {}) on first use", tr.version, tr.sha256)));
+            push(
+                &mut out,
+                &tr.file,
+                Finding::info(
+                    "trust-on-first-use",
+                    JsonPath::root(),
+                    format!("no --trusted-root: trusting the lowest root present (v{}, sha256 {}) on first use", tr.version, tr.sha256),
+                ),
+            );
         }
         // Roots older than the anchor are not part of what is verified.
         let older: Vec<u64> = set.roots.range(..tr.version).map(|(v, _)| *v).chain(set.unreadable_roots.range(..tr.version).map(|(v, _)| *v)).collect();
@@ -405,7 +497,8 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
     }
 
     let win = window;
-    let set_report = audit_set(&set, &SetOptions { trusted: trusted.as_ref().map(|t| t.version), at: o.at, lenient: o.lenient, clients: o.clients, windows: &win });
+    let set_report =
+        audit_set(&set, &SetOptions { trusted: trusted.as_ref().map(|t| t.version), at: o.at, lenient: o.lenient, clients: o.clients, windows: &win });
     t.mark("check set");
     out.extend(set_report.findings);
 
@@ -448,7 +541,14 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
                 }
             };
             for (id, serial) in attestations::serial_labels(&rep) {
-                labels.entry(id).and_modify(|l| if !l.contains("serial") { *l = format!("{l} ({serial})") }).or_insert(serial);
+                labels
+                    .entry(id)
+                    .and_modify(|l| {
+                        if !l.contains("serial") {
+                            *l = format!("{l} ({serial})")
+                        }
+                    })
+                    .or_insert(serial);
             }
             t.mark("attestations");
             Some(rep)
@@ -483,7 +583,14 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
 
 /// What attestations are bound to: keys of every verified root and of targets'
 /// delegations (the offline roles), the recorded keyholders, and the offline keys.
-fn bind_context(set: &MetadataSet, chain: Option<&ChainReport>, newest: &MetadataFile, holders: &[HolderKey], recorded: &[evidence::RecordedKey], source: String) -> BindContext {
+fn bind_context(
+    set: &MetadataSet,
+    chain: Option<&ChainReport>,
+    newest: &MetadataFile,
+    holders: &[HolderKey],
+    recorded: &[evidence::RecordedKey],
+    source: String,
+) -> BindContext {
     let mut metadata_keys = BTreeMap::new();
     for v in chain.map(|c| c.verified.clone()).unwrap_or_default() {
         if let Some(r) = set.roots.get(&v).and_then(|f| f.md.signed.as_root()) {
@@ -527,14 +634,25 @@ fn bind_context(set: &MetadataSet, chain: Option<&ChainReport>, newest: &Metadat
 fn cross_check_transcript(t: &evidence::TranscriptReport, holders: &[HolderKey], set: &MetadataSet, out: &mut Vec<AuditFinding>) {
     for h in holders {
         match t.keys.iter().find(|k| k.keyholder == h.keyholder) {
-            Some(k) if k.keyid != h.keyid => push(out, &h.file, Finding::error("keyholder-key-mismatch", JsonPath::root(), format!("{}'s key here has keyid {}, but the transcript recorded {}", h.keyholder, h.keyid, k.keyid), Clients::NONE)),
-            None => push(out, &h.file, Finding::warning("keyholder-unrecorded", JsonPath::root(), format!("the transcript records no key for {}", h.keyholder), Clients::NONE)),
+            Some(k) if k.keyid != h.keyid => push(
+                out,
+                &h.file,
+                Finding::error(
+                    "keyholder-key-mismatch",
+                    JsonPath::root(),
+                    format!("{}'s key here has keyid {}, but the transcript recorded {}", h.keyholder, h.keyid, k.keyid),
+                    Clients::NONE,
+                ),
+            ),
+            None => push(
+                out,
+                &h.file,
+                Finding::warning("keyholder-unrecorded", JsonPath::root(), format!("the transcript records no key for {}", h.keyholder), Clients::NONE),
+            ),
             _ => {}
         }
     }
-    let file_of = |role: &str| -> Option<&MetadataFile> {
-        if role == "root" { set.roots.values().next_back() } else { set.roles.get(role) }
-    };
+    let file_of = |role: &str| -> Option<&MetadataFile> { if role == "root" { set.roots.values().next_back() } else { set.roles.get(role) } };
     let mut last: BTreeMap<(&str, &str), &evidence::RecordedSignature> = BTreeMap::new();
     for s in &t.signatures {
         last.insert((s.role.as_str(), s.keyid.as_str()), s);
@@ -543,20 +661,61 @@ fn cross_check_transcript(t: &evidence::TranscriptReport, holders: &[HolderKey],
         let Some(f) = file_of(role) else { continue };
         let canon = sha256_hex(&f.canonical);
         if s.canonical_sha256 != canon {
-            push(out, &f.file, Finding::warning("transcript-signed-other", JsonPath::root().key("signed"), format!("transcript line {} records {} signing {role} content with sha256 {}, but this file's signed content has {canon}", s.line + 1, s.keyholder, s.canonical_sha256), Clients::NONE));
+            push(
+                out,
+                &f.file,
+                Finding::warning(
+                    "transcript-signed-other",
+                    JsonPath::root().key("signed"),
+                    format!(
+                        "transcript line {} records {} signing {role} content with sha256 {}, but this file's signed content has {canon}",
+                        s.line + 1,
+                        s.keyholder,
+                        s.canonical_sha256
+                    ),
+                    Clients::NONE,
+                ),
+            );
             continue;
         }
         match f.md.signatures.iter().position(|x| x.keyid == keyid) {
             Some(i) if f.md.signatures[i].sig == s.sig => {}
-            Some(i) => push(out, &f.file, Finding::warning("transcript-signature-differs", JsonPath::root().key("signatures").index(i), format!("the signature by {} ({keyid}) differs from the one transcript line {} records", s.keyholder, s.line + 1), Clients::NONE)),
-            None => push(out, &f.file, Finding::warning("transcript-signature-missing", JsonPath::root().key("signatures"), format!("transcript line {} records a signature by {} ({keyid}) that this file does not hold", s.line + 1, s.keyholder), Clients::NONE)),
+            Some(i) => push(
+                out,
+                &f.file,
+                Finding::warning(
+                    "transcript-signature-differs",
+                    JsonPath::root().key("signatures").index(i),
+                    format!("the signature by {} ({keyid}) differs from the one transcript line {} records", s.keyholder, s.line + 1),
+                    Clients::NONE,
+                ),
+            ),
+            None => push(
+                out,
+                &f.file,
+                Finding::warning(
+                    "transcript-signature-missing",
+                    JsonPath::root().key("signatures"),
+                    format!("transcript line {} records a signature by {} ({keyid}) that this file does not hold", s.line + 1, s.keyholder),
+                    Clients::NONE,
+                ),
+            ),
         }
     }
     for (role, canon) in &t.builds {
         if let Some(f) = file_of(role) {
             let got = sha256_hex(&f.canonical);
             if &got != canon {
-                push(out, &f.file, Finding::warning("transcript-build-differs", JsonPath::root().key("signed"), format!("the transcript's last build of {role} has canonical sha256 {canon}, this file {got}"), Clients::NONE));
+                push(
+                    out,
+                    &f.file,
+                    Finding::warning(
+                        "transcript-build-differs",
+                        JsonPath::root().key("signed"),
+                        format!("the transcript's last build of {role} has canonical sha256 {canon}, this file {got}"),
+                        Clients::NONE,
+                    ),
+                );
             }
         }
     }

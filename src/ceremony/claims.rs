@@ -8,7 +8,7 @@
 //! O(log n) on the key map, and nothing is re-parsed.
 
 use crate::tuf::json::{Reader, Result as JsonResult};
-use crate::tuf::keys::{keyid, PublicKey};
+use crate::tuf::keys::{PublicKey, keyid};
 use crate::tuf::metadata::{DelegatedRole, DelegatedRoles, Delegations, Key, Metadata, PathSpec, Targets};
 use crate::tuf::rules::role_name_ok;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -97,7 +97,14 @@ fn role_for(r: &Registration) -> DelegatedRole {
     let mut ids: Vec<String> = r.keys.iter().map(keyid).collect();
     ids.sort();
     ids.dedup();
-    DelegatedRole { name: r.project.clone(), keyids: ids, threshold: r.threshold, terminating: Some(true), paths: PathSpec::Paths(vec![format!("{}/*", r.project)]), extra: Default::default() }
+    DelegatedRole {
+        name: r.project.clone(),
+        keyids: ids,
+        threshold: r.threshold,
+        terminating: Some(true),
+        paths: PathSpec::Paths(vec![format!("{}/*", r.project)]),
+        extra: Default::default(),
+    }
 }
 
 /// Applies `batch` to `claimed`. All-or-nothing: on any error `claimed` is unchanged.
@@ -180,7 +187,11 @@ pub fn from_recently_claimed(md: &Metadata) -> Result<Vec<Registration>, String>
     let Some(d) = &t.delegations else { return Ok(Vec::new()) };
     let mut out = Vec::new();
     for r in t.delegated_roles() {
-        let keys = r.keyids.iter().map(|id| d.keys.get(id).cloned().ok_or_else(|| format!("project {}: keyid {id} not in recently-claimed's keys", r.name))).collect::<Result<Vec<_>, _>>()?;
+        let keys = r
+            .keyids
+            .iter()
+            .map(|id| d.keys.get(id).cloned().ok_or_else(|| format!("project {}: keyid {id} not in recently-claimed's keys", r.name)))
+            .collect::<Result<Vec<_>, _>>()?;
         out.push(Registration { project: r.name.clone(), keys, threshold: r.threshold });
     }
     Ok(out)
@@ -223,8 +234,8 @@ pub fn parse_list(bytes: &[u8]) -> JsonResult<Vec<Registration>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signer::software::SoftwareKey;
     use crate::signer::Signer;
+    use crate::signer::software::SoftwareKey;
     use crate::tuf::keys::Algorithm;
 
     fn reg(p: &str, seed: u8) -> Registration {

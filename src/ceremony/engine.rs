@@ -3,20 +3,20 @@
 //! hash-chained transcript. The terminal is just one `Ui`; tests drive the same steps.
 
 use super::build::{self, file_name, rotation_only, signers_of};
-use super::job::{apply_claims, Job};
+use super::job::{Job, apply_claims};
 use super::plan::Plan;
-use super::state::{replace_atomic, KeyRecord, State, StateError, Workdir};
-use super::steps::{expand, Step};
+use super::state::{KeyRecord, State, StateError, Workdir, replace_atomic};
+use super::steps::{Step, expand};
 use super::tokens::{TokenBackend, TokenError, TokenKey};
 use super::transcript::{Transcript, TranscriptError};
 use super::ui::{Ui, UiError};
-use crate::audit::{check_set, MetadataFile, MetadataSet};
+use crate::audit::{MetadataFile, MetadataSet, check_set};
 use crate::fields;
 use crate::media::{self, Exported, Item, MediaError};
-use crate::signer::{sign_payload, Signed as SignOutcome};
+use crate::signer::{Signed as SignOutcome, sign_payload};
 use crate::tuf::encode::pretty;
 use crate::tuf::finding::Severity;
-use crate::tuf::keys::{keyid, sha256_hex, PublicKey};
+use crate::tuf::keys::{PublicKey, keyid, sha256_hex};
 use crate::tuf::metadata::{Key, Metadata, Mode};
 use crate::util::pgpwords;
 use chrono::{DateTime, Utc};
@@ -114,13 +114,17 @@ impl<'a> Engine<'a> {
                 Job::Ceremony => "ceremony".to_string(),
                 Job::Update(u) => format!("update {} of {}", u.label, u.roles.join(", ")),
             };
-            transcript.append(&now_str(Utc::now()), "ceremony.start", fields! {
-                "ceremony" => plan.id.clone(),
-                "job" => job,
-                "job_fingerprint" => state.plan_sha256.clone(),
-                "plan_sha256" => plan.sha256.clone(),
-                "tool" => concat!("tuf-ceremony ", env!("CARGO_PKG_VERSION")),
-            })?;
+            transcript.append(
+                &now_str(Utc::now()),
+                "ceremony.start",
+                fields! {
+                    "ceremony" => plan.id.clone(),
+                    "job" => job,
+                    "job_fingerprint" => state.plan_sha256.clone(),
+                    "plan_sha256" => plan.sha256.clone(),
+                    "tool" => concat!("tuf-ceremony ", env!("CARGO_PKG_VERSION")),
+                },
+            )?;
         } else {
             transcript.append(&now_str(Utc::now()), "ceremony.resume", fields! { "completed_steps" => state.completed.len() })?;
         }
@@ -221,7 +225,9 @@ impl<'a> Engine<'a> {
             now.format("%Y-%m-%d %H:%M:%S")
         ));
         if !self.ui.confirm("Does the clock match the outside reference to within a few minutes?")? {
-            return Err(CeremonyError::Refused("the clock is wrong: set it (`date -u -s 'YYYY-MM-DD HH:MM:SS'`) and run again; the ceremony resumes at this step".into()));
+            return Err(CeremonyError::Refused(
+                "the clock is wrong: set it (`date -u -s 'YYYY-MM-DD HH:MM:SS'`) and run again; the ceremony resumes at this step".into(),
+            ));
         }
         self.state.ceremony_time = Some(now_str(now));
         self.record("clock.confirmed", fields! { "clock" => now_str(now) })
@@ -248,17 +254,25 @@ impl<'a> Engine<'a> {
         let plan = self.plan;
         let holder = plan.keyholder(holder_name).ok_or_else(|| CeremonyError::Refused(format!("no keyholder {holder_name}")))?;
         let serial_note = holder.serial.as_ref().map(|s| format!(" (the bag should say serial {s})")).unwrap_or_default();
-        self.ui.wait(&format!("Keyholder {holder_name}: open your bag and insert your {} token{serial_note}. Only this one token may be connected.", holder.token.as_str()))?;
+        self.ui.wait(&format!(
+            "Keyholder {holder_name}: open your bag and insert your {} token{serial_note}. Only this one token may be connected.",
+            holder.token.as_str()
+        ))?;
         let tk = self.tokens.provision(holder, self.ui)?;
         let key = tk.public.to_key();
         let id = keyid(&key);
         if let Job::Update(u) = &self.opts.job {
             if tk.generated {
-                return Err(CeremonyError::Refused(format!("{holder_name}'s token held no key, so a new one was made; an update signs with the keys already in the metadata: wrong token?")));
+                return Err(CeremonyError::Refused(format!(
+                    "{holder_name}'s token held no key, so a new one was made; an update signs with the keys already in the metadata: wrong token?"
+                )));
             }
             let signs_any = u.roles.iter().any(|r| self.current_keyids(r).contains(&id));
             if !signs_any {
-                return Err(CeremonyError::Refused(format!("{holder_name}'s key {id} is not a key of {} in the current metadata: wrong token?", u.roles.join(" or "))));
+                return Err(CeremonyError::Refused(format!(
+                    "{holder_name}'s key {id} is not a key of {} in the current metadata: wrong token?",
+                    u.roles.join(" or ")
+                )));
             }
         }
         self.ui.show(&format!(
@@ -289,15 +303,18 @@ impl<'a> Engine<'a> {
         };
         self.state.keys.insert(holder.to_string(), rec.clone());
         self.work.save(&self.state)?;
-        self.record("key", fields! {
-            "keyholder" => holder,
-            "keyid" => id,
-            "algorithm" => tk.public.algorithm().name(),
-            "public_key" => rec.pem.clone(),
-            "serial" => tk.serial.clone().unwrap_or_default(),
-            "token" => tk.description.clone(),
-            "generated" => tk.generated,
-        })
+        self.record(
+            "key",
+            fields! {
+                "keyholder" => holder,
+                "keyid" => id,
+                "algorithm" => tk.public.algorithm().name(),
+                "public_key" => rec.pem.clone(),
+                "serial" => tk.serial.clone().unwrap_or_default(),
+                "token" => tk.description.clone(),
+                "generated" => tk.generated,
+            },
+        )
     }
 
     /// The recorded keys, as metadata key objects.
@@ -320,7 +337,10 @@ impl<'a> Engine<'a> {
                 // A crash after writing the draft: keep it (and any signatures) if it is the same role.
                 let existing = self.load_draft(&role)?;
                 if existing.signed != md.signed {
-                    return Err(CeremonyError::Refused(format!("{} differs from what the plan builds now; the working directory belongs to another run", path.display())));
+                    return Err(CeremonyError::Refused(format!(
+                        "{} differs from what the plan builds now; the working directory belongs to another run",
+                        path.display()
+                    )));
                 }
             } else {
                 replace_atomic(&path, &md.to_pretty_bytes()).map_err(|e| CeremonyError::File { path: path.clone(), what: e.to_string() })?;
@@ -387,7 +407,8 @@ impl<'a> Engine<'a> {
         }
         let holder = self.plan.keyholder(holder_name).expect("keyholder from plan").clone();
         self.ui.wait(&format!("Keyholder {holder_name}: insert your token ({}). You will sign: {}.", rec.token, todo.join(", ")))?;
-        let expected = TokenKey { public: public.clone(), serial: rec.serial.clone(), description: rec.token.clone(), attestation: Vec::new(), generated: false };
+        let expected =
+            TokenKey { public: public.clone(), serial: rec.serial.clone(), description: rec.token.clone(), attestation: Vec::new(), generated: false };
         let mut signer = self.tokens.open(&holder, &expected, self.ui)?;
         for role in &todo {
             let mut md = self.load_draft(role)?;
@@ -400,13 +421,16 @@ impl<'a> Engine<'a> {
             }
             let sig = md.signatures.iter().find(|s| s.keyid == rec.keyid).map(|s| s.sig.clone()).unwrap_or_default();
             self.ui.show(&format!("  ✓ {role} signed by {holder_name} (keyid {}…), verified against the recorded key", &rec.keyid[..16]));
-            self.record("signature", fields! {
-                "keyholder" => holder_name,
-                "role" => role.clone(),
-                "keyid" => rec.keyid.clone(),
-                "canonical_sha256" => sha256_hex(&payload),
-                "sig" => sig,
-            })?;
+            self.record(
+                "signature",
+                fields! {
+                    "keyholder" => holder_name,
+                    "role" => role.clone(),
+                    "keyid" => rec.keyid.clone(),
+                    "canonical_sha256" => sha256_hex(&payload),
+                    "sig" => sig,
+                },
+            )?;
             if self.opts.crash_after.as_deref() == Some(format!("signature:{holder_name}:{role}").as_str()) {
                 std::process::abort();
             }
@@ -460,13 +484,18 @@ impl<'a> Engine<'a> {
             }
         }
         let plan = self.plan;
-        let window = |r: &str| plan.offline_roles().iter().find(|o| o.name == r).map(|o| o.signing_window_days).unwrap_or_else(|| super::plan::default_window(r));
+        let window =
+            |r: &str| plan.offline_roles().iter().find(|o| o.name == r).map(|o| o.signing_window_days).unwrap_or_else(|| super::plan::default_window(r));
         let report = check_set(&set, trusted, at, false, plan.clients, &window);
         for r in report.roles.iter().filter(|_| show) {
             let sigs = r.check.as_ref().map(|c| format!("{}/{}", c.valid(), c.threshold)).unwrap_or_else(|| "-".into());
-            self.ui.show(&format!("  {:<18} v{:<3} signatures {sigs:<6} expires {} ({} days)  checked by {}", r.role, r.version, r.expires, r.days_left, r.checked_by));
+            self.ui.show(&format!(
+                "  {:<18} v{:<3} signatures {sigs:<6} expires {} ({} days)  checked by {}",
+                r.role, r.version, r.expires, r.days_left, r.checked_by
+            ));
         }
-        let errors: Vec<String> = report.findings.iter().filter(|f| f.finding.severity == Severity::Error).map(|f| format!("{}: {}", f.file, f.finding)).collect();
+        let errors: Vec<String> =
+            report.findings.iter().filter(|f| f.finding.severity == Severity::Error).map(|f| format!("{}: {}", f.file, f.finding)).collect();
         let warnings = report.findings.iter().filter(|f| f.finding.severity == Severity::Warning).count();
         for f in report.findings.iter().filter(|f| show && f.finding.severity == Severity::Warning) {
             self.ui.show(&format!("  warning: {}: {}", f.file, f.finding));
@@ -525,7 +554,8 @@ impl<'a> Engine<'a> {
         for f in &written {
             self.record("export.file", fields! { "path" => f.rel.clone(), "sha256" => f.sha256.clone(), "length" => f.len })?;
         }
-        let transcript = std::fs::read(self.transcript.path()).map_err(|e| CeremonyError::File { path: self.transcript.path().to_path_buf(), what: e.to_string() })?;
+        let transcript =
+            std::fs::read(self.transcript.path()).map_err(|e| CeremonyError::File { path: self.transcript.path().to_path_buf(), what: e.to_string() })?;
         let head = self.transcript.head().to_string();
         written.extend(media::write_into(stage, &[Item { rel: "transcript.jsonl".into(), bytes: transcript }])?);
         let summary = self.summary(&written, &head)?;
@@ -539,7 +569,8 @@ impl<'a> Engine<'a> {
         use std::fmt::Write;
         let plan = self.plan;
         let mut s = String::new();
-        let _ = writeln!(s, "TUF key ceremony {}{}", self.media_id(), if plan.description.is_empty() { String::new() } else { format!(" — {}", plan.description) });
+        let _ =
+            writeln!(s, "TUF key ceremony {}{}", self.media_id(), if plan.description.is_empty() { String::new() } else { format!(" — {}", plan.description) });
         let _ = writeln!(s, "Ceremony time (confirmed clock, UTC): {}", self.state.ceremony_time.as_deref().unwrap_or("?"));
         let _ = writeln!(s, "Plan sha256:    {}", plan.sha256);
         let _ = writeln!(s, "Program sha256: {}", self.state.binary_sha256.as_deref().unwrap_or("?"));
@@ -555,7 +586,15 @@ impl<'a> Engine<'a> {
             if !self.draft_roles().contains(&r.name) {
                 continue;
             }
-            let _ = writeln!(s, "  {:<18} threshold {} of {} ({}), expires {}", r.name, r.threshold, r.keyholders.len(), r.keyholders.join(", "), r.expiry.resolve(at).format("%Y-%m-%dT%H:%M:%SZ"));
+            let _ = writeln!(
+                s,
+                "  {:<18} threshold {} of {} ({}), expires {}",
+                r.name,
+                r.threshold,
+                r.keyholders.len(),
+                r.keyholders.join(", "),
+                r.expiry.resolve(at).format("%Y-%m-%dT%H:%M:%SZ")
+            );
         }
         let _ = writeln!(s, "  {:<18} online key {}", "snapshot", keyid(&plan.snapshot_key));
         let _ = writeln!(s, "  {:<18} online key {}", "timestamp", keyid(&plan.timestamp_key));
@@ -566,7 +605,8 @@ impl<'a> Engine<'a> {
         let _ = writeln!(s, "\nSignatures by keyid:");
         for role in self.draft_roles() {
             let md = self.load_draft(&role)?;
-            let who: Vec<String> = md.signatures.iter().filter(|x| !x.sig.is_empty()).map(|x| names.get(&x.keyid).cloned().unwrap_or_else(|| x.keyid[..16].to_string())).collect();
+            let who: Vec<String> =
+                md.signatures.iter().filter(|x| !x.sig.is_empty()).map(|x| names.get(&x.keyid).cloned().unwrap_or_else(|| x.keyid[..16].to_string())).collect();
             let _ = writeln!(s, "  {:<18} {}", role, who.join(", "));
         }
         Ok(s)
@@ -596,12 +636,8 @@ impl<'a> Engine<'a> {
         let Job::Update(u) = self.opts.job.clone() else { return Ok(()) };
         let at = self.ceremony_time()?;
         for role in &u.roles {
-            let current = if role == "root" {
-                u.current.set.roots.values().next_back()
-            } else {
-                u.current.set.roles.get(role)
-            }
-            .ok_or_else(|| CeremonyError::Refused(format!("the current metadata has no {role} role")))?;
+            let current = if role == "root" { u.current.set.roots.values().next_back() } else { u.current.set.roles.get(role) }
+                .ok_or_else(|| CeremonyError::Refused(format!("the current metadata has no {role} role")))?;
             let mut md = current.md.clone();
             md.signatures.clear();
             let days = u.expires_days;
@@ -615,7 +651,8 @@ impl<'a> Engine<'a> {
             let old_expires = h.expires.as_str().to_string();
             h.version += 1;
             h.expires = crate::tuf::metadata::Expires::from_datetime(expiry);
-            let mut lines = vec![format!("{role}: version {old_version} -> {}, expires {old_expires} -> {}", old_version + 1, md.signed.header().expires.as_str())];
+            let mut lines =
+                vec![format!("{role}: version {old_version} -> {}, expires {old_expires} -> {}", old_version + 1, md.signed.header().expires.as_str())];
             if let Some((claims_role, batch)) = &u.claims {
                 if claims_role == role {
                     let report = apply_claims(&mut md, batch).map_err(CeremonyError::Refused)?;
@@ -638,7 +675,10 @@ impl<'a> Engine<'a> {
             if path.exists() {
                 let existing = self.load_draft(role)?;
                 if existing.signed != md.signed {
-                    return Err(CeremonyError::Refused(format!("{} differs from what this update builds now; the working directory belongs to another run", path.display())));
+                    return Err(CeremonyError::Refused(format!(
+                        "{} differs from what this update builds now; the working directory belongs to another run",
+                        path.display()
+                    )));
                 }
             } else {
                 replace_atomic(&path, &md.to_pretty_bytes()).map_err(|e| CeremonyError::File { path: path.clone(), what: e.to_string() })?;
@@ -659,10 +699,7 @@ impl<'a> Engine<'a> {
     fn finish(&mut self) -> Result<()> {
         let last = self.state.exported.last().cloned().unwrap_or_default();
         let (dir, head) = last.split_once('|').unwrap_or(("?", ""));
-        self.ui.show(&format!(
-            "The ceremony output is in {dir}.\nTranscript head, to read aloud and write on the paper record:\n  {head}\n  {}",
-            pgp(head)
-        ));
+        self.ui.show(&format!("The ceremony output is in {dir}.\nTranscript head, to read aloud and write on the paper record:\n  {head}\n  {}", pgp(head)));
         self.ui.wait("Read the hash aloud; witnesses compare it with SUMMARY.txt.")?;
         Ok(())
     }

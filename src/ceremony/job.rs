@@ -116,7 +116,11 @@ pub fn apply_claims(md: &mut Metadata, batch: &Batch) -> Result<claims::Report, 
 /// Registrations from the online system's `recently-claimed` metadata, accepted only if it
 /// is signed by the key(s) targets delegates `recently-claimed` to and has not expired at
 /// `now`. A forged or stale file is refused with the reason.
-pub fn registrations_from_recently_claimed(current: &CurrentFiles, md: &Metadata, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<claims::Registration>, String> {
+pub fn registrations_from_recently_claimed(
+    current: &CurrentFiles,
+    md: &Metadata,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<claims::Registration>, String> {
     let targets = current.set.roles.get("targets").and_then(|f| f.md.signed.as_targets()).ok_or("no targets role to check recently-claimed against")?;
     let check = crate::tuf::verify::check_delegated(targets, "recently-claimed", md, &md.signed_bytes(), false)
         .ok_or("targets does not delegate to recently-claimed")?;

@@ -286,8 +286,8 @@ fn parse_expiry(field: &str, days: Option<i64>, at: Option<&str>, now: DateTime<
         (Some(d), None) if !(1..=3660).contains(&d) => Err(err(format!("{field}.expires_days"), format!("{d} is not between 1 and 3660 days"))),
         (Some(d), None) => Ok(Expiry::Days(d)),
         (None, Some(s)) => {
-            let e = crate::tuf::metadata::Expires::parse_strict(s)
-                .ok_or_else(|| err(format!("{field}.expires"), format!("{s:?} is not YYYY-MM-DDTHH:MM:SSZ")))?;
+            let e =
+                crate::tuf::metadata::Expires::parse_strict(s).ok_or_else(|| err(format!("{field}.expires"), format!("{s:?} is not YYYY-MM-DDTHH:MM:SSZ")))?;
             if e.at() <= now {
                 return Err(err(format!("{field}.expires"), format!("{s} is in the past (now is {})", now.format("%Y-%m-%dT%H:%M:%SZ"))));
             }
@@ -296,7 +296,15 @@ fn parse_expiry(field: &str, days: Option<i64>, at: Option<&str>, now: DateTime<
     }
 }
 
-fn offline_role(name: &str, field: &str, keyholders: &[String], threshold: i64, expiry: Expiry, window: Option<i64>, known: &BTreeSet<String>) -> Result<OfflineRole, PlanError> {
+fn offline_role(
+    name: &str,
+    field: &str,
+    keyholders: &[String],
+    threshold: i64,
+    expiry: Expiry,
+    window: Option<i64>,
+    known: &BTreeSet<String>,
+) -> Result<OfflineRole, PlanError> {
     if keyholders.is_empty() {
         return Err(err(format!("{field}.keyholders"), "no keyholders"));
     }
@@ -387,7 +395,10 @@ fn validate(raw: RawPlan, sha256: String, base: &Path, now: DateTime<Utc>) -> Re
             Some(a) => Algorithm::parse(a).ok_or_else(|| err(format!("{f}.algorithm"), format!("{a:?} is not ed25519, ecdsa-p256 or ecdsa-p384")))?,
         };
         if token == TokenKind::YubiKey && algorithm == Algorithm::Ed25519 {
-            return Err(err(format!("{f}.algorithm"), "Ed25519 is not offered on YubiKey PIV: it needs firmware 5.7+ and the yubikey crate cannot sign messages over 1014 bytes, smaller than a root (use ecdsa-p256)"));
+            return Err(err(
+                format!("{f}.algorithm"),
+                "Ed25519 is not offered on YubiKey PIV: it needs firmware 5.7+ and the yubikey crate cannot sign messages over 1014 bytes, smaller than a root (use ecdsa-p256)",
+            ));
         }
         if algorithm == Algorithm::EcdsaP384 && clients.tough {
             return Err(err(format!("{f}.algorithm"), "tough cannot read ECDSA P-384 keys; use ecdsa-p256, or drop tough from ceremony.clients"));
@@ -431,8 +442,24 @@ fn validate(raw: RawPlan, sha256: String, base: &Path, now: DateTime<Utc>) -> Re
     }
 
     let r = &raw.roles;
-    let root = offline_role("root", "roles.root", &r.root.keyholders, r.root.threshold, parse_expiry("roles.root", r.root.expires_days, r.root.expires.as_deref(), now)?, r.root.signing_window_days, &names)?;
-    let targets = offline_role("targets", "roles.targets", &r.targets.keyholders, r.targets.threshold, parse_expiry("roles.targets", r.targets.expires_days, r.targets.expires.as_deref(), now)?, r.targets.signing_window_days, &names)?;
+    let root = offline_role(
+        "root",
+        "roles.root",
+        &r.root.keyholders,
+        r.root.threshold,
+        parse_expiry("roles.root", r.root.expires_days, r.root.expires.as_deref(), now)?,
+        r.root.signing_window_days,
+        &names,
+    )?;
+    let targets = offline_role(
+        "targets",
+        "roles.targets",
+        &r.targets.keyholders,
+        r.targets.threshold,
+        parse_expiry("roles.targets", r.targets.expires_days, r.targets.expires.as_deref(), now)?,
+        r.targets.signing_window_days,
+        &names,
+    )?;
     let online = |field: &str, p: &Path| -> Result<Key, PlanError> { read_public_key(&base.join(p)).map_err(|e| err(field, e)) };
     let snapshot_key = online("roles.snapshot.key", &r.snapshot.key)?;
     let timestamp_key = online("roles.timestamp.key", &r.timestamp.key)?;
@@ -485,7 +512,10 @@ fn validate(raw: RawPlan, sha256: String, base: &Path, now: DateTime<Utc>) -> Re
                 if !matches!(signers, Signers::Offline(_)) {
                     return Err(err(format!("{f}.bins"), "only an offline role written in the ceremony can delegate to hashed bins"));
                 }
-                let hb = u32::try_from(n).map_err(|_| ()).and_then(|n| HashBins::new(n).map_err(|_| ())).map_err(|_| err(format!("{f}.bins"), format!("{n} is not a power of two from 1 to 16384")))?;
+                let hb = u32::try_from(n)
+                    .map_err(|_| ())
+                    .and_then(|n| HashBins::new(n).map_err(|_| ()))
+                    .map_err(|_| err(format!("{f}.bins"), format!("{n} is not a power of two from 1 to 16384")))?;
                 Some((hb, online(&format!("{f}.bins_online_key"), p)?))
             }
             _ => return Err(err(format!("{f}.bins"), "bins and bins_online_key go together")),
@@ -542,18 +572,41 @@ pub fn describe(plan: &Plan, now: DateTime<Utc>) -> String {
     let _ = writeln!(s, "Plan sha256: {}", plan.sha256);
     let _ = writeln!(s, "Output must be accepted by: {}", plan.clients);
     match &plan.previous_root {
-        None => { let _ = writeln!(s, "Creates a new root, version 1."); }
+        None => {
+            let _ = writeln!(s, "Creates a new root, version 1.");
+        }
         Some((md, h)) => {
-            let _ = writeln!(s, "Rotates root version {} (sha256 {h}) to version {}; the new root needs a threshold of the old root's keys and of its own.", md.version(), md.version() + 1);
+            let _ = writeln!(
+                s,
+                "Rotates root version {} (sha256 {h}) to version {}; the new root needs a threshold of the old root's keys and of its own.",
+                md.version(),
+                md.version() + 1
+            );
         }
     }
     let _ = writeln!(s, "\nKeyholders ({}):", plan.keyholders.len());
     for k in &plan.keyholders {
-        let _ = writeln!(s, "  {:<16} {} token, {}{}", k.name, k.token.as_str(), k.algorithm.name(), k.serial.as_ref().map(|x| format!(", serial {x}")).unwrap_or_default());
+        let _ = writeln!(
+            s,
+            "  {:<16} {} token, {}{}",
+            k.name,
+            k.token.as_str(),
+            k.algorithm.name(),
+            k.serial.as_ref().map(|x| format!(", serial {x}")).unwrap_or_default()
+        );
     }
     let _ = writeln!(s, "\nOffline roles signed in this ceremony:");
     for r in plan.offline_roles() {
-        let _ = writeln!(s, "  {:<16} {} of {} ({}), expires {} (re-sign within {} days of that)", r.name, r.threshold, r.keyholders.len(), r.keyholders.join(", "), fmt(r.expiry.resolve(now)), r.signing_window_days);
+        let _ = writeln!(
+            s,
+            "  {:<16} {} of {} ({}), expires {} (re-sign within {} days of that)",
+            r.name,
+            r.threshold,
+            r.keyholders.len(),
+            r.keyholders.join(", "),
+            fmt(r.expiry.resolve(now)),
+            r.signing_window_days
+        );
     }
     let _ = writeln!(s, "\nOnline keys brought in:");
     let _ = writeln!(s, "  {:<16} keyid {}", "snapshot", keys::keyid(&plan.snapshot_key));
@@ -565,9 +618,11 @@ pub fn describe(plan: &Plan, now: DateTime<Utc>) -> String {
                 Signers::Offline(r) => format!("offline, {} of {}", r.threshold, r.keyholders.len()),
                 Signers::Online(k) => format!("online key {}", &keys::keyid(k)[..16]),
             };
-            let _ = writeln!(s, "  {} → {:<16} {who}, {}terminating, paths {}", d.delegator, d.name, if d.terminating { "" } else { "non-" }, d.paths.join(" "));
+            let _ =
+                writeln!(s, "  {} → {:<16} {who}, {}terminating, paths {}", d.delegator, d.name, if d.terminating { "" } else { "non-" }, d.paths.join(" "));
             if let Some((b, k)) = &d.bins {
-                let _ = writeln!(s, "  {} → {} hashed bins ({} … {}), online key {}", d.name, b.count(), b.name(0), b.name(b.count() - 1), &keys::keyid(k)[..16]);
+                let _ =
+                    writeln!(s, "  {} → {} hashed bins ({} … {}), online key {}", d.name, b.count(), b.name(0), b.name(b.count() - 1), &keys::keyid(k)[..16]);
             }
         }
     }

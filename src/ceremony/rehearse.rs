@@ -7,9 +7,9 @@
 //! tokens), `work/` (state, drafts, transcript) and `media/` (the export).
 
 use super::plan::Plan;
-use super::templates::{online_keys, render, TemplateParams};
-use crate::signer::software::SoftwareKey;
+use super::templates::{TemplateParams, online_keys, render};
 use crate::signer::Signer;
+use crate::signer::software::SoftwareKey;
 use crate::tuf::keys::Algorithm;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;

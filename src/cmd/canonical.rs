@@ -2,7 +2,7 @@
 //! with openssl by hand (`openssl dgst -sha256 -verify key.pem -signature sig.der`).
 
 use crate::cli::CanonicalArgs;
-use crate::error::{exit, Error, Result};
+use crate::error::{Error, Result, exit};
 use crate::tuf::metadata::{Metadata, Mode};
 use std::io::Write;
 

@@ -2,17 +2,16 @@
 //! (twice, and must match); it never comes from argv or the environment.
 
 use crate::cli::KeygenArgs;
-use crate::error::{exit, Error, Result};
-use crate::signer::software::SoftwareKey;
+use crate::error::{Error, Result, exit};
 use crate::signer::Signer;
+use crate::signer::software::SoftwareKey;
 use crate::tuf::encode::pretty;
-use crate::tuf::keys::{keyid, Algorithm};
+use crate::tuf::keys::{Algorithm, keyid};
 use crate::util::fsx;
 use zeroize::Zeroizing;
 
 pub fn run(a: &KeygenArgs) -> Result<i32> {
-    let alg = Algorithm::parse(&a.algorithm)
-        .ok_or_else(|| Error::Usage(format!("unknown algorithm {:?} (ed25519, ecdsa-p256, ecdsa-p384)", a.algorithm)))?;
+    let alg = Algorithm::parse(&a.algorithm).ok_or_else(|| Error::Usage(format!("unknown algorithm {:?} (ed25519, ecdsa-p256, ecdsa-p384)", a.algorithm)))?;
     for p in std::iter::once(&a.out).chain(a.public_out.as_ref()) {
         if p.exists() {
             return Err(Error::Refused(format!("{} already exists; refusing to overwrite it", p.display())));

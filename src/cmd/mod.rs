@@ -4,10 +4,10 @@ pub mod canonical;
 pub mod keygen;
 pub mod plan;
 pub mod run;
-pub mod verify;
 pub mod signing;
 pub mod status;
 pub mod update;
+pub mod verify;
 
 use crate::cli::{Command, PlanCommand};
 use crate::error::{Error, Result};

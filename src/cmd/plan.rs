@@ -1,9 +1,9 @@
 //! `tuf-ceremony plan new` and `plan check`.
 
-use crate::ceremony::plan::{describe, Plan};
-use crate::ceremony::templates::{render, TemplateParams, TEMPLATES};
+use crate::ceremony::plan::{Plan, describe};
+use crate::ceremony::templates::{TEMPLATES, TemplateParams, render};
 use crate::cli::{PlanCheckArgs, PlanNewArgs};
-use crate::error::{exit, Error, Result};
+use crate::error::{Error, Result, exit};
 use crate::util::fsx;
 
 pub fn new(a: &PlanNewArgs) -> Result<i32> {
@@ -22,7 +22,12 @@ pub fn new(a: &PlanNewArgs) -> Result<i32> {
                 return Err(Error::Refused(format!("{} already exists; refusing to overwrite it", p.display())));
             }
             fsx::write_new(p, text.as_bytes(), false)?;
-            eprintln!("Wrote {}. Put the online public keys in {}/, review the plan, then run `tuf-ceremony plan check {}`.", p.display(), a.online_keys, p.display());
+            eprintln!(
+                "Wrote {}. Put the online public keys in {}/, review the plan, then run `tuf-ceremony plan check {}`.",
+                p.display(),
+                a.online_keys,
+                p.display()
+            );
         }
         None => print!("{text}"),
     }

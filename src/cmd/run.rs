@@ -3,11 +3,11 @@
 use crate::ceremony::engine::{self, Engine, Options};
 use crate::ceremony::job::Job;
 use crate::ceremony::plan::Plan;
-use crate::ceremony::rehearse::{self, passphrase_file, Layout};
+use crate::ceremony::rehearse::{self, Layout, passphrase_file};
 use crate::ceremony::tokens::Tokens;
 use crate::ceremony::ui::{AutoUi, SecretKind, TerminalUi, Ui};
 use crate::cli::{RehearseArgs, RunArgs};
-use crate::error::{exit, Error, Result};
+use crate::error::{Error, Result, exit};
 use chrono::Utc;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;

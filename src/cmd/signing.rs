@@ -4,7 +4,7 @@ use crate::ceremony::plan::Plan;
 use crate::ceremony::tokens::Tokens;
 use crate::ceremony::ui::TerminalUi;
 use crate::cli::{ImportSignaturesArgs, SignArgs, SignRequestArgs};
-use crate::error::{exit, Error, Result};
+use crate::error::{Error, Result, exit};
 use crate::ops::signing_apart::{self as sa, Authority, NewRequest, SignInput};
 use crate::tuf::finding::Clients;
 use chrono::Utc;

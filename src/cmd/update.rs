@@ -2,7 +2,7 @@
 //! through the same guided steps as a ceremony (tokens, signing, verification, export).
 
 use crate::ceremony::claims::{self, Batch};
-use crate::ceremony::job::{read_current, Job, Update};
+use crate::ceremony::job::{Job, Update, read_current};
 use crate::ceremony::plan::Plan;
 use crate::ceremony::tokens::Tokens;
 use crate::ceremony::ui::TerminalUi;
@@ -35,7 +35,10 @@ pub fn resign(a: &ResignArgs) -> Result<i32> {
     let current = read_current(&a.common.current).map_err(|e| Error::input(&a.common.current, e))?;
     for r in &a.roles {
         if r != "root" && !current.set.roles.contains_key(r) {
-            return Err(Error::input(&a.common.current, format!("no {r} role here (roles present: {})", current.set.roles.keys().cloned().collect::<Vec<_>>().join(", "))));
+            return Err(Error::input(
+                &a.common.current,
+                format!("no {r} role here (roles present: {})", current.set.roles.keys().cloned().collect::<Vec<_>>().join(", ")),
+            ));
         }
         if r == "snapshot" || r == "timestamp" {
             return Err(Error::Usage(format!("{r} is an online role; the online system re-signs it")));

@@ -2,7 +2,7 @@
 //! folder and print the report (human, or `--json`). Exit 0 when no check failed (warnings
 //! allowed), 1 when any did, 2 when PATH cannot be read or holds no TUF metadata.
 
-use crate::audit::{report, verify_path, Options, VerifyError};
+use crate::audit::{Options, VerifyError, report, verify_path};
 use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::tuf::finding::Clients;

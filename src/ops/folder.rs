@@ -45,14 +45,8 @@ pub fn parse_name(name: &str) -> Option<(Option<u64>, &str)> {
 /// The folder to read: `path` itself, or `path/metadata` when `path` is a ceremony's media
 /// folder (`<id>/` holding `metadata/`, `keys/`, `SUMMARY.txt`, …).
 pub fn resolve(path: &Path) -> PathBuf {
-    let has_json = std::fs::read_dir(path)
-        .map(|rd| rd.filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().ends_with(".json")))
-        .unwrap_or(false);
-    if !has_json && path.join("metadata").is_dir() {
-        path.join("metadata")
-    } else {
-        path.to_path_buf()
-    }
+    let has_json = std::fs::read_dir(path).map(|rd| rd.filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().ends_with(".json"))).unwrap_or(false);
+    if !has_json && path.join("metadata").is_dir() { path.join("metadata") } else { path.to_path_buf() }
 }
 
 fn json_files(dir: &Path) -> Result<Vec<String>> {

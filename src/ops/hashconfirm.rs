@@ -49,7 +49,7 @@ pub fn check(typed: &str, expected: &[u8]) -> Result<(), Mismatch> {
                     "word {} ({w:?}) belongs at an {} position: a word was skipped or doubled before it",
                     i + 1,
                     if i % 2 == 0 { "odd" } else { "even" }
-                )))
+                )));
             }
             None => return Err(Mismatch(format!("word {} ({w:?}) is not a PGP word: a typo?", i + 1))),
         }

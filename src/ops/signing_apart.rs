@@ -22,17 +22,17 @@ use super::diff;
 use super::folder::parse_name;
 use super::hashconfirm;
 use super::status::in_succinct;
-use crate::ceremony::plan::{read_public_key, Plan};
+use crate::ceremony::plan::{Plan, read_public_key};
 use crate::ceremony::tokens::{TokenBackend, TokenKey};
 use crate::ceremony::ui::Ui;
 use crate::error::{Error, Result};
 use crate::media::{self, Item};
-use crate::signer::{sign_payload, Signed as SignOutcome};
+use crate::signer::{Signed as SignOutcome, sign_payload};
 use crate::tuf::finding::{Clients, Severity};
-use crate::tuf::keys::{keyid, sha256_hex, unhex, Algorithm, PublicKey, SigCheck};
+use crate::tuf::keys::{Algorithm, PublicKey, SigCheck, keyid, sha256_hex, unhex};
 use crate::tuf::metadata::{DelegatedRoles, Key, Metadata, Mode, Signature, TOP_LEVEL_ROLES};
 use crate::tuf::rules;
-use crate::tuf::verify::{check_threshold, ThresholdCheck};
+use crate::tuf::verify::{ThresholdCheck, check_threshold};
 use crate::util::pgpwords;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -333,9 +333,14 @@ impl Request {
         let rbytes = read(&rpath)?;
         let file: RequestFile = serde_json::from_slice(&rbytes).map_err(|e| Error::input(&rpath, format!("not a signature request: {e}")))?;
         if file.format != REQUEST_FORMAT || file.format_version != FORMAT_VERSION {
-            return Err(Error::input(&rpath, format!("format {:?} version {} is not {REQUEST_FORMAT} version {FORMAT_VERSION}", file.format, file.format_version)));
+            return Err(Error::input(
+                &rpath,
+                format!("format {:?} version {} is not {REQUEST_FORMAT} version {FORMAT_VERSION}", file.format, file.format_version),
+            ));
         }
-        let altered = |what: String| Error::Refused(format!("{}: the request was altered or damaged: {what}. Do not use it; ask the coordinator for a new request.", dir.display()));
+        let altered = |what: String| {
+            Error::Refused(format!("{}: the request was altered or damaged: {what}. Do not use it; ask the coordinator for a new request.", dir.display()))
+        };
         let load_ref = |r: &FileRef, expected_name: &str| -> Result<(PathBuf, Vec<u8>)> {
             if r.file != expected_name {
                 return Err(altered(format!("request.json names {:?} where {expected_name} belongs", r.file)));
@@ -353,7 +358,10 @@ impl Request {
         let canonical = md.signed_bytes();
         let hash = sha256_hex(&canonical);
         if hash != file.canonical_sha256 {
-            return Err(altered(format!("request.json records canonical sha256 {}, but {METADATA_FILE}'s signed content hashes to {hash}", file.canonical_sha256)));
+            return Err(altered(format!(
+                "request.json records canonical sha256 {}, but {METADATA_FILE}'s signed content hashes to {hash}",
+                file.canonical_sha256
+            )));
         }
         if md.version() != file.version || md.signed.header().expires.as_str() != file.expires {
             return Err(altered(format!(
@@ -423,9 +431,16 @@ fn summary(s: &SummaryInput) -> String {
     let days = (h.expires.at() - s.now).num_seconds().div_euclid(86_400);
     let _ = writeln!(o, "Signature request: {} version {}", s.role, h.version);
     let _ = writeln!(o, "  expires {} ({})", h.expires.as_str(), if days >= 0 { format!("in {days} days") } else { "ALREADY EXPIRED".to_string() });
-    let _ = writeln!(o, "  delegated by {} (file {}, version {})", s.authority.groups.iter().map(|g| g.by.as_str()).collect::<Vec<_>>().join(" and "), s.delegator_file, s.delegator.version());
+    let _ = writeln!(
+        o,
+        "  delegated by {} (file {}, version {})",
+        s.authority.groups.iter().map(|g| g.by.as_str()).collect::<Vec<_>>().join(" and "),
+        s.delegator_file,
+        s.delegator.version()
+    );
     let _ = writeln!(o, "\nWho may sign:");
-    let sigs_valid: BTreeSet<String> = s.md.signatures.iter().filter(|x| s.authority.verify(&x.keyid, s.canonical, &x.sig).is_ok()).map(|x| x.keyid.clone()).collect();
+    let sigs_valid: BTreeSet<String> =
+        s.md.signatures.iter().filter(|x| s.authority.verify(&x.keyid, s.canonical, &x.sig).is_ok()).map(|x| x.keyid.clone()).collect();
     for g in &s.authority.groups {
         let _ = writeln!(o, "  {} of these {} keys ({}):", g.threshold, g.keyids.len(), g.by);
         for id in &g.keyids {
@@ -437,7 +452,10 @@ fn summary(s: &SummaryInput) -> String {
     }
     let stale = s.md.signatures.iter().filter(|x| !sigs_valid.contains(&x.keyid)).count();
     if stale > 0 {
-        let _ = writeln!(o, "  ({stale} signature(s) in the draft do not verify over this content — left over from an earlier version? — and are dropped when signatures are imported)");
+        let _ = writeln!(
+            o,
+            "  ({stale} signature(s) in the draft do not verify over this content — left over from an earlier version? — and are dropped when signatures are imported)"
+        );
     }
     let _ = writeln!(o, "\nWhat changed:");
     match s.previous {
@@ -503,7 +521,11 @@ pub fn create_request(r: &NewRequest) -> Result<CreatedRequest> {
     let hash = sha256_hex(&canonical);
     let h = md.signed.header();
     if h.expires.at() <= r.now {
-        return Err(Error::Refused(format!("{}: the draft expired at {}; set a later expiry before asking anyone to sign it", r.metadata.display(), h.expires.as_str())));
+        return Err(Error::Refused(format!(
+            "{}: the draft expired at {}; set a later expiry before asking anyone to sign it",
+            r.metadata.display(),
+            h.expires.as_str()
+        )));
     }
     // Writer rules now, so nobody signs something the merge would refuse to write.
     let mut unsigned = md.clone();
@@ -514,7 +536,12 @@ pub fn create_request(r: &NewRequest) -> Result<CreatedRequest> {
         .map(|f| format!("  - {f}"))
         .collect();
     if !blocking.is_empty() {
-        return Err(Error::Refused(format!("{}: {} would reject this metadata; fix the draft before asking for signatures:\n{}", r.metadata.display(), r.clients, blocking.join("\n"))));
+        return Err(Error::Refused(format!(
+            "{}: {} would reject this metadata; fix the draft before asking for signatures:\n{}",
+            r.metadata.display(),
+            r.clients,
+            blocking.join("\n")
+        )));
     }
     let previous = match r.previous {
         None => None,
@@ -522,7 +549,12 @@ pub fn create_request(r: &NewRequest) -> Result<CreatedRequest> {
             let b = read(p)?;
             let pm = parse_md(p, &b, Mode::Lenient)?;
             if pm.signed.type_name() != md.signed.type_name() {
-                return Err(Error::Refused(format!("{}: the previous version is a {} role, the draft a {} role", p.display(), pm.signed.type_name(), md.signed.type_name())));
+                return Err(Error::Refused(format!(
+                    "{}: the previous version is a {} role, the draft a {} role",
+                    p.display(),
+                    pm.signed.type_name(),
+                    md.signed.type_name()
+                )));
             }
             if pm.version() >= md.version() {
                 return Err(Error::Refused(format!(
@@ -573,10 +605,7 @@ pub fn create_request(r: &NewRequest) -> Result<CreatedRequest> {
     };
     let mut rjson = serde_json::to_vec_pretty(&req).expect("plain struct");
     rjson.push(b'\n');
-    let mut items = vec![
-        Item { rel: METADATA_FILE.into(), bytes: mbytes },
-        Item { rel: DELEGATOR_FILE.into(), bytes: dbytes },
-    ];
+    let mut items = vec![Item { rel: METADATA_FILE.into(), bytes: mbytes }, Item { rel: DELEGATOR_FILE.into(), bytes: dbytes }];
     if let Some((_, b, _)) = previous {
         items.push(Item { rel: PREVIOUS_FILE.into(), bytes: b });
     }
@@ -619,7 +648,12 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
     let holder = input
         .plan
         .keyholder(name)
-        .ok_or_else(|| Error::Usage(format!("the plan has no keyholder {name:?} (it has {})", input.plan.keyholders.iter().map(|k| k.name.as_str()).collect::<Vec<_>>().join(", "))))?
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "the plan has no keyholder {name:?} (it has {})",
+                input.plan.keyholders.iter().map(|k| k.name.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+        })?
         .clone();
     let may = req.authority.keyids();
     let id = match &input.key {
@@ -636,13 +670,22 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
             ))
         })?,
     };
-    let key = req.authority.key(&id).cloned().ok_or_else(|| Error::Refused(format!("the delegator lists keyid {id} for {} but does not hold the key", req.role())))?;
+    let key = req
+        .authority
+        .key(&id)
+        .cloned()
+        .ok_or_else(|| Error::Refused(format!("the delegator lists keyid {id} for {} but does not hold the key", req.role())))?;
     let public = PublicKey::from_key(&key, false).map_err(|e| Error::Refused(format!("{name}'s key {id}: {e}")))?;
     if req.md.signatures.iter().any(|s| s.keyid == id && req.authority.verify(&id, &req.canonical, &s.sig).is_ok()) {
         return Err(Error::Refused(format!("{} v{} already carries {name}'s valid signature; nothing to sign", req.role(), req.md.version())));
     }
     if req.md.signed.header().expires.at() <= input.now {
-        return Err(Error::Refused(format!("{} v{} expired at {}; signing it is pointless — ask the coordinator for a new request", req.role(), req.md.version(), req.file.expires)));
+        return Err(Error::Refused(format!(
+            "{} v{} expired at {}; signing it is pointless — ask the coordinator for a new request",
+            req.role(),
+            req.md.version(),
+            req.file.expires
+        )));
     }
     let out_dir = input.out_dir.unwrap_or(input.request_dir);
     let out = out_dir.join(signature_file_name(req.role(), req.md.version(), name));
@@ -669,7 +712,7 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
             Err(e) => {
                 return Err(Error::Refused(format!(
                     "the hash typed did not match this metadata ({e}); nothing was signed. If you typed it as given, the request differs from what the coordinator made: do not sign, tell the coordinator."
-                )))
+                )));
             }
         }
     }
@@ -677,13 +720,8 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
     let serial_note = holder.serial.as_ref().map(|s| format!(" (the bag should say serial {s})")).unwrap_or_default();
     ui.wait(&format!("{name}: insert your {} token{serial_note}. Only this one token may be connected.", holder.token.as_str()))
         .map_err(|e| Error::Refused(e.to_string()))?;
-    let expected_key = TokenKey {
-        public: public.clone(),
-        serial: holder.serial.clone(),
-        description: format!("{name}'s token"),
-        attestation: Vec::new(),
-        generated: false,
-    };
+    let expected_key =
+        TokenKey { public: public.clone(), serial: holder.serial.clone(), description: format!("{name}'s token"), attestation: Vec::new(), generated: false };
     let mut signer = tokens.open(&holder, &expected_key, ui).map_err(|e| Error::Refused(format!("{name}'s token: {e}")))?;
     let mut copy = req.md.clone();
     copy.signatures.retain(|s| s.keyid != id);
@@ -707,7 +745,13 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
     drop(signer);
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     crate::util::fsx::write_new(&out, &file.to_bytes(), false)?;
-    ui.show(&format!("✓ Signed {} v{} with {name}'s key {}…; the signature verifies.\nSignature file: {}", req.role(), req.md.version(), short(&id), out.display()));
+    ui.show(&format!(
+        "✓ Signed {} v{} with {name}'s key {}…; the signature verifies.\nSignature file: {}",
+        req.role(),
+        req.md.version(),
+        short(&id),
+        out.display()
+    ));
     let _ = ui.wait(&format!("{name}: remove your token and put it back in its bag."));
     Ok(SignatureWritten { path: out, keyid: id, canonical_sha256: req.hash })
 }
@@ -805,7 +849,12 @@ fn import_inner(request_dir: &Path, sig_files: &[PathBuf], out_dir: &Path, parti
         }
         let who = sf.keyholder.as_deref().map(|k| format!(" ({k})")).unwrap_or_default();
         if !may.contains(&sf.keyid) {
-            refusals.push(format!("{shown}: key {}{who} is not one of the keys that may sign {} (they are: {})", sf.keyid, req.role(), may.iter().map(|k| format!("{}…", short(k))).collect::<Vec<_>>().join(", ")));
+            refusals.push(format!(
+                "{shown}: key {}{who} is not one of the keys that may sign {} (they are: {})",
+                sf.keyid,
+                req.role(),
+                may.iter().map(|k| format!("{}…", short(k))).collect::<Vec<_>>().join(", ")
+            ));
             continue;
         }
         if let Some(prev) = have.get(&sf.keyid) {

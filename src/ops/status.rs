@@ -14,13 +14,13 @@
 //! every other role is offline with `default_window`.
 
 use super::folder::{Folder, LoadedFile};
-use crate::ceremony::plan::{default_window, Plan, Signers};
+use crate::ceremony::plan::{Plan, Signers, default_window};
 use crate::error::exit;
-use crate::tuf::metadata::{DelegatedRoles, PathSpec, Signed};
 use crate::tuf::metadata::SuccinctRoles;
-use crate::tuf::verify::{check_root_rotation, check_threshold, check_top_level, ThresholdCheck};
+use crate::tuf::metadata::{DelegatedRoles, PathSpec, Signed};
+use crate::tuf::verify::{ThresholdCheck, check_root_rotation, check_threshold, check_top_level};
 use chrono::{DateTime, Duration, Utc};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The JSON form's `format` and `format_version` (docs/status-json.md).
@@ -267,14 +267,7 @@ pub fn status(folder: &Folder, at: DateTime<Utc>, plan: Option<&Plan>) -> Status
         notes.push(format!("{}: no role in the folder delegates to {name}; its signatures are not checked", f.file));
         roles.push(make(name, f, window_for(name, false, plan), None, Vec::new()));
     }
-    StatusReport {
-        dir: folder.dir.display().to_string(),
-        at,
-        plan_sha256: plan.map(|p| p.sha256.clone()),
-        roles,
-        older_roots,
-        notes,
-    }
+    StatusReport { dir: folder.dir.display().to_string(), at, plan_sha256: plan.map(|p| p.sha256.clone()), roles, older_roots, notes }
 }
 
 impl StatusReport {
@@ -359,11 +352,17 @@ impl StatusReport {
         let _ = writeln!(s, "{:<w$}  {:>7}  {:<20}  {:>9}  {:<8}  {:<10}  STATE", "ROLE", "VERSION", "EXPIRES", "DAYS LEFT", "WINDOW", "SIGNATURES");
         for r in &self.roles {
             let window = r.window_days.map(|d| format!("{d} days")).unwrap_or_else(|| "online".into());
-            let sigs = if r.signatures.is_empty() { "?".to_string() } else { r.signatures.iter().map(|c| format!("{}/{}", c.valid, c.threshold)).collect::<Vec<_>>().join("+") };
+            let sigs = if r.signatures.is_empty() {
+                "?".to_string()
+            } else {
+                r.signatures.iter().map(|c| format!("{}/{}", c.valid, c.threshold)).collect::<Vec<_>>().join("+")
+            };
             let state = match r.state {
                 State::Ok if r.signatures_met() == Some(false) => "BELOW THRESHOLD".to_string(),
                 State::Ok => "ok".to_string(),
-                State::SigningWindow => format!("RE-SIGN NOW (window opened {})", r.window_opens().map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default()),
+                State::SigningWindow => {
+                    format!("RE-SIGN NOW (window opened {})", r.window_opens().map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default())
+                }
                 State::Expired => "EXPIRED".to_string(),
             };
             let state = if r.state != State::Ok && r.signatures_met() == Some(false) { format!("{state}, BELOW THRESHOLD") } else { state };

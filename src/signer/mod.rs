@@ -9,7 +9,7 @@ pub mod pkcs11;
 pub mod software;
 pub mod yubikey;
 
-use crate::tuf::keys::{hex, keyid, PublicKey, SigCheck};
+use crate::tuf::keys::{PublicKey, SigCheck, hex, keyid};
 use crate::tuf::metadata::{Metadata, Signature};
 
 /// Errors a signer reports. Variants are typed so the UI can tell "wrong PIN, 2 tries left"
@@ -64,9 +64,7 @@ pub fn sign_payload(md: &mut Metadata, payload: &[u8], signer: &mut dyn Signer) 
     let key = signer.public_key().clone();
     let id = keyid(&key.to_key());
     if let Some(existing) = md.signatures.iter().find(|s| s.keyid == id && !s.sig.is_empty()) {
-        let ok = crate::tuf::keys::unhex(&existing.sig, true)
-            .map(|b| key.verify(payload, &b) == SigCheck::Valid)
-            .unwrap_or(false);
+        let ok = crate::tuf::keys::unhex(&existing.sig, true).map(|b| key.verify(payload, &b) == SigCheck::Valid).unwrap_or(false);
         return if ok { Ok(Signed::AlreadyPresent) } else { Err(SignerError::AlreadySigned(id)) };
     }
     let sig = signer.sign(payload)?;

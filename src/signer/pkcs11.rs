@@ -308,7 +308,10 @@ pub fn read_public_key(session: &Session, object: ObjectHandle) -> Result<Public
         }
     }
     let alg = algorithm_of(kt, params.as_deref()).ok_or_else(|| {
-        SignerError::Device(format!("the public key on the token is not Ed25519, P-256 or P-384 (key type {kt:?}, EC params {:02x?})", params.unwrap_or_default()))
+        SignerError::Device(format!(
+            "the public key on the token is not Ed25519, P-256 or P-384 (key type {kt:?}, EC params {:02x?})",
+            params.unwrap_or_default()
+        ))
     })?;
     let point = point.ok_or_else(|| SignerError::Device("the public key object has no CKA_EC_POINT".into()))?;
     decode_point(alg, &point).ok_or_else(|| SignerError::Device(format!("cannot decode the {} public point from CKA_EC_POINT", alg.name())))
@@ -341,7 +344,12 @@ pub fn find_key(session: &Session, label: &str) -> Result<Option<TokenKeyPair>, 
             )));
         }
         [one] => *one,
-        _ => return Err(SignerError::Device(format!("the token holds {} private keys labelled {label:?}; remove the ambiguity outside the ceremony", privs.len()))),
+        _ => {
+            return Err(SignerError::Device(format!(
+                "the token holds {} private keys labelled {label:?}; remove the ambiguity outside the ceremony",
+                privs.len()
+            )));
+        }
     };
     // The public half: by label, else by the private key's CKA_ID.
     let mut public_obj = match pubs.as_slice() {

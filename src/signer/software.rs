@@ -70,8 +70,7 @@ impl SoftwareKey {
             SecretKey::P384(k) => k.to_pkcs8_encrypted_der(passphrase),
         }
         .map_err(|e| SignerError::KeyFile(format!("cannot encrypt key: {e}")))?;
-        doc.to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
-            .map_err(|e| SignerError::KeyFile(format!("cannot encode key: {e}")))
+        doc.to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF).map_err(|e| SignerError::KeyFile(format!("cannot encode key: {e}")))
     }
 
     /// Opens an encrypted PKCS#8 PEM document. A wrong passphrase is `WrongPin`.

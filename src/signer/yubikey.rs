@@ -305,7 +305,8 @@ impl Device {
             "cached" => TouchPolicy::Cached,
             _ => TouchPolicy::Always,
         };
-        let spki = piv::generate(&mut self.yk, SLOT, id, pin, touch).map_err(|e| SignerError::Device(format!("YubiKey {}: key generation failed ({e})", self.info.serial)))?;
+        let spki = piv::generate(&mut self.yk, SLOT, id, pin, touch)
+            .map_err(|e| SignerError::Device(format!("YubiKey {}: key generation failed ({e})", self.info.serial)))?;
         spki_to_public(&spki)
     }
 
@@ -432,10 +433,9 @@ impl Signer for YubiKeySigner {
             (self.notice)(&format!("Touch your YubiKey now (serial {}): it is blinking and waits about 15 seconds.", self.dev.serial()));
         }
         let sig = piv::sign_data(&mut self.dev.yk, &digest, self.alg, SLOT).map_err(|e| match e {
-            yubikey::Error::AuthenticationError => SignerError::Device(format!(
-                "YubiKey {} refused to sign: PIN not verified or no touch within 15 seconds",
-                self.dev.serial()
-            )),
+            yubikey::Error::AuthenticationError => {
+                SignerError::Device(format!("YubiKey {} refused to sign: PIN not verified or no touch within 15 seconds", self.dev.serial()))
+            }
             other => map_err(other),
         })?;
         let sig = sig.to_vec();

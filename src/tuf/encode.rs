@@ -51,11 +51,7 @@ impl JsonOut {
     }
 
     pub fn str(&mut self, s: &str) {
-        if self.pretty {
-            write_str_ascii(&mut self.buf, s)
-        } else {
-            write_str_canonical(&mut self.buf, s)
-        }
+        if self.pretty { write_str_ascii(&mut self.buf, s) } else { write_str_canonical(&mut self.buf, s) }
     }
 
     fn newline(&mut self) {

@@ -101,9 +101,7 @@ impl fmt::Display for JsonPath {
         f.write_str("$")?;
         for s in &self.0 {
             match s {
-                Seg::Key(k) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') => {
-                    write!(f, ".{k}")?
-                }
+                Seg::Key(k) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') => write!(f, ".{k}")?,
                 Seg::Key(k) => write!(f, "[{k:?}]")?,
                 Seg::Index(i) => write!(f, "[{i}]")?,
             }
@@ -215,11 +213,7 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// Validates UTF-8 once up front so string slices need no further checks.
     pub fn new(bytes: &'a [u8]) -> Result<Self> {
-        let text = std::str::from_utf8(bytes).map_err(|e| JsonError {
-            path: JsonPath::root(),
-            offset: Some(e.valid_up_to()),
-            kind: JsonErrorKind::NotUtf8,
-        })?;
+        let text = std::str::from_utf8(bytes).map_err(|e| JsonError { path: JsonPath::root(), offset: Some(e.valid_up_to()), kind: JsonErrorKind::NotUtf8 })?;
         if text.starts_with('\u{feff}') {
             return Err(JsonError { path: JsonPath::root(), offset: Some(0), kind: JsonErrorKind::Syntax("byte-order mark before the document".into()) });
         }

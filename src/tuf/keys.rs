@@ -159,12 +159,8 @@ impl PublicKey {
                 let bytes: [u8; 32] = unhex(p, true).and_then(|b| b.try_into().ok()).ok_or(KeyError::BadEd25519)?;
                 ed25519_dalek::VerifyingKey::from_bytes(&bytes).map(PublicKey::Ed25519).map_err(|_| KeyError::BadEd25519)
             }
-            Algorithm::EcdsaP256 if is_pem => {
-                p256::ecdsa::VerifyingKey::from_public_key_pem(p).map(PublicKey::P256).map_err(|_| KeyError::BadEcdsaPem)
-            }
-            Algorithm::EcdsaP384 if is_pem => {
-                p384::ecdsa::VerifyingKey::from_public_key_pem(p).map(PublicKey::P384).map_err(|_| KeyError::BadEcdsaPem)
-            }
+            Algorithm::EcdsaP256 if is_pem => p256::ecdsa::VerifyingKey::from_public_key_pem(p).map(PublicKey::P256).map_err(|_| KeyError::BadEcdsaPem),
+            Algorithm::EcdsaP384 if is_pem => p384::ecdsa::VerifyingKey::from_public_key_pem(p).map(PublicKey::P384).map_err(|_| KeyError::BadEcdsaPem),
             Algorithm::EcdsaP256 | Algorithm::EcdsaP384 => {
                 if !lenient {
                     return Err(KeyError::HexEcdsa);

@@ -7,7 +7,7 @@
 //! `strictness_issues` lists what strict mode refuses, so there is one place that decides.
 
 use super::encode::{JsonOut, ToJson};
-use super::json::{insert_unique, map_from_members, Fields, JsonError, JsonErrorKind, JsonPath, Kind, Reader, Result};
+use super::json::{Fields, JsonError, JsonErrorKind, JsonPath, Kind, Reader, Result, insert_unique, map_from_members};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -55,9 +55,7 @@ impl Expires {
     }
     /// Any RFC 3339 form (fractions, offsets), as legacy metadata used.
     pub fn parse_lenient(s: &str) -> Option<Self> {
-        Self::parse_strict(s).or_else(|| {
-            DateTime::parse_from_rfc3339(s).ok().map(|d| Expires { raw: s.to_string(), at: d.with_timezone(&Utc) })
-        })
+        Self::parse_strict(s).or_else(|| DateTime::parse_from_rfc3339(s).ok().map(|d| Expires { raw: s.to_string(), at: d.with_timezone(&Utc) }))
     }
     pub fn from_datetime(at: DateTime<Utc>) -> Self {
         // Whole seconds only: python-tuf and tough both fail on fractions (§1.2).
@@ -362,9 +360,7 @@ impl HeaderSlots {
             "version" => slot(&mut self.version, k, read_u64(r, 1)?)?,
             "expires" => {
                 let s = r.str()?;
-                let e = Expires::parse_lenient(&s).ok_or_else(|| {
-                    JsonError::invalid(format!("{s:?} is not a date-time (expected YYYY-MM-DDTHH:MM:SSZ)"))
-                })?;
+                let e = Expires::parse_lenient(&s).ok_or_else(|| JsonError::invalid(format!("{s:?} is not a date-time (expected YYYY-MM-DDTHH:MM:SSZ)")))?;
                 slot(&mut self.expires, k, e)?
             }
             _ => return Ok(false),
@@ -375,10 +371,9 @@ impl HeaderSlots {
         need(self.ty, "_type")?;
         let spec_version = need(self.spec_version, "spec_version")?;
         if !spec_version_ok(&spec_version) {
-            return Err(JsonError::invalid(format!(
-                "spec_version {spec_version:?} is not 1.x or 1.x.y (python-tuf refuses the file)"
-            ))
-            .within_key("spec_version"));
+            return Err(
+                JsonError::invalid(format!("spec_version {spec_version:?} is not 1.x or 1.x.y (python-tuf refuses the file)")).within_key("spec_version")
+            );
         }
         Ok(Header { spec_version, version: need(self.version, "version")?, expires: need(self.expires, "expires")? })
     }
@@ -387,9 +382,7 @@ impl HeaderSlots {
 /// python-tuf's rule: `X.Y` or `X.Y.Z`, digits only, major 1.
 fn spec_version_ok(s: &str) -> bool {
     let parts: Vec<&str> = s.split('.').collect();
-    (parts.len() == 2 || parts.len() == 3)
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        && parts[0] == "1"
+    (parts.len() == 2 || parts.len() == 3) && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) && parts[0] == "1"
 }
 
 fn read_metadata(r: &mut Reader) -> Result<Metadata> {
@@ -418,9 +411,7 @@ fn read_signatures(r: &mut Reader) -> Result<Vec<Signature>> {
         })?;
         let keyid = need(keyid, "keyid")?;
         if !seen.insert(keyid.clone()) {
-            return Err(JsonError::invalid(format!(
-                "second signature with keyid {keyid} (python-tuf and go-tuf refuse the file)"
-            )));
+            return Err(JsonError::invalid(format!("second signature with keyid {keyid} (python-tuf and go-tuf refuse the file)")));
         }
         out.push(Signature { keyid, sig: need(sig, "sig")?, extra });
         Ok(())
@@ -635,14 +626,7 @@ fn read_delegated_role(r: &mut Reader) -> Result<DelegatedRole> {
         (None, Some(p)) => PathSpec::HashPrefixes(p),
         _ => return Err(JsonError::invalid("exactly one of paths and path_hash_prefixes is required")),
     };
-    Ok(DelegatedRole {
-        name: need(name, "name")?,
-        keyids: need(keyids, "keyids")?,
-        threshold: need(threshold, "threshold")?,
-        terminating,
-        paths,
-        extra,
-    })
+    Ok(DelegatedRole { name: need(name, "name")?, keyids: need(keyids, "keyids")?, threshold: need(threshold, "threshold")?, terminating, paths, extra })
 }
 
 fn read_succinct(r: &mut Reader) -> Result<SuccinctRoles> {
@@ -736,7 +720,10 @@ pub fn strictness_issues(md: &Metadata) -> Vec<(JsonPath, String)> {
     match &md.signed {
         Signed::Root(root) => {
             if root.consistent_snapshot.is_none() {
-                out.push((signed.clone().key("consistent_snapshot"), "consistent_snapshot is missing (tough refuses the file; go-tuf re-adds it as false and fails the signature)".into()));
+                out.push((
+                    signed.clone().key("consistent_snapshot"),
+                    "consistent_snapshot is missing (tough refuses the file; go-tuf re-adds it as false and fails the signature)".into(),
+                ));
             }
             key_issues(&mut out, signed.clone().key("keys"), &root.keys);
         }
@@ -927,7 +914,6 @@ impl ToJson for Metadata {
     }
 }
 
-
 // ---------------------------------------------------------------------------------------
 // Construction (python-tuf-like helpers for building new metadata)
 // ---------------------------------------------------------------------------------------
@@ -935,10 +921,7 @@ impl ToJson for Metadata {
 impl Root {
     /// A new root with the four roles, no keys, threshold 1 and consistent snapshots on.
     pub fn new(version: u64, expires: DateTime<Utc>) -> Self {
-        let roles = TOP_LEVEL_ROLES
-            .iter()
-            .map(|r| (r.to_string(), RoleKeys { keyids: Vec::new(), threshold: 1, extra: Fields::new() }))
-            .collect();
+        let roles = TOP_LEVEL_ROLES.iter().map(|r| (r.to_string(), RoleKeys { keyids: Vec::new(), threshold: 1, extra: Fields::new() })).collect();
         Root { header: Header::new(version, expires), consistent_snapshot: Some(true), keys: BTreeMap::new(), roles, extra: Fields::new() }
     }
 
@@ -968,11 +951,7 @@ impl Targets {
 
     /// Adds a delegated role (with `roles`, not succinct) and its keys.
     pub fn delegate(&mut self, role: DelegatedRole, keys: impl IntoIterator<Item = Key>) {
-        let d = self.delegations.get_or_insert_with(|| Delegations {
-            keys: BTreeMap::new(),
-            roles: DelegatedRoles::Roles(Vec::new()),
-            extra: Fields::new(),
-        });
+        let d = self.delegations.get_or_insert_with(|| Delegations { keys: BTreeMap::new(), roles: DelegatedRoles::Roles(Vec::new()), extra: Fields::new() });
         for k in keys {
             d.keys.entry(super::keys::keyid(&k)).or_insert(k);
         }

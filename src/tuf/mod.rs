@@ -45,11 +45,7 @@ pub fn write_consuming(md: &Metadata, canonical: Vec<u8>, must_accept: Clients) 
     drop(canonical);
     let bytes = encode::pretty_sized(md, hint);
     findings.extend(rules::check_file_bytes(md, &bytes).into_iter().filter(blocking));
-    if findings.is_empty() {
-        Ok(bytes)
-    } else {
-        Err(WriteRefused { role: md.signed.type_name(), clients: must_accept, findings })
-    }
+    if findings.is_empty() { Ok(bytes) } else { Err(WriteRefused { role: md.signed.type_name(), clients: must_accept, findings }) }
 }
 
 /// As `write`, reusing canonical bytes the caller already has (large roles).
@@ -58,9 +54,5 @@ pub fn write_with_canonical(md: &Metadata, canonical: &[u8], must_accept: Client
     let mut findings: Vec<Finding> = rules::check(md, canonical).into_iter().filter(blocking).collect();
     let bytes = encode::pretty_sized(md, canonical.len() + canonical.len() / 2);
     findings.extend(rules::check_file_bytes(md, &bytes).into_iter().filter(blocking));
-    if findings.is_empty() {
-        Ok(bytes)
-    } else {
-        Err(WriteRefused { role: md.signed.type_name(), clients: must_accept, findings })
-    }
+    if findings.is_empty() { Ok(bytes) } else { Err(WriteRefused { role: md.signed.type_name(), clients: must_accept, findings }) }
 }

@@ -10,7 +10,7 @@
 //! in tests/canonical_differential.rs.
 
 use super::json::JsonPath;
-use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// One place where olpc-cjson's bytes differ.
 #[derive(Clone, Debug, PartialEq, Eq)]

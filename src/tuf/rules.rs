@@ -3,12 +3,9 @@
 //! of them (e.g. a P-384 root for python-tuf and go-tuf) can say so explicitly.
 
 use super::finding::{Clients, Finding};
-use super::json::{JsonPath, Value, MAX_SAFE_INT};
+use super::json::{JsonPath, MAX_SAFE_INT, Value};
 use super::keys::{self, Algorithm};
-use super::metadata::{
-    strictness_issues, DelegatedRoles, Key, Metadata, PathSpec, Root, Signed, Snapshot, Targets, Timestamp,
-    TOP_LEVEL_ROLES,
-};
+use super::metadata::{DelegatedRoles, Key, Metadata, PathSpec, Root, Signed, Snapshot, TOP_LEVEL_ROLES, Targets, Timestamp, strictness_issues};
 use super::olpc::{self, OlpcIssue};
 use std::collections::BTreeMap;
 
@@ -101,16 +98,18 @@ fn check_key(id: &str, key: &Key, p: &dyn Fn() -> JsonPath, f: &mut Vec<Finding>
             f.push(Finding::error("key-type", p(), format!("unsupported keytype/scheme {}/{}", key.keytype, key.scheme), Clients::ALL));
             return;
         }
-        Some(Algorithm::EcdsaP384) => f.push(Finding::error(
-            "key-p384",
-            p(),
-            "ECDSA P-384 key: tough only reads P-256 (python-tuf and go-tuf accept it)",
-            Clients::TOUGH,
-        )),
+        Some(Algorithm::EcdsaP384) => {
+            f.push(Finding::error("key-p384", p(), "ECDSA P-384 key: tough only reads P-256 (python-tuf and go-tuf accept it)", Clients::TOUGH))
+        }
         Some(_) => {}
     }
     if key.keytype == "ecdsa-sha2-nistp256" {
-        f.push(Finding::warning("key-legacy-keytype", p().key("keytype"), "keytype ecdsa-sha2-nistp256 is the pre-1.0.32 name; new keys use \"ecdsa\"", Clients::NONE));
+        f.push(Finding::warning(
+            "key-legacy-keytype",
+            p().key("keytype"),
+            "keytype ecdsa-sha2-nistp256 is the pre-1.0.32 name; new keys use \"ecdsa\"",
+            Clients::NONE,
+        ));
     }
     if key.extra.contains_key("keyid_hash_algorithms") {
         f.push(Finding::warning(
@@ -160,7 +159,12 @@ fn check_role_keys(keyids: &[String], threshold: u64, keys: &BTreeMap<String, Ke
             distinct += 1;
         }
         if !keys.contains_key(id) {
-            f.push(Finding::error("keyid-unknown", p().key("keyids").index(i), format!("keyid {id} is not in keys (go-tuf refuses the whole role)"), Clients::GO));
+            f.push(Finding::error(
+                "keyid-unknown",
+                p().key("keyids").index(i),
+                format!("keyid {id} is not in keys (go-tuf refuses the whole role)"),
+                Clients::GO,
+            ));
         }
     }
     if threshold as usize > distinct {
@@ -183,7 +187,12 @@ fn check_root(r: &Root, p: &JsonPath, f: &mut Vec<Finding>) {
     }
     for name in r.roles.keys() {
         if !TOP_LEVEL_ROLES.contains(&name.as_str()) {
-            f.push(Finding::error("root-role-extra", p.clone().key("roles").key(name.as_str()), format!("root may not define role {name:?}"), Clients::PYTHON.or(Clients::TOUGH)));
+            f.push(Finding::error(
+                "root-role-extra",
+                p.clone().key("roles").key(name.as_str()),
+                format!("root may not define role {name:?}"),
+                Clients::PYTHON.or(Clients::TOUGH),
+            ));
         }
     }
 }
@@ -281,12 +290,22 @@ fn check_hashes(hashes: &BTreeMap<String, String>, p: JsonPath, need_sha256: boo
             "sha256" => 64,
             "sha512" => 128,
             _ => {
-                f.push(Finding::error("hash-algorithm", p.clone().key(alg.as_str()), format!("hash algorithm {alg:?}: go-tuf only checks sha256 and sha512"), Clients::GO));
+                f.push(Finding::error(
+                    "hash-algorithm",
+                    p.clone().key(alg.as_str()),
+                    format!("hash algorithm {alg:?}: go-tuf only checks sha256 and sha512"),
+                    Clients::GO,
+                ));
                 continue;
             }
         };
         if h.len() != len || !keys::is_hex(h, true) {
-            f.push(Finding::error("hash-hex", p.clone().key(alg.as_str()), format!("{alg} must be {len} lowercase hex characters"), Clients::PYTHON.or(Clients::GO)));
+            f.push(Finding::error(
+                "hash-hex",
+                p.clone().key(alg.as_str()),
+                format!("{alg} must be {len} lowercase hex characters"),
+                Clients::PYTHON.or(Clients::GO),
+            ));
         }
     }
 }
@@ -304,7 +323,9 @@ fn check_targets(t: &Targets, p: &JsonPath, f: &mut Vec<Finding>) {
         match tf.extra.get("custom") {
             None => {}
             Some(Value::Object(m)) if !m.is_empty() => {}
-            Some(Value::Object(_)) => f.push(Finding::error("custom-empty", tp.clone().key("custom"), "empty custom object: tough drops it and fails the signature", Clients::TOUGH)),
+            Some(Value::Object(_)) => {
+                f.push(Finding::error("custom-empty", tp.clone().key("custom"), "empty custom object: tough drops it and fails the signature", Clients::TOUGH))
+            }
             Some(_) => f.push(Finding::error("custom-type", tp.clone().key("custom"), "custom must be an object", Clients::TOUGH.or(Clients::GO))),
         }
     }
@@ -339,7 +360,12 @@ fn check_targets(t: &Targets, p: &JsonPath, f: &mut Vec<Finding>) {
                     PathSpec::HashPrefixes(ps) => {
                         for (j, pre) in ps.iter().enumerate() {
                             if pre.is_empty() || pre.len() > 64 || !pre.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-                                f.push(Finding::error("hash-prefix", rp().key("path_hash_prefixes").index(j), format!("{pre:?} is not a lowercase hex prefix"), Clients::ALL));
+                                f.push(Finding::error(
+                                    "hash-prefix",
+                                    rp().key("path_hash_prefixes").index(j),
+                                    format!("{pre:?} is not a lowercase hex prefix"),
+                                    Clients::ALL,
+                                ));
                             }
                         }
                     }
@@ -356,7 +382,12 @@ fn check_meta(meta: &BTreeMap<String, super::metadata::MetaFile>, p: &JsonPath, 
             f.push(Finding::error("meta-name", mp.clone(), format!("meta entry {name:?} must be <role>.json"), Clients::ALL));
         }
         if m.length == Some(0) {
-            f.push(Finding::error("meta-length-zero", mp.clone().key("length"), "length 0: go-tuf omits it when re-encoding and fails the signature", Clients::GO));
+            f.push(Finding::error(
+                "meta-length-zero",
+                mp.clone().key("length"),
+                "length 0: go-tuf omits it when re-encoding and fails the signature",
+                Clients::GO,
+            ));
         }
         if let Some(h) = &m.hashes {
             check_hashes(h, mp.clone().key("hashes"), false, f);

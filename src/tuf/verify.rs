@@ -5,7 +5,7 @@
 //! keys not in the role are ignored; a role keyid missing from `keys` is skipped (and
 //! reported, because go-tuf refuses the whole role in that case).
 
-use super::keys::{unhex, PublicKey, SigCheck};
+use super::keys::{PublicKey, SigCheck, unhex};
 use super::metadata::{DelegatedRoles, Key, Metadata, Root, Signature, Targets};
 use std::collections::BTreeMap;
 
@@ -85,8 +85,7 @@ pub fn check_threshold(
         };
         out.push((id.clone(), outcome));
     }
-    let foreign_signatures =
-        signatures.iter().filter(|s| !seen.contains(s.keyid.as_str())).map(|s| s.keyid.clone()).collect();
+    let foreign_signatures = signatures.iter().filter(|s| !seen.contains(s.keyid.as_str())).map(|s| s.keyid.clone()).collect();
     ThresholdCheck { threshold, keys: out, foreign_signatures }
 }
 
@@ -139,10 +138,5 @@ pub fn check_root_rotation(previous: &Root, next: &Metadata, payload: &[u8], len
     let new_root = next.signed.as_root()?;
     let by_previous = check_top_level(previous, "root", next, payload, lenient)?;
     let by_self = check_top_level(new_root, "root", next, payload, lenient)?;
-    Some(RotationCheck {
-        previous_version: previous.header.version,
-        new_version: new_root.header.version,
-        by_previous,
-        by_self,
-    })
+    Some(RotationCheck { previous_version: previous.header.version, new_version: new_root.header.version, by_previous, by_self })
 }

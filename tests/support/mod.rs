@@ -19,8 +19,7 @@ pub fn fixture(rel: &str) -> PathBuf {
 }
 
 fn required() -> bool {
-    std::env::var("CI").map(|v| v == "true").unwrap_or(false)
-        || std::env::var("TUF_CEREMONY_REQUIRE_ALL").map(|v| v == "1").unwrap_or(false)
+    std::env::var("CI").map(|v| v == "true").unwrap_or(false) || std::env::var("TUF_CEREMONY_REQUIRE_ALL").map(|v| v == "1").unwrap_or(false)
 }
 
 /// Returns `None` (after saying why) when `what` is missing and not required; panics when required.
@@ -39,18 +38,13 @@ pub fn require_or_skip<T>(found: Option<T>, what: &str, how: &str) -> Option<T> 
 /// or `.venv/bin/python`.
 pub fn python() -> Option<PathBuf> {
     let p = std::env::var_os("TUF_CEREMONY_PYTHON").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv/bin/python"));
-    let ok = p.exists()
-        && Command::new(&p).args(["-c", "import tuf, securesystemslib"]).output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = p.exists() && Command::new(&p).args(["-c", "import tuf, securesystemslib"]).output().map(|o| o.status.success()).unwrap_or(false);
     require_or_skip(ok.then_some(p), "python-tuf venv", "run `bash scripts/test.sh` once, or set TUF_CEREMONY_PYTHON")
 }
 
 /// Runs a python script from tests/python with arguments; returns (success, stdout+stderr).
 pub fn run_python(py: &Path, script: &str, args: &[&std::ffi::OsStr]) -> (bool, String) {
-    let out = Command::new(py)
-        .arg(repo_root().join("tests/python").join(script))
-        .args(args)
-        .output()
-        .expect("run python");
+    let out = Command::new(py).arg(repo_root().join("tests/python").join(script)).args(args).output().expect("run python");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
 }

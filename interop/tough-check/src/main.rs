@@ -51,13 +51,7 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(Args {
-        root: root.ok_or("--root is required")?,
-        metadata_dir: metadata_dir.ok_or("--metadata-dir is required")?,
-        targets_dir,
-        targets,
-        missing,
-    })
+    Ok(Args { root: root.ok_or("--root is required")?, metadata_dir: metadata_dir.ok_or("--metadata-dir is required")?, targets_dir, targets, missing })
 }
 
 /// A `file://` URL for a directory (with the trailing slash tough joins file names onto).
@@ -103,15 +97,10 @@ fn run(args: Args) -> Result<(), String> {
     let targets_url = dir_url(args.targets_dir.as_deref().unwrap_or(&args.metadata_dir))?;
 
     // tough is async; a current-thread runtime is all a one-shot load needs.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .map_err(|e| format!("tokio runtime: {e}"))?;
+    let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| format!("tokio runtime: {e}"))?;
     let repo = rt
         .block_on(
-            RepositoryLoader::new(&root, metadata_url, targets_url)
-                .transport(FilesystemTransport)
-                .expiration_enforcement(ExpirationEnforcement::Safe)
-                .load(),
+            RepositoryLoader::new(&root, metadata_url, targets_url).transport(FilesystemTransport).expiration_enforcement(ExpirationEnforcement::Safe).load(),
         )
         .map_err(|e| format!("tough refused the repository: {}", chain(&e)))?;
 
@@ -134,15 +123,7 @@ fn run(args: Args) -> Result<(), String> {
     const SHOWN: usize = 40;
     for (depth, role) in roles.iter().take(SHOWN) {
         let n = role.targets.as_ref().map_or(0, |t| t.signed.targets.len());
-        println!(
-            "  {:indent$}{} (threshold {}, terminating {}, {} targets)",
-            "",
-            role.name,
-            role.threshold,
-            role.terminating,
-            n,
-            indent = 2 * (depth - 1)
-        );
+        println!("  {:indent$}{} (threshold {}, terminating {}, {} targets)", "", role.name, role.threshold, role.terminating, n, indent = 2 * (depth - 1));
     }
     if roles.len() > SHOWN {
         println!("  ... and {} more", roles.len() - SHOWN);

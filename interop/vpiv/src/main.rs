@@ -244,13 +244,9 @@ impl ExtensionDispatch for Dispatcher {
             (Backends::Staging, Extensions::Hpke) => {
                 ExtensionImpl::<HpkeExtension>::extension_request_serialized(&mut self.staging, core, staging, request, resources)
             }
-            (Backends::Auth, Extensions::Auth) => ExtensionImpl::<AuthExtension>::extension_request_serialized(
-                &mut self.auth,
-                core,
-                &mut ctx.backends.auth,
-                request,
-                resources,
-            ),
+            (Backends::Auth, Extensions::Auth) => {
+                ExtensionImpl::<AuthExtension>::extension_request_serialized(&mut self.auth, core, &mut ctx.backends.auth, request, resources)
+            }
             _ => Err(Error::RequestNotAvailable),
         }
     }
@@ -292,7 +288,11 @@ fn respond_in_pieces(data: Vec<u8>, max: usize, pending: &mut Vec<u8>) -> Vec<u8
 
 /// Le as a piece size: absent (0) or above 256 means 256.
 fn piece_size(le: usize) -> usize {
-    if le == 0 || le > 256 { 256 } else { le }
+    if le == 0 || le > 256 {
+        256
+    } else {
+        le
+    }
 }
 
 impl<T: piv_authenticator::Client> ShimCard<T> {
@@ -439,13 +439,8 @@ fn main() {
         runner.add_endpoint(responder, "piv", CLIENT_BACKENDS);
         let client: ClientImplementation<'_, _, Dispatcher> = ClientImplementation::new(requester, runner.syscall(), None);
         runner.run(platform, dispatcher, || {
-            let mut card = ShimCard {
-                piv: Authenticator::new(client, Options::default()),
-                serial: args.serial,
-                version: args.version,
-                chain: None,
-                pending: Vec::new(),
-            };
+            let mut card =
+                ShimCard { piv: Authenticator::new(client, Options::default()), serial: args.serial, version: args.version, chain: None, pending: Vec::new() };
             loop {
                 if let Err(e) = connection.poll(&mut card) {
                     return e;

@@ -63,7 +63,11 @@ impl Tokens {
     /// Software tokens in `software_dir`, plus every hardware back end this build has.
     pub fn new(software_dir: PathBuf) -> Self {
         // Hardware back ends register here, one line each.
-        Tokens { software: SoftwareTokens { dir: software_dir }, yubikey: Some(Box::new(yubikey::YubiKeyTokens::new())), pkcs11: Some(Box::new(pkcs11::Pkcs11Tokens)) }
+        Tokens {
+            software: SoftwareTokens { dir: software_dir },
+            yubikey: Some(Box::new(yubikey::YubiKeyTokens::new())),
+            pkcs11: Some(Box::new(pkcs11::Pkcs11Tokens)),
+        }
     }
 
     fn backend(&mut self, kind: TokenKind) -> Result<&mut (dyn TokenBackend + 'static), TokenError> {

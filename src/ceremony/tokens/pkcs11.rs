@@ -320,9 +320,7 @@ impl TokenBackend for Pkcs11Tokens {
     fn open(&mut self, holder: &Keyholder, expected: &TokenKey, ui: &mut dyn Ui) -> Result<Box<dyn Signer>, TokenError> {
         let (_, ctx) = module_of(holder)?;
         let serial = holder.serial.as_deref().or(expected.serial.as_deref());
-        let Selected::Ready(tok) = select(&ctx, holder, serial, false)? else {
-            unreachable!("blank tokens are not selected for signing")
-        };
+        let Selected::Ready(tok) = select(&ctx, holder, serial, false)? else { unreachable!("blank tokens are not selected for signing") };
         check_state(&tok.state, ui)?;
         if let Some(want) = &expected.serial
             && &tok.state.serial != want

@@ -66,7 +66,8 @@ impl TokenBackend for SoftwareTokens {
             let mut serial = [0u8; 4];
             getrandom::fill(&mut serial).map_err(|e| TokenError::Refused(format!("random generator: {e}")))?;
             let serial = format!("{:08}", u32::from_be_bytes(serial) % 100_000_000);
-            crate::util::fsx::write_new(&serial_path, serial.as_bytes(), false).map_err(|e| TokenError::File { path: serial_path.clone(), what: e.to_string() })?;
+            crate::util::fsx::write_new(&serial_path, serial.as_bytes(), false)
+                .map_err(|e| TokenError::File { path: serial_path.clone(), what: e.to_string() })?;
             crate::util::fsx::write_new(&key_path, pem.as_bytes(), true).map_err(|e| TokenError::File { path: key_path.clone(), what: e.to_string() })?;
             true
         };

@@ -27,7 +27,7 @@ use crate::ceremony::plan::Keyholder;
 use crate::ceremony::ui::{SecretKind, Ui};
 use crate::signer::yubikey::{self as yk, Attestation, Device, Notice, SlotState, TokenInfo};
 use crate::signer::{Signer, SignerError};
-use crate::tuf::keys::{keyid, Algorithm, PublicKey};
+use crate::tuf::keys::{Algorithm, PublicKey, keyid};
 use zeroize::Zeroizing;
 
 /// The YubiKey back end.
@@ -153,14 +153,17 @@ fn attestation_files(dev: &mut Device, holder: &str, public: &PublicKey, ui: &mu
     match dev.attestation() {
         Attestation::Certs { key, device } => {
             // The attestation must be about this key.
-            let cert = x509_cert::Certificate::from_der(&key).map_err(|e| refused(format!("YubiKey {}: unreadable attestation certificate ({e})", dev.serial())))?;
+            let cert =
+                x509_cert::Certificate::from_der(&key).map_err(|e| refused(format!("YubiKey {}: unreadable attestation certificate ({e})", dev.serial())))?;
             let spki = cert.tbs_certificate().subject_public_key_info().clone();
             let attested = yk::spki_to_public(&spki)?;
             if attested.to_key() != public.to_key() {
                 return Err(refused(format!("YubiKey {}: the attestation certificate is for another key than slot 9c's: do not use this token", dev.serial())));
             }
             let _ = cert.to_der();
-            ui.show(&format!("Read the attestation for {holder}'s key (slot 9c) and the device certificate (slot f9); they go to keys/{holder}/ on the media."));
+            ui.show(&format!(
+                "Read the attestation for {holder}'s key (slot 9c) and the device certificate (slot f9); they go to keys/{holder}/ on the media."
+            ));
             Ok(vec![(format!("{holder}.attestation.pem"), pem("CERTIFICATE", &key)), (format!("{holder}.device.pem"), pem("CERTIFICATE", &device))])
         }
         Attestation::Unavailable(why) => {
@@ -174,7 +177,7 @@ fn attestation_files(dev: &mut Device, holder: &str, public: &PublicKey, ui: &mu
 }
 
 fn pem(label: &str, der: &[u8]) -> Vec<u8> {
-    use x509_cert::der::pem::{encode_string, LineEnding};
+    use x509_cert::der::pem::{LineEnding, encode_string};
     let mut s = encode_string(label, LineEnding::LF, der).unwrap_or_default();
     if !s.ends_with('\n') {
         s.push('\n');
@@ -194,13 +197,7 @@ fn check_algorithm(holder: &Keyholder) -> Result<(), TokenError> {
 }
 
 fn token_key(dev: &Device, public: PublicKey, attestation: Vec<(String, Vec<u8>)>, generated: bool) -> TokenKey {
-    TokenKey {
-        public,
-        serial: Some(dev.serial().to_string()),
-        description: format!("{} slot 9c", dev.info.describe()),
-        attestation,
-        generated,
-    }
+    TokenKey { public, serial: Some(dev.serial().to_string()), description: format!("{} slot 9c", dev.info.describe()), attestation, generated }
 }
 
 impl TokenBackend for YubiKeyTokens {
@@ -230,7 +227,9 @@ impl TokenBackend for YubiKeyTokens {
                     let att = attestation_files(&mut dev, name, &public, ui)?;
                     return Ok(token_key(&dev, *public, att, false));
                 }
-                format!("ERASE the key in slot 9c of YubiKey {serial} and reset its PIV application (all PIV keys, certificates, PIN, PUK and management key). FIDO, OTP and OpenPGP are not touched. This cannot be undone.")
+                format!(
+                    "ERASE the key in slot 9c of YubiKey {serial} and reset its PIV application (all PIV keys, certificates, PIN, PUK and management key). FIDO, OTP and OpenPGP are not touched. This cannot be undone."
+                )
             }
             SlotState::Empty => format!(
                 "Slot 9c of YubiKey {serial} is empty. Provisioning resets its PIV application (PIV keys, certificates, PIN, PUK, management key) to a known state; FIDO, OTP and OpenPGP are not touched."
@@ -297,9 +296,7 @@ impl TokenBackend for YubiKeyTokens {
         if let SlotState::Key(public, source) = dev.slot_state()?
             && public.to_key() != expected.public.to_key()
         {
-            return Err(refused(format!(
-                "YubiKey {serial} holds a different key in slot 9c ({source}) than the one recorded for {name}: wrong token?"
-            )));
+            return Err(refused(format!("YubiKey {serial} holds a different key in slot 9c ({source}) than the one recorded for {name}: wrong token?")));
         }
         let pin = unlock(&mut dev, name, ui)?;
         let touch = holder.touch_policy != "never";
