@@ -97,6 +97,10 @@ pub struct RunArgs {
     /// Show where the ceremony stands and exit
     #[arg(long)]
     pub status: bool,
+    /// For a root rotation: the current metadata folder, so targets and offline roles whose
+    /// keys the new plan changes get new versions too
+    #[arg(long)]
+    pub current: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]

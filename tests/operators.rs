@@ -211,3 +211,47 @@ fn root_rotation_replacing_a_keyholder_is_signed_by_old_and_new_thresholds() {
     let o = Command::new(py).args(["-c", script]).arg(current.join("1.root.json")).arg(out.join("2.root.json")).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn rotation_of_targets_and_claimed_keys_writes_new_targets_and_claimed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, current) = rehearsal(tmp.path());
+    // carol leaves every role; dave takes her place in root, targets and claimed.
+    std::fs::copy(current.join("1.root.json"), dir.join("1.root.json")).unwrap();
+    let plan = std::fs::read_to_string(dir.join("plan.toml"))
+        .unwrap()
+        .replace("[ceremony]", "[previous_root]\nfile = \"1.root.json\"\n\n[ceremony]")
+        .replace("keyholders = [\"alice\", \"bob\", \"carol\"]", "keyholders = [\"alice\", \"bob\", \"dave\"]")
+        .replace("[roles.root]", "[[keyholder]]\nname = \"dave\"\ntoken = \"software\"\nalgorithm = \"ecdsa-p256\"\n\n[roles.root]");
+    std::fs::write(dir.join("plan3.toml"), &plan).unwrap();
+    std::fs::create_dir_all(dir.join("tokens/dave")).unwrap();
+    std::fs::write(passphrase_file(&dir.join("tokens"), "dave"), "dave's rehearsal passphrase").unwrap();
+    let plan = Plan::load(&dir.join("plan3.toml"), chrono::Utc::now()).unwrap();
+    let mut ui = support::rehearsal_ui(dir.join("tokens"));
+    let mut tokens = Tokens::new(dir.join("tokens"));
+    let media = tmp.path().join("stick");
+    std::fs::create_dir_all(&media).unwrap();
+    let cur = Arc::new(read_current(&current).unwrap());
+    let opts = Options { media: media.clone(), rehearsal: true, current: Some(cur), ..Default::default() };
+    Engine::open(&plan, &tmp.path().join("rot.work"), &mut ui, &mut tokens, opts).unwrap().run().unwrap();
+    let out = only_media_folder(&media).join("metadata");
+    let mut names: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["2.claimed.json", "2.root.json", "2.targets.json"]);
+    let (root2, targets2, claimed2) = (load(&out.join("2.root.json")), load(&out.join("2.targets.json")), load(&out.join("2.claimed.json")));
+    let r2 = root2.signed.as_root().unwrap();
+    let t = tuf_ceremony::tuf::verify::check_top_level(r2, "targets", &targets2, &targets2.signed_bytes(), false).unwrap();
+    assert_eq!((t.valid(), t.threshold), (3, 2), "targets signed by its new keys");
+    let c = check_delegated(targets2.signed.as_targets().unwrap(), "claimed", &claimed2, &claimed2.signed_bytes(), false).unwrap();
+    assert_eq!((c.valid(), c.threshold), (3, 2), "claimed signed by its new keys");
+    // Nothing else changed in targets or claimed.
+    let (t1, c1) = (load(&current.join("1.targets.json")), load(&current.join("1.claimed.json")));
+    assert_eq!(targets2.signed.as_targets().unwrap().targets, t1.signed.as_targets().unwrap().targets);
+    let mut same = claimed2.signed.clone();
+    *same.header_mut() = c1.signed.header().clone();
+    assert_eq!(same, c1.signed);
+    let Some(py) = support::python() else { return };
+    let script = "import sys\nfrom tuf.api.metadata import Metadata\nd=sys.argv[1]; o=sys.argv[2]\nr1=Metadata.from_file(d+'/1.root.json'); r2=Metadata.from_file(o+'/2.root.json'); r1.verify_delegate('root', r2); r2.verify_delegate('root', r2)\nt=Metadata.from_file(o+'/2.targets.json'); r2.verify_delegate('targets', t)\nc=Metadata.from_file(o+'/2.claimed.json'); t.verify_delegate('claimed', c); print('ok')";
+    let o = Command::new(py).args(["-c", script]).arg(&current).arg(&out).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -106,3 +106,72 @@ pub fn signers_of(plan: &Plan, role: &str, keys: &BTreeMap<String, Key>) -> Vec<
     }
     v
 }
+
+/// For a root rotation run against the current repository: new versions of targets (when
+/// its own keys, or the keys of an offline role it delegates to, change) and of each offline
+/// delegated role whose keys change. Content is kept; only the version, the plan's expiry
+/// and the delegation keys change, and there are no signatures yet. Offline roles delegated
+/// by a role other than targets are not rotated here.
+pub fn rotation_followups(
+    plan: &Plan,
+    keys: &BTreeMap<String, Key>,
+    now: DateTime<Utc>,
+    current: &crate::ceremony::job::CurrentFiles,
+) -> Result<Vec<(String, Metadata)>, String> {
+    use crate::tuf::metadata::DelegatedRoles;
+    use std::collections::BTreeSet;
+    let key_of = |holder: &str| keys.get(holder).cloned().ok_or_else(|| format!("no key recorded for keyholder {holder}"));
+    let Some((prev, _)) = &plan.previous_root else { return Ok(Vec::new()) };
+    let Some(tf) = current.set.roles.get("targets") else { return Ok(Vec::new()) };
+    let prev_root = prev.signed.as_root().ok_or("previous root is not a root")?;
+    let new_targets_ids: BTreeSet<String> = plan.targets.keyholders.iter().map(|h| key_of(h).map(|k| keyid(&k))).collect::<Result<_, _>>()?;
+    let old = prev_root.roles.get("targets").ok_or("previous root has no targets role")?;
+    let targets_keys_changed = new_targets_ids != old.keyids.iter().cloned().collect() || old.threshold != plan.targets.threshold;
+
+    let mut t = tf.md.clone();
+    let mut changed_roles = Vec::new();
+    if let crate::tuf::metadata::Signed::Targets(tt) = &mut t.signed {
+        if let Some(d) = &mut tt.delegations {
+            let mut new_keys = Vec::new();
+            if let DelegatedRoles::Roles(roles) = &mut d.roles {
+                for del in plan.delegations.iter().filter(|d| d.delegator == "targets") {
+                    let Signers::Offline(r) = &del.signers else { continue };
+                    let Some(entry) = roles.iter_mut().find(|e| e.name == del.name) else { continue };
+                    let ks = r.keyholders.iter().map(|h| key_of(h)).collect::<Result<Vec<_>, _>>()?;
+                    let ids: Vec<String> = ks.iter().map(keyid).collect();
+                    let same = ids.iter().collect::<BTreeSet<_>>() == entry.keyids.iter().collect::<BTreeSet<_>>() && entry.threshold == r.threshold;
+                    if !same {
+                        entry.keyids = ids;
+                        entry.threshold = r.threshold;
+                        new_keys.extend(ks);
+                        changed_roles.push(del.name.clone());
+                    }
+                }
+                if !changed_roles.is_empty() {
+                    for k in new_keys {
+                        d.keys.entry(keyid(&k)).or_insert(k);
+                    }
+                    let used: BTreeSet<String> = roles.iter().flat_map(|r| r.keyids.iter().cloned()).collect();
+                    d.keys.retain(|id, _| used.contains(id));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let bump = |mut md: Metadata, expiry: DateTime<Utc>| {
+        md.signatures.clear();
+        let h = md.signed.header_mut();
+        h.version += 1;
+        h.expires = crate::tuf::metadata::Expires::from_datetime(expiry);
+        md
+    };
+    if targets_keys_changed || !changed_roles.is_empty() {
+        out.push(("targets".to_string(), bump(t, plan.targets.expiry.resolve(now))));
+    }
+    for name in changed_roles {
+        let f = current.set.roles.get(&name).ok_or_else(|| format!("the current metadata has no {name} role to re-sign with its new keys"))?;
+        let expiry = plan.offline_roles().iter().find(|r| r.name == name).map(|r| r.expiry.resolve(now)).ok_or_else(|| format!("no expiry for {name}"))?;
+        out.push((name, bump(f.md.clone(), expiry)));
+    }
+    Ok(out)
+}

@@ -57,6 +57,9 @@ pub struct Options {
     pub crash_after: Option<String>,
     /// What this run produces.
     pub job: Job,
+    /// The current repository, for a root rotation that also rotates targets or offline
+    /// delegated roles' keys (their new versions are written too).
+    pub current: Option<std::sync::Arc<super::job::CurrentFiles>>,
 }
 
 /// What a finished ceremony produced.
@@ -329,9 +332,9 @@ impl<'a> Engine<'a> {
     }
 
     fn build_roles(&mut self, which: impl Fn(&str) -> bool) -> Result<()> {
-        let drafts = build::build(self.plan, &self.keys_map()?, self.ceremony_time()?).map_err(CeremonyError::Refused)?;
+        let drafts = self.ceremony_drafts()?;
         let mut built = 0;
-        for (role, md) in drafts.roles.into_iter().filter(|(r, _)| which(r)) {
+        for (role, md) in drafts.into_iter().filter(|(r, _)| which(r)) {
             let path = self.work.draft(&role);
             if path.exists() {
                 // A crash after writing the draft: keep it (and any signatures) if it is the same role.
@@ -374,8 +377,25 @@ impl<'a> Engine<'a> {
         if !rotation_only(self.plan) {
             v.push("targets".into());
             v.extend(self.plan.offline_roles().iter().skip(2).map(|r| r.name.clone()));
+        } else if self.opts.current.is_some() {
+            // A rotation's follow-ups are decided by the keys, known after the keys steps.
+            if let Ok(d) = self.ceremony_drafts() {
+                v = d.into_iter().map(|(r, _)| r).collect();
+            }
         }
         v
+    }
+
+    /// The ceremony's drafts: the plan's roles, or for a rotation the new root plus the
+    /// roles whose keys the rotation changes (when the current repository is given).
+    fn ceremony_drafts(&self) -> Result<Vec<(String, Metadata)>> {
+        let keys = self.keys_map()?;
+        let now = self.ceremony_time()?;
+        let mut roles = build::build(self.plan, &keys, now).map_err(CeremonyError::Refused)?.roles;
+        if let (true, Some(cur)) = (rotation_only(self.plan), &self.opts.current) {
+            roles.extend(build::rotation_followups(self.plan, &keys, now, cur).map_err(CeremonyError::Refused)?);
+        }
+        Ok(roles)
     }
 
     fn sign(&mut self, holder_name: &str) -> Result<()> {
@@ -458,6 +478,11 @@ impl<'a> Engine<'a> {
                 set.roles.insert(r.clone(), MetadataFile::new(f.file.clone(), f.bytes.clone(), f.md.clone()));
             }
             trusted = set.roots.keys().next().copied();
+        }
+        if let (Job::Ceremony, Some(cur)) = (&self.opts.job, &self.opts.current) {
+            for (r, f) in cur.set.roles.iter().filter(|(r, _)| *r != "snapshot" && *r != "timestamp") {
+                set.roles.insert(r.clone(), MetadataFile::new(f.file.clone(), f.bytes.clone(), f.md.clone()));
+            }
         }
         if let Some((prev, _)) = &self.plan.previous_root {
             let bytes = prev.to_pretty_bytes();

@@ -32,7 +32,14 @@ pub fn run(a: &RunArgs) -> Result<i32> {
     let tokens_dir = a.tokens.clone().unwrap_or_else(|| workdir.join("tokens"));
     let mut tokens = Tokens::new(tokens_dir);
     let mut ui = TerminalUi;
-    let opts = Options { media, allow_network: a.allow_network, rehearsal: false, crash_after: crash_hook(), job: Job::Ceremony };
+    let current = match &a.current {
+        Some(dir) => Some(std::sync::Arc::new(crate::ceremony::job::read_current(dir).map_err(|e| Error::input(dir, e))?)),
+        None => None,
+    };
+    if current.is_some() && plan.previous_root.is_none() {
+        return Err(Error::Usage("--current is for a root rotation: the plan needs [previous_root]".into()));
+    }
+    let opts = Options { media, allow_network: a.allow_network, rehearsal: false, crash_after: crash_hook(), job: Job::Ceremony, current };
     drive(&plan, &workdir, &mut ui, &mut tokens, opts)
 }
 
@@ -68,7 +75,7 @@ pub fn rehearse(a: &RehearseArgs) -> Result<i32> {
     println!("Rehearsal in {} on the built-in {} plan (plan sha256 {}).", a.out.display(), rehearse::TEMPLATE, plan.sha256);
     println!("Simulated tokens are in {} — outside the media.", layout.tokens().display());
     let mut tokens = Tokens::new(layout.tokens());
-    let opts = Options { media: layout.media(), allow_network: false, rehearsal: true, crash_after: crash_hook(), job: Job::Ceremony };
+    let opts = Options { media: layout.media(), allow_network: false, rehearsal: true, crash_after: crash_hook(), job: Job::Ceremony, current: None };
     if a.yes {
         let tokens_dir: PathBuf = layout.tokens();
         let mut ui = AutoUi {

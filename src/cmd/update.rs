@@ -22,7 +22,7 @@ fn run_update(common: &UpdateArgs, job: Update) -> Result<i32> {
     }
     let media = common.media.clone().ok_or_else(|| Error::Usage("--media DIR is required".into()))?;
     let mut tokens = Tokens::new(common.tokens.clone().unwrap_or_else(|| workdir.join("tokens")));
-    let opts = crate::ceremony::engine::Options { media, allow_network: common.allow_network, rehearsal: false, crash_after: crash_hook(), job };
+    let opts = crate::ceremony::engine::Options { media, allow_network: common.allow_network, rehearsal: false, crash_after: crash_hook(), job, current: None };
     drive(&plan, &workdir, &mut TerminalUi, &mut tokens, opts)
 }
 
