@@ -387,19 +387,19 @@ fn check_summary(text: &str, t: Option<&TranscriptReport>, hashes: &HashMap<Stri
         let head = lines.get(i + 1).map(|l| l.trim()).unwrap_or_default();
         if is_hex64(head) {
             rep.head = Some(head.to_string());
-            if let Some(th) = t.and_then(|t| t.head.as_deref()) {
-                if th != head {
-                    push(
-                        out,
-                        file,
-                        Finding::error(
-                            "summary-head",
-                            line(i + 1),
-                            format!("SUMMARY.txt says the transcript head is {head}, but transcript.jsonl's is {th}"),
-                            Clients::NONE,
-                        ),
-                    );
-                }
+            if let Some(th) = t.and_then(|t| t.head.as_deref())
+                && th != head
+            {
+                push(
+                    out,
+                    file,
+                    Finding::error(
+                        "summary-head",
+                        line(i + 1),
+                        format!("SUMMARY.txt says the transcript head is {head}, but transcript.jsonl's is {th}"),
+                        Clients::NONE,
+                    ),
+                );
             }
         }
     }

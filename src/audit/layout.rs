@@ -72,12 +72,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (b.get(i + 1).and_then(|c| (*c as char).to_digit(16)), b.get(i + 2).and_then(|c| (*c as char).to_digit(16))) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = ((b[i + 1] as char).to_digit(16), (b[i + 2] as char).to_digit(16))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -91,10 +92,12 @@ pub fn parse_name(name: &str) -> Option<(String, Option<u64>)> {
     if stem.is_empty() {
         return None;
     }
-    if let Some((v, role)) = stem.split_once('.') {
-        if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) && !role.is_empty() {
-            return Some((percent_decode(role), Some(v.parse().ok()?)));
-        }
+    if let Some((v, role)) = stem.split_once('.')
+        && !v.is_empty()
+        && v.bytes().all(|b| b.is_ascii_digit())
+        && !role.is_empty()
+    {
+        return Some((percent_decode(role), Some(v.parse().ok()?)));
     }
     Some((percent_decode(stem), None))
 }

@@ -298,6 +298,7 @@ impl Out {
     }
 
     /// The same public key listed under two keyids: python-tuf and tough count it twice.
+    #[allow(clippy::too_many_arguments)]
     fn distinct_keys(
         &mut self,
         file: &str,
@@ -699,18 +700,18 @@ fn check_meta_entry(out: &mut Out, from: &MetadataFile, entry_path: JsonPath, na
             ),
         );
     }
-    if let Some(l) = m.length {
-        if l != target.length {
-            out.push(
-                &from.file,
-                Finding::error(
-                    "meta-length",
-                    entry_path.clone().key("length"),
-                    format!("{} lists {name} length {l}, but {} is {} bytes", from.md.signed.type_name(), target.file, target.length),
-                    Clients::ALL,
-                ),
-            );
-        }
+    if let Some(l) = m.length
+        && l != target.length
+    {
+        out.push(
+            &from.file,
+            Finding::error(
+                "meta-length",
+                entry_path.clone().key("length"),
+                format!("{} lists {name} length {l}, but {} is {} bytes", from.md.signed.type_name(), target.file, target.length),
+                Clients::ALL,
+            ),
+        );
     }
     for (alg, want) in m.hashes.iter().flatten() {
         match target.hashes.get(alg) {
@@ -738,20 +739,20 @@ fn check_meta_entry(out: &mut Out, from: &MetadataFile, entry_path: JsonPath, na
 }
 
 fn check_meta_roles(set: &MetadataSet, out: &mut Out) {
-    if let Some(ts) = set.roles.get("timestamp") {
-        if let Signed::Timestamp(t) = &ts.md.signed {
-            match (t.meta.get("snapshot.json"), set.roles.get("snapshot")) {
-                (Some(m), Some(snap)) => check_meta_entry(out, ts, JsonPath::root().key("signed").key("meta").key("snapshot.json"), "snapshot.json", m, snap),
-                (Some(m), None) if !set.unreadable_roles.contains_key("snapshot") => out.push(
-                    &ts.file,
-                    Finding::info(
-                        "absent-role",
-                        JsonPath::root().key("signed").key("meta").key("snapshot.json"),
-                        format!("timestamp lists snapshot version {}, which is not in the folder", m.version),
-                    ),
+    if let Some(ts) = set.roles.get("timestamp")
+        && let Signed::Timestamp(t) = &ts.md.signed
+    {
+        match (t.meta.get("snapshot.json"), set.roles.get("snapshot")) {
+            (Some(m), Some(snap)) => check_meta_entry(out, ts, JsonPath::root().key("signed").key("meta").key("snapshot.json"), "snapshot.json", m, snap),
+            (Some(m), None) if !set.unreadable_roles.contains_key("snapshot") => out.push(
+                &ts.file,
+                Finding::info(
+                    "absent-role",
+                    JsonPath::root().key("signed").key("meta").key("snapshot.json"),
+                    format!("timestamp lists snapshot version {}, which is not in the folder", m.version),
                 ),
-                _ => {}
-            }
+            ),
+            _ => {}
         }
     }
     let Some(snap) = set.roles.get("snapshot") else { return };
@@ -797,6 +798,10 @@ fn spec_matches(spec: &PathSpec, target: &str) -> bool {
     }
 }
 
+/// A delegated role as the walk sees it: name, keyids, threshold, and its paths (none for
+/// TAP 15 bins).
+type Child<'a> = (Cow<'a, str>, &'a [String], u64, Option<&'a PathSpec>);
+
 /// At most this many TAP 15 bin names are enumerated (2^16; bit_length may be 32).
 const MAX_SUCCINCT_ENUMERATED: u64 = 1 << 16;
 
@@ -819,7 +824,7 @@ fn walk_delegations(set: &MetadataSet, o: &SetOptions, out: &mut Out, report: &m
         let Signed::Targets(pt) = &pf.md.signed else { continue };
         let Some(d) = &pt.delegations else { continue };
         let parent = frame.role;
-        let children: Vec<(Cow<str>, &[String], u64, Option<&PathSpec>)> = match &d.roles {
+        let children: Vec<Child> = match &d.roles {
             DelegatedRoles::Roles(children) => {
                 check_bins_coverage(out, &pf.file, children);
                 children.iter().map(|c| (Cow::Borrowed(c.name.as_str()), c.keyids.as_slice(), c.threshold, Some(&c.paths))).collect()

@@ -137,7 +137,7 @@ fn push(out: &mut Vec<AuditFinding>, file: &str, f: Finding) {
 }
 
 /// Files chosen for one role, and the others.
-fn pick<'e>(entries: &'e [Entry], want: Option<u64>) -> (Option<&'e Entry>, Vec<&'e Entry>) {
+fn pick(entries: &[Entry], want: Option<u64>) -> (Option<&Entry>, Vec<&Entry>) {
     let chosen = match want {
         Some(v) => entries.iter().find(|e| e.version == Some(v)).or_else(|| entries.iter().find(|e| e.version.is_none())),
         None => entries.iter().rev().find(|e| e.version.is_some()).or_else(|| entries.iter().find(|e| e.version.is_none())),
@@ -597,10 +597,10 @@ fn bind_context(
             metadata_keys.extend(crate::attest::decode_keys(&r.keys, true));
         }
     }
-    if let Some(d) = set.roles.get("targets").and_then(|f| f.md.signed.as_targets()).and_then(|t| t.delegations.as_ref()) {
-        if d.keys.len() <= 1024 {
-            metadata_keys.extend(crate::attest::decode_keys(&d.keys, true));
-        }
+    if let Some(d) = set.roles.get("targets").and_then(|f| f.md.signed.as_targets()).and_then(|t| t.delegations.as_ref())
+        && d.keys.len() <= 1024
+    {
+        metadata_keys.extend(crate::attest::decode_keys(&d.keys, true));
     }
     let mut offline: Vec<String> = Vec::new();
     if let Some(r) = newest.md.signed.as_root() {
