@@ -37,6 +37,8 @@ pub struct BindContext {
     pub offline_keyids: Vec<String>,
     /// File to name for findings about metadata keys (the newest root).
     pub key_file: String,
+    /// keyid → the newest file that lists the key (for findings about one key).
+    pub key_files: BTreeMap<String, String>,
     /// File (folder) to name for other findings.
     pub source: String,
 }
@@ -127,7 +129,12 @@ pub fn check(results: &[AttestationResult], ctx: &BindContext, out: &mut Vec<Aud
         rep.keys.push(k);
     }
     for f in attest::bind(&attested, &ctx.metadata_keys, &holders) {
-        let file = if f.path.to_string().starts_with("$.signed") { &ctx.key_file } else { &ctx.source };
+        let path = f.path.to_string();
+        let file = match path.strip_prefix("$.signed.keys.") {
+            Some(id) => ctx.key_files.get(id).unwrap_or(&ctx.key_file),
+            None if path.starts_with("$.signed") => &ctx.key_file,
+            None => &ctx.source,
+        };
         push(out, file, f);
     }
     let bound: BTreeSet<&str> = rep.keys.iter().filter(|k| k.error.is_none()).flat_map(|k| k.keyids.iter().map(String::as_str)).collect();

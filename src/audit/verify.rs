@@ -592,9 +592,11 @@ fn bind_context(
     source: String,
 ) -> BindContext {
     let mut metadata_keys = BTreeMap::new();
+    let mut key_files = BTreeMap::new();
     for v in chain.map(|c| c.verified.clone()).unwrap_or_default() {
-        if let Some(r) = set.roots.get(&v).and_then(|f| f.md.signed.as_root()) {
+        if let Some((f, r)) = set.roots.get(&v).and_then(|f| f.md.signed.as_root().map(|r| (f, r))) {
             metadata_keys.extend(crate::attest::decode_keys(&r.keys, true));
+            key_files.extend(r.keys.keys().map(|id| (id.clone(), f.file.clone())));
         }
     }
     if let Some(d) = set.roles.get("targets").and_then(|f| f.md.signed.as_targets()).and_then(|t| t.delegations.as_ref())
@@ -625,7 +627,7 @@ fn bind_context(
             hs.push(Holder { name: r.keyholder.clone(), serial: r.serial.as_deref().and_then(|s| s.parse().ok()), keyid: Some(r.keyid.clone()) });
         }
     }
-    BindContext { metadata_keys, holders: hs, offline_keyids: offline, key_file: newest.file.clone(), source }
+    BindContext { metadata_keys, holders: hs, offline_keyids: offline, key_file: newest.file.clone(), key_files, source }
 }
 
 /// The transcript against the keys and metadata on the media: each keyholder's exported key
