@@ -65,7 +65,7 @@ impl SoftwareKey {
     /// The key as an encrypted PKCS#8 PEM document.
     pub fn to_encrypted_pem(&self, passphrase: &[u8]) -> Result<Zeroizing<String>, SignerError> {
         let doc = match &self.secret {
-            SecretKey::Ed25519(k) => k.to_pkcs8_encrypted_der(passphrase),
+            SecretKey::Ed25519(k) => ed25519_pkcs8_v1_encrypted(k, passphrase),
             SecretKey::P256(k) => k.to_pkcs8_encrypted_der(passphrase),
             SecretKey::P384(k) => k.to_pkcs8_encrypted_der(passphrase),
         }
@@ -92,6 +92,18 @@ impl SoftwareKey {
         // algorithm, but that is far rarer for files this tool wrote.
         Err(SignerError::WrongPin { retries_left: None })
     }
+}
+
+/// An Ed25519 key as encrypted RFC 8410 PKCS#8 *v1*: the private key is `CurvePrivateKey`,
+/// an OCTET STRING of the 32-byte seed, with no public key attached. ed25519-dalek writes v2
+/// (with the public key), which OpenSSL 3.0 cannot decode, and "openssl can read it" is the
+/// point of using a standard format. Reading accepts both.
+fn ed25519_pkcs8_v1_encrypted(k: &ed25519_dalek::SigningKey, passphrase: &[u8]) -> pkcs8::Result<pkcs8::SecretDocument> {
+    const ED25519_OID: pkcs8::ObjectIdentifier = pkcs8::ObjectIdentifier::new_unwrap("1.3.101.112");
+    let mut curve_private_key = Zeroizing::new(vec![0x04, 0x20]);
+    curve_private_key.extend_from_slice(k.as_bytes());
+    let octets = pkcs8::der::asn1::OctetStringRef::new(&curve_private_key)?;
+    pkcs8::PrivateKeyInfoRef::new(pkcs8::spki::AlgorithmIdentifier { oid: ED25519_OID, parameters: None }, octets).encrypt(passphrase)
 }
 
 impl Signer for SoftwareKey {
