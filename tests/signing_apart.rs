@@ -11,7 +11,6 @@ use support::RemoteKeyholder;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 use tuf_ceremony::ceremony::plan::Plan;
 use tuf_ceremony::ceremony::rehearse::passphrase_file;
 use tuf_ceremony::ceremony::tokens::Tokens;
@@ -26,18 +25,8 @@ use tuf_ceremony::tuf::metadata::{Metadata, Mode, TargetFile};
 use tuf_ceremony::tuf::verify::check_top_level;
 use tuf_ceremony::util::pgpwords;
 
-/// One rehearsal for the whole file: (rehearsal folder, media folder `<id>/`).
 fn rehearsal() -> (&'static Path, &'static Path) {
-    static R: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
-    let r = R.get_or_init(|| {
-        let tmp = tempfile::Builder::new().prefix("signing-apart-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-        let dir = tmp.path().join("rehearsal");
-        let out = Command::new(support::bin()).args(["rehearse", "--yes", "--out"]).arg(&dir).env_remove("TUF_CEREMONY_CRASH_AFTER").output().unwrap();
-        assert!(out.status.success(), "rehearse: {}", String::from_utf8_lossy(&out.stderr));
-        let media = std::fs::read_dir(dir.join("media")).unwrap().next().unwrap().unwrap().path();
-        (tmp, dir, media)
-    });
-    (&r.1, &r.2)
+    support::shared_rehearsal()
 }
 
 fn load(p: &Path) -> Metadata {

@@ -5,24 +5,12 @@
 mod support;
 
 use chrono::{DateTime, Duration, Utc};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 use tuf_ceremony::tuf::metadata::{Metadata, Mode};
 
-/// One rehearsal for the whole file: (its TempDir, rehearsal folder, media folder `<id>/`).
-/// Kept in a static, so the folder (under target/tmp) outlives every test of the file.
 fn rehearsal() -> (&'static Path, &'static Path) {
-    static R: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
-    let r = R.get_or_init(|| {
-        let tmp = tempfile::Builder::new().prefix("status-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-        let dir = tmp.path().join("rehearsal");
-        let out = Command::new(support::bin()).args(["rehearse", "--yes", "--out"]).arg(&dir).env_remove("TUF_CEREMONY_CRASH_AFTER").output().unwrap();
-        assert!(out.status.success(), "rehearse: {}", String::from_utf8_lossy(&out.stderr));
-        let media = std::fs::read_dir(dir.join("media")).unwrap().next().unwrap().unwrap().path();
-        (tmp, dir, media)
-    });
-    (&r.1, &r.2)
+    support::shared_rehearsal()
 }
 
 fn expires(media: &Path, file: &str) -> DateTime<Utc> {

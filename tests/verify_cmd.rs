@@ -13,7 +13,6 @@ mod support;
 use chrono::{DateTime, TimeZone, Utc};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use tuf_ceremony::audit::{Options, Report, verify_path};
 use tuf_ceremony::signer::Signer;
 use tuf_ceremony::signer::sign_metadata;
@@ -58,16 +57,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// One rehearsal per test process (it takes a few seconds); tests copy its media folder.
 fn rehearsal_media() -> &'static Path {
-    static MEDIA: OnceLock<PathBuf> = OnceLock::new();
-    MEDIA.get_or_init(|| {
-        let dir = tmp("verify-rehearsal-").keep();
-        let out = Command::new(support::bin()).args(["rehearse", "--yes", "--out"]).arg(&dir).output().expect("run rehearse");
-        assert!(out.status.success(), "rehearse failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        let media = dir.join("media");
-        let id = std::fs::read_dir(&media).unwrap().next().unwrap().unwrap().path();
-        assert!(id.join("metadata/1.root.json").is_file(), "{}", id.display());
-        id
-    })
+    support::shared_rehearsal().1
 }
 
 /// A fresh copy of the rehearsal's media folder.

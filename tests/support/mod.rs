@@ -162,3 +162,22 @@ impl Ui for RemoteKeyholder {
         rehearsal_passphrase(&self.tokens, holder).ok_or_else(|| UiError::Io(format!("no rehearsal passphrase for {holder}")))
     }
 }
+
+/// Runs a full unattended rehearsal (`tuf-ceremony rehearse --yes`) in a new folder under
+/// target/tmp: returns (its TempDir, the rehearsal folder, the media folder `<id>/`).
+pub fn fresh_rehearsal(prefix: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::Builder::new().prefix(prefix).tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let dir = tmp.path().join("rehearsal");
+    let out = Command::new(bin()).args(["rehearse", "--yes", "--out"]).arg(&dir).env_remove("TUF_CEREMONY_CRASH_AFTER").output().unwrap();
+    assert!(out.status.success(), "rehearse: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let media = std::fs::read_dir(dir.join("media")).unwrap().next().unwrap().unwrap().path();
+    (tmp, dir, media)
+}
+
+/// One rehearsal shared by every test of a test binary (read it, don't change it):
+/// (rehearsal folder, media folder `<id>/`).
+pub fn shared_rehearsal() -> (&'static Path, &'static Path) {
+    static R: std::sync::OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = std::sync::OnceLock::new();
+    let r = R.get_or_init(|| fresh_rehearsal("rehearsal-"));
+    (&r.1, &r.2)
+}
