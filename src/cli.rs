@@ -159,6 +159,9 @@ pub struct UpdateArgs {
     /// Show where this update stands and exit
     #[arg(long)]
     pub status: bool,
+    /// Also show a JSON diff of each role (exported as CHANGES.json)
+    #[arg(long)]
+    pub diff: bool,
 }
 
 #[derive(clap::Args, Debug)]

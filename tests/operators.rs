@@ -60,7 +60,14 @@ fn resign_claimed_bumps_version_and_expiry_and_nothing_else() {
     let (dir, current) = rehearsal(tmp.path());
     let before = load(&current.join("1.claimed.json"));
     let cur = read_current(&current).unwrap();
-    let job = Update { label: "resign-claimed-v2".into(), roles: vec!["claimed".into()], claims: None, expires_days: Some(200), current: Arc::new(cur) };
+    let job = Update {
+        label: "resign-claimed-v2".into(),
+        roles: vec!["claimed".into()],
+        claims: None,
+        expires_days: Some(200),
+        json_diff: true,
+        current: Arc::new(cur),
+    };
     let media = tmp.path().join("stick");
     run_update(&dir, &current, job, &media).unwrap();
     let out = only_media_folder(&media);
@@ -76,7 +83,12 @@ fn resign_claimed_bumps_version_and_expiry_and_nothing_else() {
     assert_eq!((c.valid(), c.threshold), (3, 2));
     let sums = Command::new("sha256sum").args(["-c", "--quiet", "SHA256SUMS"]).current_dir(&out).output().unwrap();
     assert!(sums.status.success());
-    assert!(std::fs::read_to_string(out.join("CHANGES.txt")).unwrap().contains("claimed: version 1 -> 2"));
+    let changes = std::fs::read_to_string(out.join("CHANGES.txt")).unwrap();
+    assert!(changes.contains("claimed: version 1 -> 2") && changes.contains("claimed: nothing else changed"), "{changes}");
+    // The JSON diff (--diff) holds exactly the version and expiry changes.
+    let diff: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("CHANGES.json")).unwrap()).unwrap();
+    let paths: Vec<&str> = diff["claimed"].as_array().unwrap().iter().map(|o| o["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["$.expires", "$.version"], "{diff:#}");
 }
 
 #[test]
@@ -89,6 +101,7 @@ fn claim_projects_from_a_reviewed_list() {
         roles: vec!["claimed".into()],
         claims: Some(("claimed".into(), batch)),
         expires_days: None,
+        json_diff: true,
         current: Arc::new(read_current(&current).unwrap()),
     };
     let media = tmp.path().join("stick");
@@ -100,6 +113,12 @@ fn claim_projects_from_a_reviewed_list() {
     assert!(after.signed.as_targets().unwrap().delegated_roles().iter().all(|r| r.terminating == Some(true)));
     let changes = std::fs::read_to_string(out.join("CHANGES.txt")).unwrap();
     assert!(changes.contains("3 added") && changes.contains("added django"), "{changes}");
+    let diff: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("CHANGES.json")).unwrap()).unwrap();
+    // claimed v1 had no delegations yet: the diff adds the whole object, with the three projects.
+    let ops = diff["claimed"].as_array().unwrap();
+    let add = ops.iter().find(|o| o["op"] == "add" && o["path"] == "$.delegations").unwrap_or_else(|| panic!("{diff:#}"));
+    let names: Vec<&str> = add["new"]["roles"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["django", "numpy", "requests"]);
     // python-tuf accepts the new claimed by its delegator.
     let Some(py) = support::python() else { return };
     let script = "import sys\nfrom tuf.api.metadata import Metadata\nt=Metadata.from_file(sys.argv[1]); c=Metadata.from_file(sys.argv[2]); t.verify_delegate('claimed', c); print('ok', len(c.signed.delegations.roles))";

@@ -226,6 +226,7 @@ fn a_simulated_year_of_operations() {
             roles: vec!["claimed".into()],
             claims: Some(("claimed".into(), batch)),
             expires_days: None,
+            json_diff: false,
             current: Arc::new(current),
         });
         let out = y.run("plan.toml", job, &label);

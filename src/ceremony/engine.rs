@@ -547,10 +547,12 @@ impl<'a> Engine<'a> {
             }
         }
         let media_id = self.media_id();
-        let changes = self.work.root.join("CHANGES.txt");
-        if changes.exists() {
-            let bytes = std::fs::read(&changes).map_err(|e| CeremonyError::File { path: changes.clone(), what: e.to_string() })?;
-            items.push(Item { rel: "CHANGES.txt".into(), bytes });
+        for name in ["CHANGES.txt", "CHANGES.json"] {
+            let changes = self.work.root.join(name);
+            if changes.exists() {
+                let bytes = std::fs::read(&changes).map_err(|e| CeremonyError::File { path: changes.clone(), what: e.to_string() })?;
+                items.push(Item { rel: name.into(), bytes });
+            }
         }
         media::check_media(&self.opts.media, items.iter().map(|i| i.bytes.len() as u64 * 2 + 65536).sum())?;
         let stage = media::begin_export(&self.opts.media, &media_id)?;
@@ -683,6 +685,24 @@ impl<'a> Engine<'a> {
                     let report = apply_claims(&mut md, batch).map_err(CeremonyError::Refused)?;
                     lines.push(report.render());
                 }
+            }
+            // Everything else that differs, in plain words (nothing, for a re-signing).
+            let others: Vec<String> = crate::ops::diff::changes(&current.md.signed, &md.signed)
+                .into_iter()
+                .filter(|l| !l.starts_with("version ") && !l.starts_with("expires "))
+                .collect();
+            if u.claims.is_none() {
+                lines.extend(others.iter().map(|l| format!("{role}: {l}")));
+            }
+            if u.json_diff {
+                let diff = crate::ops::diff::json_diff(&current.md.signed, &md.signed);
+                self.ui.show(&format!("JSON diff of {role}:\n{}", serde_json::to_string_pretty(&diff).unwrap_or_default()));
+                let p = self.work.root.join("CHANGES.json");
+                let mut all: serde_json::Map<String, serde_json::Value> =
+                    std::fs::read(&p).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+                all.insert(role.clone(), diff);
+                replace_atomic(&p, &serde_json::to_vec_pretty(&all).unwrap_or_default())
+                    .map_err(|e| CeremonyError::File { path: p.clone(), what: e.to_string() })?;
             }
             let text = lines.join("\n");
             if let Some((_, batch)) = &u.claims {

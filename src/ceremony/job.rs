@@ -28,6 +28,8 @@ pub struct Update {
     pub claims: Option<(String, Batch)>,
     /// Override the plan's expiry (days from the ceremony time).
     pub expires_days: Option<i64>,
+    /// Also show (and export as CHANGES.json) a JSON diff of each role.
+    pub json_diff: bool,
     /// The current metadata files (root history and the newest version of each role).
     pub current: std::sync::Arc<CurrentFiles>,
 }

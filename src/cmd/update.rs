@@ -45,7 +45,10 @@ pub fn resign(a: &ResignArgs) -> Result<i32> {
         }
     }
     let label = format!("resign-{}-v{}", a.roles.join("-"), next_version(&current, &a.roles[0]));
-    run_update(&a.common, Update { label, roles: a.roles.clone(), claims: None, expires_days: a.expires_days, current: Arc::new(current) })
+    run_update(
+        &a.common,
+        Update { label, roles: a.roles.clone(), claims: None, expires_days: a.expires_days, json_diff: a.common.diff, current: Arc::new(current) },
+    )
 }
 
 pub fn claim(a: &ClaimArgs) -> Result<i32> {
@@ -71,5 +74,15 @@ pub fn claim(a: &ClaimArgs) -> Result<i32> {
     let mut probe = current.set.roles[&role].md.clone();
     crate::ceremony::job::apply_claims(&mut probe, &batch).map_err(Error::Refused)?;
     let label = format!("claim-{role}-v{}", next_version(&current, &role));
-    run_update(&a.common, Update { label, roles: vec![role.clone()], claims: Some((role, batch)), expires_days: a.expires_days, current: Arc::new(current) })
+    run_update(
+        &a.common,
+        Update {
+            label,
+            roles: vec![role.clone()],
+            claims: Some((role, batch)),
+            expires_days: a.expires_days,
+            json_diff: a.common.diff,
+            current: Arc::new(current),
+        },
+    )
 }

@@ -297,3 +297,79 @@ mod tests {
         assert!(lines.last().unwrap().contains("nothing else changed"), "{lines:?}");
     }
 }
+
+/// A JSON diff of two versions of a role, for `--diff`: a list of `{"op": "add" | "remove"
+/// | "change", "path": JSON path, "old": …, "new": …}`. Arrays of objects with a `name`
+/// (delegated roles) are matched by name, so moving projects into `claimed` reads as
+/// additions, not as every later entry changing.
+pub fn json_diff(prev: &Signed, next: &Signed) -> serde_json::Value {
+    let to_json = |s: &Signed| serde_json::from_slice::<serde_json::Value>(&crate::tuf::encode::pretty(s)).unwrap_or(serde_json::Value::Null);
+    let mut out = Vec::new();
+    diff_values("$", &to_json(prev), &to_json(next), &mut out);
+    serde_json::Value::Array(out)
+}
+
+fn diff_values(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
+    use serde_json::{Value, json};
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, va) in x {
+                let p = format!("{path}.{k}");
+                match y.get(k) {
+                    Some(vb) => diff_values(&p, va, vb, out),
+                    None => out.push(json!({"op": "remove", "path": p, "old": va})),
+                }
+            }
+            for (k, vb) in y.iter().filter(|(k, _)| !x.contains_key(*k)) {
+                out.push(json!({"op": "add", "path": format!("{path}.{k}"), "new": vb}));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.iter().chain(y).all(|v| v.get("name").and_then(Value::as_str).is_some()) => {
+            let name = |v: &Value| v.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+            let ys: BTreeMap<String, &Value> = y.iter().map(|v| (name(v), v)).collect();
+            let xs: BTreeMap<String, &Value> = x.iter().map(|v| (name(v), v)).collect();
+            for v in x {
+                let p = format!("{path}[name={:?}]", name(v));
+                match ys.get(&name(v)) {
+                    Some(w) => diff_values(&p, v, w, out),
+                    None => out.push(json!({"op": "remove", "path": p, "old": v})),
+                }
+            }
+            for v in y.iter().filter(|v| !xs.contains_key(&name(v))) {
+                out.push(json!({"op": "add", "path": format!("{path}[name={:?}]", name(v)), "new": v}));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                diff_values(&format!("{path}[{i}]"), va, vb, out);
+            }
+        }
+        _ if a != b => out.push(json!({"op": "change", "path": path, "old": a, "new": b})),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod json_diff_tests {
+    use super::json_diff;
+    use crate::tuf::metadata::{DelegatedRole, Signed, Targets};
+
+    fn with_roles(names: &[&str]) -> Signed {
+        let mut t = Targets::new(1, chrono::DateTime::from_timestamp(2_000_000_000, 0).unwrap());
+        for n in names {
+            t.delegate(DelegatedRole::with_paths(n, vec![], 1, true, vec![format!("{n}/*")]), []);
+        }
+        Signed::Targets(t)
+    }
+
+    #[test]
+    fn delegated_roles_are_matched_by_name() {
+        let d = json_diff(&with_roles(&["a", "b", "c"]), &with_roles(&["a", "c", "d"]));
+        let ops: Vec<(String, String)> = d.as_array().unwrap().iter().map(|o| (o["op"].as_str().unwrap().into(), o["path"].as_str().unwrap().into())).collect();
+        assert_eq!(
+            ops,
+            [("remove".to_string(), "$.delegations.roles[name=\"b\"]".to_string()), ("add".to_string(), "$.delegations.roles[name=\"d\"]".to_string())]
+        );
+        assert_eq!(json_diff(&with_roles(&["a"]), &with_roles(&["a"])), serde_json::json!([]));
+    }
+}
