@@ -322,6 +322,12 @@ fn full_media_filled_after_preflight_then_same_media() {
     std::fs::remove_file(&filler).unwrap();
     let dir = r.finish(&done);
     assert!(dir.starts_with(&m.path));
+    // The exported transcript holds the abandoned attempt too; the auditor's check counts
+    // only the attempt that produced this media, and passes.
+    let rep = tuf_ceremony::audit::verify::verify_path(&dir, &tuf_ceremony::audit::verify::Options::new(chrono::Utc::now())).unwrap();
+    assert!(rep.ok(), "{:#?}", rep.findings);
+    let t = rep.evidence.as_ref().and_then(|e| e.transcript.as_ref()).expect("transcript report");
+    assert!(t.files_recorded >= 9 && t.files_matching == t.files_recorded, "{} of {}", t.files_matching, t.files_recorded);
 }
 
 /// The stick runs out of room in the middle of the export (a tmpfs limited in inodes,

@@ -100,6 +100,11 @@ fn rehearsal_media_verifies_with_keyholder_names_and_evidence() {
     let (_t, media) = media_copy();
     let r = verify_path(&media, &opts(Utc::now())).unwrap();
     assert!(r.ok(), "{:#?}", codes(&r, Severity::Error));
+    // Regression: the transcript's record of exported files is really cross-checked (it
+    // once matched no entry after the export's entries were renamed).
+    let t = r.evidence.as_ref().and_then(|e| e.transcript.as_ref()).expect("transcript report");
+    assert!(t.files_recorded >= 9, "the transcript records the metadata and key files: {}", t.files_recorded);
+    assert_eq!(t.files_matching, t.files_recorded);
     assert_eq!(codes(&r, Severity::Warning), Vec::<String>::new());
     let roles: Vec<&str> = r.roles.iter().map(|x| x.role.as_str()).collect();
     assert_eq!(roles, ["root", "targets", "claimed"]);

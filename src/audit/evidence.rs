@@ -274,6 +274,7 @@ fn check_transcript(bytes: &[u8], hashes: &HashMap<String, (String, u64)>, out: 
     };
     rep.entries = v.entries;
     rep.head = Some(v.head.clone());
+    let mut recorded: Vec<usize> = Vec::new();
     for (i, m) in v.lines.iter().enumerate() {
         match get_str(m, "kind").unwrap_or_default() {
             "ceremony.start" => {
@@ -302,59 +303,59 @@ fn check_transcript(bytes: &[u8], hashes: &HashMap<String, (String, u64)>, out: 
                     rep.builds.insert(r.into(), c.into());
                 }
             }
-            "file" => {
-                rep.files_recorded += 1;
-                let p = get_str(m, "path").unwrap_or_default();
-                let want = get_str(m, "sha256").unwrap_or_default();
-                let len = m.get("length").and_then(Value::as_u64);
-                if !clean_rel(p) {
-                    push(
-                        out,
-                        file,
-                        Finding::error(
-                            "transcript-file",
-                            line(i).key("path"),
-                            format!("line {} records {p:?}, not a clean relative path", i + 1),
-                            Clients::NONE,
-                        ),
-                    );
-                    continue;
-                }
-                match hashes.get(p) {
-                    None => push(
-                        out,
-                        p,
-                        Finding::error(
-                            "transcript-file-missing",
-                            JsonPath::root(),
-                            format!("transcript line {} records this file, but it is not on the media", i + 1),
-                            Clients::NONE,
-                        ),
-                    ),
-                    Some((got, _)) if got != want => push(
-                        out,
-                        p,
-                        Finding::error(
-                            "transcript-file-mismatch",
-                            JsonPath::root(),
-                            format!("sha256 is {got}, but transcript line {} recorded {want}", i + 1),
-                            Clients::NONE,
-                        ),
-                    ),
-                    Some((_, l)) if len.is_some_and(|x| x != *l) => push(
-                        out,
-                        p,
-                        Finding::error(
-                            "transcript-file-mismatch",
-                            JsonPath::root(),
-                            format!("{l} bytes, but transcript line {} recorded {}", i + 1, len.unwrap_or(0)),
-                            Clients::NONE,
-                        ),
-                    ),
-                    Some(_) => rep.files_matching += 1,
-                }
-            }
+            // Files exported; entries of an attempt that failed (`export.failed`) are dropped,
+            // only the attempt that produced this media counts.
+            "file" | "export.file" => recorded.push(i),
+            "export.failed" => recorded.clear(),
             _ => {}
+        }
+    }
+    for i in recorded {
+        let m = &v.lines[i];
+        rep.files_recorded += 1;
+        let p = get_str(m, "path").unwrap_or_default();
+        let want = get_str(m, "sha256").unwrap_or_default();
+        let len = m.get("length").and_then(Value::as_u64);
+        if !clean_rel(p) {
+            push(
+                out,
+                file,
+                Finding::error("transcript-file", line(i).key("path"), format!("line {} records {p:?}, not a clean relative path", i + 1), Clients::NONE),
+            );
+            continue;
+        }
+        match hashes.get(p) {
+            None => push(
+                out,
+                p,
+                Finding::error(
+                    "transcript-file-missing",
+                    JsonPath::root(),
+                    format!("transcript line {} records this file, but it is not on the media", i + 1),
+                    Clients::NONE,
+                ),
+            ),
+            Some((got, _)) if got != want => push(
+                out,
+                p,
+                Finding::error(
+                    "transcript-file-mismatch",
+                    JsonPath::root(),
+                    format!("sha256 is {got}, but transcript line {} recorded {want}", i + 1),
+                    Clients::NONE,
+                ),
+            ),
+            Some((_, l)) if len.is_some_and(|x| x != *l) => push(
+                out,
+                p,
+                Finding::error(
+                    "transcript-file-mismatch",
+                    JsonPath::root(),
+                    format!("{l} bytes, but transcript line {} recorded {}", i + 1, len.unwrap_or(0)),
+                    Clients::NONE,
+                ),
+            ),
+            Some(_) => rep.files_matching += 1,
         }
     }
     if rep.plan_sha256.is_none() {
