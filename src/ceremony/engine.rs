@@ -78,6 +78,9 @@ pub struct Engine<'a> {
     ui: &'a mut dyn Ui,
     tokens: &'a mut dyn TokenBackend,
     opts: Options,
+    /// A rotation's roles (root plus follow-ups), decided once the keys are recorded;
+    /// building them clones the current roles, so it is done once per run.
+    rotation_roles: std::cell::OnceCell<Vec<String>>,
 }
 
 fn now_str(t: DateTime<Utc>) -> String {
@@ -131,7 +134,7 @@ impl<'a> Engine<'a> {
         } else {
             transcript.append(&now_str(Utc::now()), "ceremony.resume", fields! { "completed_steps" => state.completed.len() })?;
         }
-        Ok(Engine { plan, work, state, transcript, ui, tokens, opts })
+        Ok(Engine { plan, work, state, transcript, ui, tokens, opts, rotation_roles: std::cell::OnceCell::new() })
     }
 
     pub fn steps(&self) -> Vec<Step> {
@@ -379,8 +382,11 @@ impl<'a> Engine<'a> {
             v.extend(self.plan.offline_roles().iter().skip(2).map(|r| r.name.clone()));
         } else if self.opts.current.is_some() {
             // A rotation's follow-ups are decided by the keys, known after the keys steps.
-            if let Ok(d) = self.ceremony_drafts() {
+            if let Some(r) = self.rotation_roles.get() {
+                v = r.clone();
+            } else if let Ok(d) = self.ceremony_drafts() {
                 v = d.into_iter().map(|(r, _)| r).collect();
+                let _ = self.rotation_roles.set(v.clone());
             }
         }
         v
@@ -752,7 +758,7 @@ impl<'a> Engine<'a> {
 
 /// Hex digest → PGP words.
 pub fn pgp(hex: &str) -> String {
-    crate::tuf::keys::unhex(hex, true).map(|b| pgpwords::phrase(&b)).unwrap_or_default()
+    pgpwords::phrase_of_hex(hex)
 }
 
 fn read_sums(dir: &Path) -> Vec<Exported> {

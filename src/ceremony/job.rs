@@ -78,11 +78,7 @@ pub fn read_current(dir: &Path) -> Result<CurrentFiles, String> {
     let mut names: Vec<String> = rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     for name in names {
-        let Some(stem) = name.strip_suffix(".json") else { continue };
-        let (version, role) = match stem.split_once('.') {
-            Some((v, role)) if v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty() => (v.parse::<u64>().ok(), role.to_string()),
-            _ => (None, stem.to_string()),
-        };
+        let Some((role, version)) = crate::audit::layout::parse_name(&name) else { continue };
         let path = dir.join(&name);
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let md = Metadata::from_bytes(&bytes, Mode::Strict).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -63,7 +63,7 @@ fn short(id: &str) -> &str {
 
 /// Hex digest → PGP words.
 pub fn words(hex: &str) -> String {
-    unhex(hex, true).map(|b| pgpwords::phrase(&b)).unwrap_or_default()
+    pgpwords::phrase_of_hex(hex)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -273,14 +273,6 @@ fn file_name_of(path: &Path) -> String {
 /// (`plan::read_public_key` takes a key JSON whose PEM string contains the PEM header for a
 /// PEM file, so JSON is recognised here first.)
 pub fn read_key_file(path: &Path) -> Result<Key> {
-    let bytes = read(path)?;
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-        let mut r = crate::tuf::json::Reader::new(&bytes).map_err(|e| Error::input(path, e))?;
-        let key = crate::tuf::metadata::read_key(&mut r).map_err(|e| Error::input(path, e))?;
-        r.finish().map_err(|e| Error::input(path, e))?;
-        PublicKey::from_key(&key, false).map_err(|e| Error::input(path, e))?;
-        return Ok(key);
-    }
     read_public_key(path).map_err(|w| Error::input(path, w))
 }
 

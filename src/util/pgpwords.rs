@@ -163,6 +163,11 @@ pub fn phrase(bytes: &[u8]) -> String {
     words(bytes).join(" ")
 }
 
+/// The PGP words of a lowercase hex digest (empty if it is not hex).
+pub fn phrase_of_hex(hex: &str) -> String {
+    crate::tuf::keys::unhex(hex, true).map(|b| phrase(&b)).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
