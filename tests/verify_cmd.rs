@@ -597,3 +597,86 @@ fn clients_option_decides_what_is_an_error() {
     assert!(py.ok(), "{:#?}", codes(&py, Severity::Error));
     assert!(py.findings.iter().any(|f| f.finding.code == "key-p384" && f.finding.severity == Severity::Warning));
 }
+
+// ---------------------------------------------------------------------------------------
+// A large delegated role: loaded on the one-pass path (parse + signature check together)
+// ---------------------------------------------------------------------------------------
+
+/// root, targets → claimed (a targets role of 6,000 projects, each with its own key: about
+/// 2.8 MB, above the loader's 1 MB one-pass threshold). Returns claimed.json's path.
+fn large_claimed_repository(dir: &Path) -> PathBuf {
+    let exp = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+    let (mut kr, mut kt, mut kc) = (key(1), key(2), key(3));
+    let pk = |k: &SoftwareKey| k.public_key().to_key();
+    let mut root = Root::new(1, exp);
+    for (role, k) in [("root", &kr), ("targets", &kt), ("snapshot", &kr), ("timestamp", &kr)] {
+        root.add_key(role, pk(k));
+    }
+    std::fs::write(dir.join("1.root.json"), signed_file(Signed::Root(root), &mut kr)).unwrap();
+    let mut targets = Targets::new(1, exp);
+    targets.delegate(DelegatedRole::with_paths("claimed", vec![keyid(&pk(&kc))], 1, false, vec!["*/*".into()]), [pk(&kc)]);
+    std::fs::write(dir.join("1.targets.json"), signed_file(Signed::Targets(targets), &mut kt)).unwrap();
+    let mut claimed = Targets::new(1, exp);
+    for i in 0..6000u32 {
+        let mut seed = [0x55u8; 32];
+        seed[..4].copy_from_slice(&i.to_le_bytes());
+        let k = SoftwareKey::from_secret(SecretKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed)), "p").public_key().to_key();
+        let name = format!("project-{i:06}");
+        claimed.delegate(DelegatedRole::with_paths(&name, vec![keyid(&k)], 1, true, vec![format!("{name}/*")]), [k]);
+    }
+    let path = dir.join("1.claimed.json");
+    std::fs::write(&path, signed_file(Signed::Targets(claimed), &mut kc)).unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() > 2 << 20, "large enough for the one-pass loader");
+    path
+}
+
+#[test]
+fn a_large_delegated_role_verifies_and_any_change_to_it_is_caught() {
+    let t = tmp("verify-large-");
+    let claimed = large_claimed_repository(t.path());
+    let o = Options { threads: 2, ..Options::new(at("2027-01-01T00:00:00Z")) };
+    let r = verify_path(t.path(), &o).unwrap();
+    assert!(r.ok(), "{:#?}", codes(&r, Severity::Error));
+    let role = r.roles.iter().find(|x| x.role == "claimed").expect("claimed reported");
+    assert!(role.check.as_ref().is_some_and(|c| c.met()), "{:?}", role.check);
+
+    // A changed byte anywhere inside `signed` (a keyid hex digit, a name, a path, the
+    // version), keys out of canonical order (the loader falls back to the model), and a
+    // changed signature: each is an error, and the re-ordered file still verifies.
+    let original = std::fs::read(&claimed).unwrap();
+    let text = String::from_utf8(original.clone()).unwrap();
+    // The first digit or letter after `needle`, searched from the middle of the file.
+    let at_middle = |needle: &str| {
+        let from = text.len() / 2 + text[text.len() / 2..].find(needle).unwrap() + needle.len();
+        from + text[from..].find(|c: char| c.is_ascii_alphanumeric()).unwrap()
+    };
+    let mut changes: Vec<(&str, Vec<u8>)> = Vec::new();
+    for (what, needle) in [("a keyid digit", "\"keyids\": ["), ("a role name", "\"name\": \""), ("a path", "\"paths\": [")] {
+        let mut b = original.clone();
+        let i = at_middle(needle);
+        b[i] = if b[i] == b'0' { b'1' } else { b'0' };
+        changes.push((what, b));
+    }
+    changes.push(("the version", text.replacen("\"version\": 1", "\"version\": 2", 1).into_bytes()));
+    let sig_at = text.find("\"sig\": \"").unwrap() + 8;
+    let mut b = original.clone();
+    b[sig_at] = if b[sig_at] == b'0' { b'1' } else { b'0' };
+    changes.push(("the signature", b));
+    for (what, bytes) in changes {
+        assert_ne!(bytes, original, "{what}: the change happened");
+        std::fs::write(&claimed, &bytes).unwrap();
+        let r = verify_path(t.path(), &o).unwrap();
+        assert!(!r.ok(), "{what}: a changed claimed.json must fail verification");
+    }
+    // Same content, `signed`'s members written in reverse order: the one-pass path gives
+    // up and the model is encoded instead; the signature still verifies.
+    let tuf_ceremony::tuf::json::Value::Object(top) = tuf_ceremony::tuf::json::parse_value(&original).unwrap() else { panic!() };
+    let tuf_ceremony::tuf::json::Value::Object(signed) = &top["signed"] else { panic!() };
+    let members: Vec<String> =
+        signed.iter().rev().map(|(k, v)| format!("{:?}: {}", k, String::from_utf8(tuf_ceremony::tuf::encode::pretty(v)).unwrap())).collect();
+    let sigs = String::from_utf8(tuf_ceremony::tuf::encode::pretty(&top["signatures"])).unwrap();
+    std::fs::write(&claimed, format!("{{\"signatures\": {sigs}, \"signed\": {{{}}}}}", members.join(", "))).unwrap();
+    let r = verify_path(t.path(), &o).unwrap();
+    let role = r.roles.iter().find(|x| x.role == "claimed").expect("claimed reported");
+    assert!(role.check.as_ref().is_some_and(|c| c.met()), "re-ordered members: {:?}", role.check);
+}

@@ -4,18 +4,20 @@
 //! are dropped as soon as that is done, so a 48 MB role costs its model and canonical
 //! bytes, not three copies.
 //!
-//! A large file also gets a helper thread: the file's sha256 is computed while it is parsed,
-//! and the signature check against its delegator (when the caller already has the
-//! delegator, see [`Precheck`]) runs while the writer rules run; the canonical bytes are
-//! then dropped unless the caller needs them.
+//! A large file also gets a helper thread: the file's sha256 is computed while it is parsed.
+//! When the caller already has its delegator (see [`Precheck`]) and does not need its
+//! canonical bytes, the signature check runs during the parse too (`tuf::stream`) and the
+//! canonical bytes are never kept; otherwise it runs while the writer rules run.
 
 use super::set::MetadataFile;
 use crate::tuf::encode::canonical_sized;
-use crate::tuf::json::JsonPath;
+use crate::tuf::json::{JsonError, JsonPath};
 use crate::tuf::keys::{hex, sha256_hex};
-use crate::tuf::metadata::{Key, Metadata, Mode};
+use crate::tuf::metadata::{Key, Metadata, Mode, Signature};
 use crate::tuf::rules;
-use crate::tuf::verify::check_threshold;
+use crate::tuf::stream::parse_checked;
+use crate::tuf::verify::{PendingThreshold, check_threshold};
+use crate::util::fsx;
 use sha2::{Digest, Sha512};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -112,22 +114,18 @@ fn both<A: Send, B: Send>(parallel: bool, a: impl FnOnce() -> A + Send, b: impl 
 
 /// Loads one file (see the module documentation).
 pub fn load_one(job: &Job) -> Loaded {
-    let bytes = match std::fs::read(&job.path) {
+    let bytes = match fsx::read_large(&job.path) {
         Ok(b) => b,
         Err(e) => return Loaded::Io { rel: job.rel.clone(), message: e.to_string() },
     };
     let large = bytes.len() as u64 >= LARGE;
+    if let (true, false, Some(p)) = (large, job.keep_canonical, job.precheck) {
+        return load_one_pass(job, p, bytes);
+    }
     let (parsed, mut hashes) = both(large, || Metadata::from_bytes(&bytes, Mode::Lenient), || hashes_of(job, &bytes));
     let md = match parsed {
         Ok(md) => md,
-        Err(e) => {
-            let message = match e.offset {
-                Some(o) => format!("{} (byte {o})", e.kind),
-                None => e.kind.to_string(),
-            };
-            let sha256 = hashes.remove("sha256").unwrap_or_else(|| sha256_hex(&bytes));
-            return Loaded::Unparsable { rel: job.rel.clone(), path: e.path, message, length: bytes.len() as u64, sha256 };
-        }
+        Err(e) => return unparsable(job, e, &bytes, &mut hashes),
     };
     let mut size_findings = rules::check_file_bytes(&md, &bytes);
     let length = bytes.len() as u64;
@@ -143,6 +141,48 @@ pub fn load_one(job: &Job) -> Loaded {
         canonical = Vec::new();
     }
     Loaded::Ok(Box::new(MetadataFile { file: job.rel.clone(), bytes: Vec::new(), md, canonical, length, hashes, rule_findings: Some(findings), prechecked }))
+}
+
+/// A large role whose delegator is known and whose canonical bytes are not needed
+/// afterwards (a 48 MB `claimed`): parsed and signature-checked in one pass
+/// (`tuf::stream`: the canonical bytes are hashed on a second thread as the parser writes
+/// them, and never kept), the file's own hashes on a third, the writer rules on the model
+/// after. Same findings, in the same order, as the general path.
+fn load_one_pass(job: &Job, p: Precheck, bytes: Vec<u8>) -> Loaded {
+    let plan = |sigs: &[Signature]| Some(PendingThreshold::new(p.keyids, p.threshold, p.keys, sigs, p.lenient));
+    let (parsed, mut hashes) = both(true, || parse_checked(&bytes, Mode::Lenient, plan), || hashes_of(job, &bytes));
+    let checked = match parsed {
+        Ok(c) => c,
+        Err(e) => return unparsable(job, e, &bytes, &mut hashes),
+    };
+    let md = checked.md;
+    let mut findings = rules::check_model(&md);
+    if !checked.olpc_plain {
+        findings.extend(rules::check_canonical(&md.signed_bytes()));
+    }
+    findings.extend(rules::check_file_bytes(&md, &bytes));
+    let length = bytes.len() as u64;
+    drop(bytes);
+    let prechecked = checked.check.map(|c| (p.by.to_string(), c));
+    Loaded::Ok(Box::new(MetadataFile {
+        file: job.rel.clone(),
+        bytes: Vec::new(),
+        md,
+        canonical: Vec::new(),
+        length,
+        hashes,
+        rule_findings: Some(findings),
+        prechecked,
+    }))
+}
+
+fn unparsable(job: &Job, e: JsonError, bytes: &[u8], hashes: &mut BTreeMap<String, String>) -> Loaded {
+    let message = match e.offset {
+        Some(o) => format!("{} (byte {o})", e.kind),
+        None => e.kind.to_string(),
+    };
+    let sha256 = hashes.remove("sha256").unwrap_or_else(|| sha256_hex(bytes));
+    Loaded::Unparsable { rel: job.rel.clone(), path: e.path, message, length: bytes.len() as u64, sha256 }
 }
 
 /// Loads every job on up to `threads` worker threads (largest files first); results come

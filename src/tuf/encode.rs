@@ -40,8 +40,7 @@ impl JsonOut {
     }
 
     pub fn int(&mut self, v: i64) {
-        let mut b = itoa_buf(v);
-        self.buf.extend_from_slice(b.as_bytes_mut());
+        write_int(&mut self.buf, v);
     }
     pub fn bool(&mut self, v: bool) {
         self.buf.extend_from_slice(if v { b"true" } else { b"false" });
@@ -141,6 +140,10 @@ impl IntBuf {
         &self.bytes[self.start..]
     }
 }
+pub(crate) fn write_int(buf: &mut Vec<u8>, v: i64) {
+    buf.extend_from_slice(itoa_buf(v).as_bytes_mut());
+}
+
 fn itoa_buf(v: i64) -> IntBuf {
     let mut bytes = [0u8; 24];
     let mut i = bytes.len();
@@ -161,7 +164,7 @@ fn itoa_buf(v: i64) -> IntBuf {
     IntBuf { bytes, start: i }
 }
 
-fn write_str_canonical(buf: &mut Vec<u8>, s: &str) {
+pub(crate) fn write_str_canonical(buf: &mut Vec<u8>, s: &str) {
     buf.push(b'"');
     let bytes = s.as_bytes();
     // Almost every string has nothing to escape: one branch-free pass, then one copy.

@@ -208,6 +208,73 @@ pub struct Reader<'a> {
     text: &'a str,
     pos: usize,
     depth: usize,
+    tap: Option<Tap<'a>>,
+}
+
+/// Canonical JSON written while a value is read (see [`Reader::start_tap`]).
+///
+/// Why: a signature covers the canonical form of `signed`. Producing those bytes from the
+/// tokens as they are read, instead of re-encoding the finished model, lets a 48 MB role be
+/// hashed on a second core while it is still being parsed. The bytes are the canonical
+/// encoding of exactly the tokens the model is built from, so the two cannot disagree on
+/// content; they can only disagree on member order, because canonical JSON sorts keys and a
+/// file need not. The tap therefore checks at every object that the keys arrive in strictly
+/// ascending order (every file python-tuf or this tool writes) and otherwise gives up: the
+/// caller then encodes the model instead.
+struct Tap<'a> {
+    out: Vec<u8>,
+    chunk: usize,
+    /// Takes a full piece and returns an empty buffer to go on with (a recycled one: fresh
+    /// megabyte buffers would each cost page faults).
+    sink: Box<dyn FnMut(Vec<u8>) -> Vec<u8> + 'a>,
+    /// Per open object: the previous key, to check the ascending order.
+    last_keys: Vec<Option<Cow<'a, str>>>,
+    /// Per open container: whether a member or element was written (for the comma).
+    started: Vec<bool>,
+    /// Cleared for good at the first member out of order.
+    sorted: bool,
+    /// A key and its colon were just written: the value that follows takes no comma.
+    after_key: bool,
+}
+
+impl Tap<'_> {
+    /// Before a value: the comma that separates it from the previous array element.
+    #[inline]
+    fn element(&mut self) {
+        if std::mem::take(&mut self.after_key) {
+            return;
+        }
+        if let Some(started) = self.started.last_mut() {
+            if *started {
+                self.out.push(b',');
+            }
+            *started = true;
+        }
+    }
+
+    fn open(&mut self, byte: u8, object: bool) {
+        self.out.push(byte);
+        self.started.push(false);
+        if object {
+            self.last_keys.push(None);
+        }
+    }
+
+    fn close(&mut self, byte: u8, object: bool) {
+        self.out.push(byte);
+        self.started.pop();
+        if object {
+            self.last_keys.pop();
+        }
+    }
+
+    fn flush_if_full(&mut self) {
+        if self.out.len() >= self.chunk {
+            let full = std::mem::take(&mut self.out);
+            self.out = (self.sink)(full);
+            self.out.clear();
+        }
+    }
 }
 
 impl<'a> Reader<'a> {
@@ -217,7 +284,33 @@ impl<'a> Reader<'a> {
         if text.starts_with('\u{feff}') {
             return Err(JsonError { path: JsonPath::root(), offset: Some(0), kind: JsonErrorKind::Syntax("byte-order mark before the document".into()) });
         }
-        Ok(Reader { s: bytes, text, pos: 0, depth: 0 })
+        Ok(Reader { s: bytes, text, pos: 0, depth: 0, tap: None })
+    }
+
+    /// From the next value on, writes the canonical JSON of what is read and hands it to
+    /// `sink` in pieces of at least `chunk` bytes, until [`Reader::end_tap`]. `sink` returns
+    /// the buffer to fill next (its contents are discarded).
+    pub fn start_tap(&mut self, chunk: usize, sink: Box<dyn FnMut(Vec<u8>) -> Vec<u8> + 'a>) {
+        let chunk = chunk.max(1);
+        self.tap =
+            Some(Tap { out: Vec::with_capacity(chunk + chunk / 8), chunk, sink, last_keys: Vec::new(), started: Vec::new(), sorted: true, after_key: false });
+    }
+
+    /// Hands the last piece to the sink and says whether everything it was given is the
+    /// canonical form of the value read (`false`: keys out of order somewhere; the pieces
+    /// are then to be thrown away). `None` when no tap was started.
+    pub fn end_tap(&mut self) -> Option<bool> {
+        let mut tap = self.tap.take()?;
+        if tap.sorted && !tap.out.is_empty() {
+            (tap.sink)(std::mem::take(&mut tap.out));
+        }
+        Some(tap.sorted)
+    }
+
+    /// The tap, while it is producing canonical bytes.
+    #[inline]
+    fn live_tap(&mut self) -> Option<&mut Tap<'a>> {
+        self.tap.as_mut().filter(|t| t.sorted)
     }
 
     fn err(&self, kind: JsonErrorKind) -> JsonError {
@@ -284,11 +377,18 @@ impl<'a> Reader<'a> {
     pub fn object(&mut self, mut f: impl FnMut(&mut Self, Cow<'a, str>) -> Result<()>) -> Result<()> {
         self.expect_kind(Kind::Object)?;
         self.enter()?;
+        if let Some(t) = self.live_tap() {
+            t.element();
+            t.open(b'{', true);
+        }
         self.pos += 1;
         self.skip_ws();
         if self.s.get(self.pos) == Some(&b'}') {
             self.pos += 1;
             self.depth -= 1;
+            if let Some(t) = self.live_tap() {
+                t.close(b'}', true);
+            }
             return Ok(());
         }
         loop {
@@ -302,14 +402,23 @@ impl<'a> Reader<'a> {
                 return Err(self.syntax("expected ':' after object key"));
             }
             self.pos += 1;
+            if let Some(t) = self.live_tap() {
+                tap_key(t, &key);
+            }
             let key_for_err = key.clone();
             f(self, key).map_err(|e| e.within_key(&key_for_err))?;
+            if let Some(t) = self.live_tap() {
+                t.flush_if_full();
+            }
             self.skip_ws();
             match self.s.get(self.pos) {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
                     self.depth -= 1;
+                    if let Some(t) = self.live_tap() {
+                        t.close(b'}', true);
+                    }
                     return Ok(());
                 }
                 _ => return Err(self.syntax("expected ',' or '}' in object")),
@@ -321,16 +430,26 @@ impl<'a> Reader<'a> {
     pub fn array(&mut self, mut f: impl FnMut(&mut Self, usize) -> Result<()>) -> Result<()> {
         self.expect_kind(Kind::Array)?;
         self.enter()?;
+        if let Some(t) = self.live_tap() {
+            t.element();
+            t.open(b'[', false);
+        }
         self.pos += 1;
         self.skip_ws();
         if self.s.get(self.pos) == Some(&b']') {
             self.pos += 1;
             self.depth -= 1;
+            if let Some(t) = self.live_tap() {
+                t.close(b']', false);
+            }
             return Ok(());
         }
         let mut i = 0;
         loop {
             f(self, i).map_err(|e| e.within_index(i))?;
+            if let Some(t) = self.live_tap() {
+                t.flush_if_full();
+            }
             i += 1;
             self.skip_ws();
             match self.s.get(self.pos) {
@@ -338,6 +457,9 @@ impl<'a> Reader<'a> {
                 Some(b']') => {
                     self.pos += 1;
                     self.depth -= 1;
+                    if let Some(t) = self.live_tap() {
+                        t.close(b']', false);
+                    }
                     return Ok(());
                 }
                 _ => return Err(self.syntax("expected ',' or ']' in array")),
@@ -348,7 +470,12 @@ impl<'a> Reader<'a> {
     /// Reads a string, borrowing from the input when it has no escapes.
     pub fn str(&mut self) -> Result<Cow<'a, str>> {
         self.expect_kind(Kind::String)?;
-        self.str_raw()
+        let v = self.str_raw()?;
+        if let Some(t) = self.live_tap() {
+            t.element();
+            tap_str(&mut t.out, &v);
+        }
+        Ok(v)
     }
 
     pub fn string(&mut self) -> Result<String> {
@@ -482,7 +609,13 @@ impl<'a> Reader<'a> {
         }
         let lit = &self.text[start..self.pos];
         match lit.parse::<i64>() {
-            Ok(v) if (-MAX_SAFE_INT..=MAX_SAFE_INT).contains(&v) => Ok(v),
+            Ok(v) if (-MAX_SAFE_INT..=MAX_SAFE_INT).contains(&v) => {
+                if let Some(t) = self.live_tap() {
+                    t.element();
+                    super::encode::write_int(&mut t.out, v); // the value, not the literal: `-0` is `0`
+                }
+                Ok(v)
+            }
             _ => {
                 let lit = lit.to_string();
                 self.pos = start;
@@ -493,25 +626,33 @@ impl<'a> Reader<'a> {
 
     pub fn bool(&mut self) -> Result<bool> {
         self.expect_kind(Kind::Bool)?;
-        if self.s[self.pos..].starts_with(b"true") {
+        let v = if self.s[self.pos..].starts_with(b"true") {
             self.pos += 4;
-            Ok(true)
+            true
         } else if self.s[self.pos..].starts_with(b"false") {
             self.pos += 5;
-            Ok(false)
+            false
         } else {
-            Err(self.syntax("invalid literal"))
+            return Err(self.syntax("invalid literal"));
+        };
+        if let Some(t) = self.live_tap() {
+            t.element();
+            t.out.extend_from_slice(if v { b"true" } else { b"false" });
         }
+        Ok(v)
     }
 
     pub fn null(&mut self) -> Result<()> {
         self.expect_kind(Kind::Null)?;
-        if self.s[self.pos..].starts_with(b"null") {
-            self.pos += 4;
-            Ok(())
-        } else {
-            Err(self.syntax("invalid literal"))
+        if !self.s[self.pos..].starts_with(b"null") {
+            return Err(self.syntax("invalid literal"));
         }
+        self.pos += 4;
+        if let Some(t) = self.live_tap() {
+            t.element();
+            t.out.extend_from_slice(b"null");
+        }
+        Ok(())
     }
 
     /// Reads any value into a `Value` tree (for unknown fields).
@@ -546,6 +687,7 @@ impl<'a> Reader<'a> {
     pub fn peek_member_str(&mut self, name: &str) -> Result<Option<String>> {
         let save_pos = self.pos;
         let save_depth = self.depth;
+        let tap = self.tap.take(); // what is only looked at is not written
         let mut found = None;
         let res = self.object(|r, k| {
             if found.is_none() && k == name {
@@ -561,11 +703,42 @@ impl<'a> Reader<'a> {
         });
         self.pos = save_pos;
         self.depth = save_depth;
+        self.tap = tap;
         match res {
             Ok(()) => Ok(found),
             Err(e) if e.kind == JsonErrorKind::Invalid("\0found".into()) => Ok(found),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Writes an object key (with its comma and colon), or stops the tap when the key does not
+/// sort after the previous one (canonical JSON sorts by code point, which for UTF-8 is byte
+/// order; an equal key is a duplicate, refused by the typed layer anyway).
+fn tap_key<'a>(t: &mut Tap<'a>, key: &Cow<'a, str>) {
+    let last = t.last_keys.last_mut().expect("a key is only read inside an object");
+    if last.as_deref().is_some_and(|prev| prev.as_bytes() >= key.as_bytes()) {
+        t.sorted = false;
+        return;
+    }
+    *last = Some(key.clone());
+    t.element();
+    tap_str(&mut t.out, key);
+    t.out.push(b':');
+    t.after_key = true;
+}
+
+/// A string in canonical form. A borrowed string was read without escapes, so it holds no
+/// `"` or `\\` and is copied as it stands; an unescaped one is escaped again.
+#[inline]
+fn tap_str(out: &mut Vec<u8>, s: &Cow<'_, str>) {
+    match s {
+        Cow::Borrowed(raw) => {
+            out.push(b'"');
+            out.extend_from_slice(raw.as_bytes());
+            out.push(b'"');
+        }
+        Cow::Owned(unescaped) => super::encode::write_str_canonical(out, unescaped),
     }
 }
 

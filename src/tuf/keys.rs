@@ -218,29 +218,77 @@ impl PublicKey {
 
     /// Verifies a signature over `msg` in TUF's encoding for this key type.
     pub fn verify(&self, msg: &[u8], sig: &[u8]) -> SigCheck {
-        use signature::Verifier;
-        match self {
-            PublicKey::Ed25519(k) => {
-                let Ok(s) = ed25519_dalek::Signature::from_slice(sig) else { return SigCheck::Malformed };
-                ok_or_bad(k.verify(msg, &s).is_ok())
-            }
+        let mut v = self.verifier(sig);
+        v.update(msg);
+        v.finish()
+    }
+
+    /// A check of `sig` that takes the message in pieces, so a large role's signature can
+    /// be checked while its canonical bytes are still being produced (`verify` is this
+    /// with one piece: there is one verification path). Each scheme hashes the message
+    /// once: ed25519 inside dalek's stream verifier, ECDSA and RSA-PSS as the prehash
+    /// their `verify` would compute.
+    pub fn verifier(&self, sig: &[u8]) -> SigStream {
+        let state = match self {
+            PublicKey::Ed25519(k) => match ed25519_dalek::Signature::from_slice(sig).ok().and_then(|s| k.verify_stream(&s).ok()) {
+                Some(v) => Stream::Ed25519(Box::new(v)),
+                None => Stream::Malformed,
+            },
             PublicKey::P256(k) => match p256::ecdsa::Signature::from_der(sig) {
-                Ok(s) => ok_or_bad(k.verify(msg, &s).is_ok()),
-                Err(_) => SigCheck::Malformed,
+                Ok(s) => Stream::P256(*k, s, Sha256::new()),
+                Err(_) => Stream::Malformed,
             },
             PublicKey::P384(k) => match p384::ecdsa::Signature::from_der(sig) {
-                Ok(s) => ok_or_bad(k.verify(msg, &s).is_ok()),
-                Err(_) => SigCheck::Malformed,
+                Ok(s) => Stream::P384(*k, s, sha2::Sha384::new()),
+                Err(_) => Stream::Malformed,
             },
-            PublicKey::RsaPss(k) => {
-                let Ok(s) = rsa::pss::Signature::try_from(sig) else { return SigCheck::Malformed };
-                let strict = rsa::pss::VerifyingKey::<Sha256>::new((**k).clone());
-                if strict.verify(msg, &s).is_ok() {
+            PublicKey::RsaPss(k) => match rsa::pss::Signature::try_from(sig) {
+                Ok(s) => Stream::RsaPss(k.clone(), s, Sha256::new()),
+                Err(_) => Stream::Malformed,
+            },
+        };
+        SigStream(state)
+    }
+}
+
+/// A signature check in progress (see [`PublicKey::verifier`]).
+pub struct SigStream(Stream);
+
+enum Stream {
+    Ed25519(Box<ed25519_dalek::StreamVerifier>),
+    P256(p256::ecdsa::VerifyingKey, p256::ecdsa::Signature, Sha256),
+    P384(p384::ecdsa::VerifyingKey, p384::ecdsa::Signature, sha2::Sha384),
+    RsaPss(Box<rsa::RsaPublicKey>, rsa::pss::Signature, Sha256),
+    Malformed,
+}
+
+impl SigStream {
+    pub fn update(&mut self, piece: &[u8]) {
+        match &mut self.0 {
+            Stream::Ed25519(v) => v.update(piece),
+            Stream::P256(_, _, h) => h.update(piece),
+            Stream::P384(_, _, h) => h.update(piece),
+            Stream::RsaPss(_, _, h) => h.update(piece),
+            Stream::Malformed => {}
+        }
+    }
+
+    pub fn finish(self) -> SigCheck {
+        use signature::hazmat::PrehashVerifier;
+        match self.0 {
+            Stream::Ed25519(v) => ok_or_bad(v.finalize_and_verify().is_ok()),
+            Stream::P256(k, s, h) => ok_or_bad(k.verify_prehash(&h.finalize(), &s).is_ok()),
+            Stream::P384(k, s, h) => ok_or_bad(k.verify_prehash(&h.finalize(), &s).is_ok()),
+            Stream::RsaPss(k, s, h) => {
+                let digest = h.finalize();
+                let strict = rsa::pss::VerifyingKey::<Sha256>::new((*k).clone());
+                if strict.verify_prehash(&digest, &s).is_ok() {
                     return SigCheck::Valid;
                 }
-                let auto = rsa::pss::VerifyingKey::<Sha256>::new_with_auto_salt_len((**k).clone());
-                if auto.verify(msg, &s).is_ok() { SigCheck::ValidOddSalt } else { SigCheck::Invalid }
+                let auto = rsa::pss::VerifyingKey::<Sha256>::new_with_auto_salt_len(*k);
+                if auto.verify_prehash(&digest, &s).is_ok() { SigCheck::ValidOddSalt } else { SigCheck::Invalid }
             }
+            Stream::Malformed => SigCheck::Malformed,
         }
     }
 }

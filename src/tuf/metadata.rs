@@ -268,8 +268,13 @@ impl Metadata {
 
     /// Parses a metadata file. In strict mode the first strictness issue is an error.
     pub fn from_bytes(bytes: &[u8], mode: Mode) -> Result<Self> {
+        Self::read(bytes, mode, &mut NoHooks)
+    }
+
+    /// `from_bytes`, calling `hooks` around the `signed` member (see `stream`).
+    pub(crate) fn read<'a>(bytes: &'a [u8], mode: Mode, hooks: &mut dyn SignedHooks<'a>) -> Result<Self> {
         let mut r = Reader::new(bytes)?;
-        let md = read_metadata(&mut r)?;
+        let md = read_metadata(&mut r, hooks)?;
         r.finish()?;
         if mode == Mode::Strict {
             if let Some((path, what)) = strictness_issues(&md).into_iter().next() {
@@ -385,12 +390,31 @@ fn spec_version_ok(s: &str) -> bool {
     (parts.len() == 2 || parts.len() == 3) && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) && parts[0] == "1"
 }
 
-fn read_metadata(r: &mut Reader) -> Result<Metadata> {
+/// Called just before and just after the `signed` member is read, with the signatures
+/// when they come first in the file (as python-tuf and this tool write them).
+pub(crate) trait SignedHooks<'a> {
+    fn before_signed(&mut self, r: &mut Reader<'a>, signatures: Option<&[Signature]>);
+    fn after_signed(&mut self, r: &mut Reader<'a>);
+}
+
+struct NoHooks;
+
+impl<'a> SignedHooks<'a> for NoHooks {
+    fn before_signed(&mut self, _: &mut Reader<'a>, _: Option<&[Signature]>) {}
+    fn after_signed(&mut self, _: &mut Reader<'a>) {}
+}
+
+fn read_metadata<'a>(r: &mut Reader<'a>, hooks: &mut dyn SignedHooks<'a>) -> Result<Metadata> {
     let mut signed = None;
-    let mut signatures = None;
+    let mut signatures: Option<Vec<Signature>> = None;
     let mut extra = Fields::new();
     r.object(|r, k| match &*k {
-        "signed" => slot(&mut signed, "signed", read_signed(r)?),
+        "signed" => {
+            hooks.before_signed(r, signatures.as_deref());
+            let value = read_signed(r)?;
+            hooks.after_signed(r);
+            slot(&mut signed, "signed", value)
+        }
         "signatures" => slot(&mut signatures, "signatures", read_signatures(r)?),
         _ => insert_unique(&mut extra, k, r.value()?),
     })?;
@@ -527,6 +551,11 @@ fn read_keyid_list(r: &mut Reader) -> Result<Vec<String>> {
 pub(crate) fn first_repeat<S: AsRef<str>>(v: &[S]) -> Option<usize> {
     if v.len() <= 16 {
         return (1..v.len()).find(|&i| v[..i].iter().any(|x| x.as_ref() == v[i].as_ref()));
+    }
+    // Long lists this tool and python-tuf write (project roles, bins) are in ascending
+    // order, which already proves them distinct without hashing each one.
+    if v.windows(2).all(|w| w[0].as_ref() < w[1].as_ref()) {
+        return None;
     }
     let mut seen = std::collections::HashSet::with_capacity(v.len());
     v.iter().position(|x| !seen.insert(x.as_ref()))

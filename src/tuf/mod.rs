@@ -9,6 +9,7 @@ pub mod keys;
 pub mod metadata;
 pub mod olpc;
 pub mod rules;
+pub mod stream;
 pub mod verify;
 
 use finding::{Clients, Finding, Severity};

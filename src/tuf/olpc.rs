@@ -21,12 +21,23 @@ pub enum OlpcIssue {
     KeyOrder(String, String),
 }
 
+/// Whether `piece` (any part of canonical JSON) is ASCII without a byte that could make
+/// olpc-cjson order keys differently: a document made only of such pieces cannot diverge.
+/// One vectorisable pass; `divergences` starts with it, and `stream` runs it per piece.
+pub fn plainly_same(piece: &[u8]) -> bool {
+    // A `\"` escape needs a backslash, so documents without control characters, space,
+    // '!' or '\\' cannot diverge in order (the walker in `divergences` decides the rest).
+    piece.is_ascii() && !order_suspect(piece)
+}
+
+fn order_suspect(bytes: &[u8]) -> bool {
+    bytes.iter().fold(0u8, |acc, &b| acc | u8::from(b < 0x22) | u8::from(b == b'\\')) != 0
+}
+
 /// Lists every divergence in `canonical` (canonical JSON as produced by `encode::canonical`).
 pub fn divergences(canonical: &[u8]) -> Vec<(JsonPath, OlpcIssue)> {
     let ascii = canonical.is_ascii();
-    // One vectorisable pass: a `\"` escape needs a backslash, so documents without control
-    // characters, space, '!' or '\\' cannot diverge in order (the walker decides the rest).
-    let order_suspect = canonical.iter().fold(0u8, |acc, &b| acc | u8::from(b < 0x22) | u8::from(b == b'\\')) != 0;
+    let order_suspect = order_suspect(canonical);
     if ascii && !order_suspect {
         return Vec::new();
     }

@@ -5,9 +5,29 @@
 use super::finding::{Clients, Finding};
 use super::json::{JsonPath, MAX_SAFE_INT, Value};
 use super::keys::{self, Algorithm};
-use super::metadata::{DelegatedRoles, Key, Metadata, PathSpec, Root, Signed, Snapshot, TOP_LEVEL_ROLES, Targets, Timestamp, strictness_issues};
+use super::metadata::{DelegatedRoles, Delegations, Key, Metadata, PathSpec, Root, Signed, Snapshot, TOP_LEVEL_ROLES, Targets, Timestamp, strictness_issues};
 use super::olpc::{self, OlpcIssue};
 use std::collections::BTreeMap;
+
+/// Membership in a `keys` map: a hash set of its keyids when many roles are checked against
+/// it (100,000 delegated roles would otherwise cost a B-tree walk of 64-byte string
+/// comparisons each), else the map itself.
+enum KeyIndex<'a> {
+    Map(&'a BTreeMap<String, Key>),
+    Set(std::collections::HashSet<&'a str>),
+}
+
+impl<'a> KeyIndex<'a> {
+    fn new(keys: &'a BTreeMap<String, Key>, lookups: usize) -> Self {
+        if lookups > 64 { KeyIndex::Set(keys.keys().map(String::as_str).collect()) } else { KeyIndex::Map(keys) }
+    }
+    fn contains(&self, id: &str) -> bool {
+        match self {
+            KeyIndex::Map(m) => m.contains_key(id),
+            KeyIndex::Set(s) => s.contains(id),
+        }
+    }
+}
 
 /// Default client size limit for timestamp.json (python-tuf and go-tuf).
 pub const TIMESTAMP_MAX_LEN: usize = 16384;
@@ -16,8 +36,17 @@ pub const TIMESTAMP_MAX_LEN: usize = 16384;
 pub const TARGETS_DEFAULT_MAX_LEN: usize = 5_000_000;
 
 /// Every rule finding for one metadata file. `canonical` is `md.signed_bytes()`, passed in
-/// so large roles are not encoded twice.
+/// so large roles are not encoded twice. The same as [`check_model`] followed by
+/// [`check_canonical`].
 pub fn check(md: &Metadata, canonical: &[u8]) -> Vec<Finding> {
+    let mut f = check_model(md);
+    f.extend(check_canonical(canonical));
+    f
+}
+
+/// The rules that read the model only (everything but the canonical-bytes rules), so a
+/// caller can run them while the canonical bytes are being encoded.
+pub fn check_model(md: &Metadata) -> Vec<Finding> {
     let mut f = Vec::new();
     let signed = JsonPath::root().key("signed");
     for (path, what) in strictness_issues(md) {
@@ -34,16 +63,25 @@ pub fn check(md: &Metadata, canonical: &[u8]) -> Vec<Finding> {
         Signed::Snapshot(s) => check_snapshot(s, &signed, &mut f),
         Signed::Timestamp(t) => check_timestamp(t, &signed, &mut f),
     }
-    for (path, issue) in olpc::divergences(canonical) {
-        let mut full = signed.clone();
-        full.0.extend(path.0);
-        let msg = match issue {
-            OlpcIssue::NotNfc(s) => format!("string {s:?} is not Unicode NFC; tough normalises it before verifying and the signature fails"),
-            OlpcIssue::KeyOrder(a, b) => format!("keys {a:?} and {b:?} sort differently in tough's canonical JSON; its signature check fails"),
-        };
-        f.push(Finding::error("olpc-divergence", full, msg, Clients::TOUGH));
-    }
     f
+}
+
+/// The rules on the canonical bytes of `signed`: where tough's olpc-cjson would encode
+/// them differently.
+pub fn check_canonical(canonical: &[u8]) -> Vec<Finding> {
+    let signed = JsonPath::root().key("signed");
+    olpc::divergences(canonical)
+        .into_iter()
+        .map(|(path, issue)| {
+            let mut full = signed.clone();
+            full.0.extend(path.0);
+            let msg = match issue {
+                OlpcIssue::NotNfc(s) => format!("string {s:?} is not Unicode NFC; tough normalises it before verifying and the signature fails"),
+                OlpcIssue::KeyOrder(a, b) => format!("keys {a:?} and {b:?} sort differently in tough's canonical JSON; its signature check fails"),
+            };
+            Finding::error("olpc-divergence", full, msg, Clients::TOUGH)
+        })
+        .collect()
 }
 
 /// Checks the finished file bytes (size limits that depend on the exact encoding).
@@ -141,7 +179,7 @@ fn check_keys(keys: &BTreeMap<String, Key>, p: &JsonPath, f: &mut Vec<Finding>) 
 
 /// Role keyids must be known keys, unique, and able to meet the threshold. `p` builds
 /// the role's path only when there is something to report.
-fn check_role_keys(keyids: &[String], threshold: u64, keys: &BTreeMap<String, Key>, p: &dyn Fn() -> JsonPath, f: &mut Vec<Finding>) {
+fn check_role_keys(keyids: &[String], threshold: u64, keys: &KeyIndex, p: &dyn Fn() -> JsonPath, f: &mut Vec<Finding>) {
     if threshold == 0 {
         f.push(Finding::error("threshold-zero", p().key("threshold"), "threshold must be at least 1", Clients::ALL));
     }
@@ -158,7 +196,7 @@ fn check_role_keys(keyids: &[String], threshold: u64, keys: &BTreeMap<String, Ke
         } else {
             distinct += 1;
         }
-        if !keys.contains_key(id) {
+        if !keys.contains(id) {
             f.push(Finding::error(
                 "keyid-unknown",
                 p().key("keyids").index(i),
@@ -181,7 +219,7 @@ fn check_root(r: &Root, p: &JsonPath, f: &mut Vec<Finding>) {
     check_keys(&r.keys, &p.clone().key("keys"), f);
     for name in TOP_LEVEL_ROLES {
         match r.roles.get(name) {
-            Some(rk) => check_role_keys(&rk.keyids, rk.threshold, &r.keys, &|| p.clone().key("roles").key(name), f),
+            Some(rk) => check_role_keys(&rk.keyids, rk.threshold, &KeyIndex::Map(&r.keys), &|| p.clone().key("roles").key(name), f),
             None => f.push(Finding::error("root-role-missing", p.clone().key("roles"), format!("role {name} is missing"), Clients::ALL)),
         }
     }
@@ -331,13 +369,37 @@ fn check_targets(t: &Targets, p: &JsonPath, f: &mut Vec<Finding>) {
     }
     let Some(d) = &t.delegations else { return };
     let dp = p.clone().key("delegations");
-    check_keys(&d.keys, &dp.clone().key("keys"), f);
+    // A 100,000-project role: its keys (a keyid recomputed per key) are checked on a second
+    // core while its roles are checked here; findings keep their order (keys, then roles).
+    let keys_path = dp.clone().key("keys");
+    let (mut key_findings, mut role_findings) = (Vec::new(), Vec::new());
+    if d.keys.len() >= 4096 {
+        std::thread::scope(|s| {
+            let keys = s.spawn(|| {
+                let mut kf = Vec::new();
+                check_keys(&d.keys, &keys_path, &mut kf);
+                kf
+            });
+            check_delegated_roles(d, &dp, &mut role_findings);
+            key_findings = keys.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        });
+    } else {
+        check_keys(&d.keys, &keys_path, &mut key_findings);
+        check_delegated_roles(d, &dp, &mut role_findings);
+    }
+    f.append(&mut key_findings);
+    f.append(&mut role_findings);
+}
+
+/// The delegated roles of a targets role: names, keys, thresholds, paths, hashed bins.
+fn check_delegated_roles(d: &Delegations, dp: &JsonPath, f: &mut Vec<Finding>) {
     match &d.roles {
         DelegatedRoles::Succinct(s) => {
             f.push(Finding::error("succinct-roles", dp.clone().key("succinct_roles"), "succinct_roles (TAP 15): tough cannot parse it", Clients::TOUGH));
-            check_role_keys(&s.keyids, s.threshold, &d.keys, &|| dp.clone().key("succinct_roles"), f);
+            check_role_keys(&s.keyids, s.threshold, &KeyIndex::Map(&d.keys), &|| dp.clone().key("succinct_roles"), f);
         }
         DelegatedRoles::Roles(roles) => {
+            let known = KeyIndex::new(&d.keys, roles.len());
             for (i, r) in roles.iter().enumerate() {
                 let rp = || dp.clone().key("roles").index(i);
                 if !role_name_ok(&r.name) {
@@ -348,7 +410,7 @@ fn check_targets(t: &Targets, p: &JsonPath, f: &mut Vec<Finding>) {
                         Clients::ALL,
                     ));
                 }
-                check_role_keys(&r.keyids, r.threshold, &d.keys, &rp, f);
+                check_role_keys(&r.keyids, r.threshold, &known, &rp, f);
                 match &r.paths {
                     PathSpec::Paths(ps) => {
                         for (j, pat) in ps.iter().enumerate() {

@@ -5,7 +5,7 @@
 //! keys not in the role are ignored; a role keyid missing from `keys` is skipped (and
 //! reported, because go-tuf refuses the whole role in that case).
 
-use super::keys::{PublicKey, SigCheck, unhex};
+use super::keys::{PublicKey, SigCheck, SigStream, unhex};
 use super::metadata::{DelegatedRoles, Key, Metadata, Root, Signature, Targets};
 use std::collections::BTreeMap;
 
@@ -59,45 +59,106 @@ pub fn check_threshold(
     signatures: &[Signature],
     lenient: bool,
 ) -> ThresholdCheck {
-    let by_keyid: BTreeMap<&str, &Signature> = signatures.iter().map(|s| (s.keyid.as_str(), s)).collect();
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::with_capacity(keyids.len());
-    for id in keyids {
-        if !seen.insert(id.as_str()) {
-            continue;
+    let mut pending = PendingThreshold::new(keyids, threshold, keys, signatures, lenient);
+    pending.update(payload);
+    pending.finish()
+}
+
+/// A threshold check whose payload arrives in pieces (see `stream`): everything that can
+/// be decided without the payload (which keyids count, missing keys, unusable keys, empty
+/// or non-hex signatures) is decided up front; each remaining signature is checked by a
+/// stream verifier that is fed every piece.
+pub struct PendingThreshold {
+    threshold: u64,
+    keys: Vec<(String, Pending)>,
+    foreign_signatures: Vec<String>,
+}
+
+enum Pending {
+    Decided(KeyOutcome),
+    Checking(SigStream),
+}
+
+impl PendingThreshold {
+    pub fn new(keyids: &[String], threshold: u64, keys: &BTreeMap<String, Key>, signatures: &[Signature], lenient: bool) -> Self {
+        let by_keyid: BTreeMap<&str, &Signature> = signatures.iter().map(|s| (s.keyid.as_str(), s)).collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::with_capacity(keyids.len());
+        for id in keyids {
+            if !seen.insert(id.as_str()) {
+                continue;
+            }
+            let state = match (keys.get(id), by_keyid.get(id.as_str())) {
+                (None, _) => Pending::Decided(KeyOutcome::KeyMissing),
+                (Some(_), None) => Pending::Decided(KeyOutcome::Unsigned),
+                (Some(_), Some(s)) if s.sig.is_empty() => Pending::Decided(KeyOutcome::Unsigned),
+                (Some(k), Some(s)) => match PublicKey::from_key(k, lenient) {
+                    Err(e) => Pending::Decided(KeyOutcome::KeyUnusable(e.to_string())),
+                    Ok(pk) => match unhex(&s.sig, !lenient) {
+                        None => Pending::Decided(KeyOutcome::Malformed),
+                        Some(sig) => Pending::Checking(pk.verifier(&sig)),
+                    },
+                },
+            };
+            out.push((id.clone(), state));
         }
-        let outcome = match (keys.get(id), by_keyid.get(id.as_str())) {
-            (None, _) => KeyOutcome::KeyMissing,
-            (Some(_), None) => KeyOutcome::Unsigned,
-            (Some(_), Some(s)) if s.sig.is_empty() => KeyOutcome::Unsigned,
-            (Some(k), Some(s)) => match PublicKey::from_key(k, lenient) {
-                Err(e) => KeyOutcome::KeyUnusable(e.to_string()),
-                Ok(pk) => match unhex(&s.sig, !lenient) {
-                    None => KeyOutcome::Malformed,
-                    Some(sig) => match pk.verify(payload, &sig) {
+        let foreign_signatures = signatures.iter().filter(|s| !seen.contains(s.keyid.as_str())).map(|s| s.keyid.clone()).collect();
+        PendingThreshold { threshold, keys: out, foreign_signatures }
+    }
+
+    /// Feeds the next piece of the payload to every signature still being checked.
+    pub fn update(&mut self, piece: &[u8]) {
+        for (_, state) in &mut self.keys {
+            if let Pending::Checking(v) = state {
+                v.update(piece);
+            }
+        }
+    }
+
+    pub fn finish(self) -> ThresholdCheck {
+        let keys = self
+            .keys
+            .into_iter()
+            .map(|(id, state)| {
+                let outcome = match state {
+                    Pending::Decided(o) => o,
+                    Pending::Checking(v) => match v.finish() {
                         SigCheck::Valid => KeyOutcome::Valid,
                         SigCheck::ValidOddSalt => KeyOutcome::ValidOddSalt,
                         SigCheck::Invalid => KeyOutcome::Invalid,
                         SigCheck::Malformed => KeyOutcome::Malformed,
                     },
-                },
-            },
-        };
-        out.push((id.clone(), outcome));
+                };
+                (id, outcome)
+            })
+            .collect();
+        ThresholdCheck { threshold: self.threshold, keys, foreign_signatures: self.foreign_signatures }
     }
-    let foreign_signatures = signatures.iter().filter(|s| !seen.contains(s.keyid.as_str())).map(|s| s.keyid.clone()).collect();
-    ThresholdCheck { threshold, keys: out, foreign_signatures }
 }
 
 /// Checks a top-level role's metadata against a root.
 pub fn check_top_level(root: &Root, role: &str, md: &Metadata, payload: &[u8], lenient: bool) -> Option<ThresholdCheck> {
+    let mut pending = pending_top_level(root, role, &md.signatures, lenient)?;
+    pending.update(payload);
+    Some(pending.finish())
+}
+
+/// `check_top_level` for a payload that arrives in pieces.
+pub fn pending_top_level(root: &Root, role: &str, signatures: &[Signature], lenient: bool) -> Option<PendingThreshold> {
     let rk = root.roles.get(role)?;
-    Some(check_threshold(&rk.keyids, rk.threshold, &root.keys, payload, &md.signatures, lenient))
+    Some(PendingThreshold::new(&rk.keyids, rk.threshold, &root.keys, signatures, lenient))
 }
 
 /// Checks a delegated role's metadata against its delegator. `None` when the delegator
 /// does not delegate to `name`.
 pub fn check_delegated(delegator: &Targets, name: &str, md: &Metadata, payload: &[u8], lenient: bool) -> Option<ThresholdCheck> {
+    let mut pending = pending_delegated(delegator, name, &md.signatures, lenient)?;
+    pending.update(payload);
+    Some(pending.finish())
+}
+
+/// `check_delegated` for a payload that arrives in pieces.
+pub fn pending_delegated(delegator: &Targets, name: &str, signatures: &[Signature], lenient: bool) -> Option<PendingThreshold> {
     let d = delegator.delegations.as_ref()?;
     let (keyids, threshold) = match &d.roles {
         DelegatedRoles::Roles(roles) => {
@@ -111,7 +172,7 @@ pub fn check_delegated(delegator: &Targets, name: &str, md: &Metadata, payload: 
             (&s.keyids, s.threshold)
         }
     };
-    Some(check_threshold(keyids, threshold, &d.keys, payload, &md.signatures, lenient))
+    Some(PendingThreshold::new(keyids, threshold, &d.keys, signatures, lenient))
 }
 
 /// Root N → N+1 (spec 5.3.4–5.3.5): signed by a threshold of N's root keys and of its own,
