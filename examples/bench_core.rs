@@ -229,7 +229,6 @@ fn load_verify(dir: &Path, file: &Path, role: &str) -> Res<()> {
     println!("read_s {read_s:.6}");
     println!("parse_verify_s {parse_verify_s:.6}");
     println!("load_s {:.6}", read_s + parse_verify_s);
-    println!("check_s 0");
     println!("load_verify_s {total:.6}");
     println!("load_verify_cpu_s {total_cpu:.6}");
     println!("valid_signatures {}", check.valid());
