@@ -107,10 +107,7 @@ where
     let check = if hashed.planned {
         hashed.pending.map(PendingThreshold::finish)
     } else {
-        plan(&md.signatures).map(|mut pending| {
-            hashed.held.iter().for_each(|p| pending.update(p));
-            pending.finish()
-        })
+        plan(&md.signatures).map(|pending| pending.over(hashed.held.iter().map(Vec::as_slice)))
     };
     Ok(Checked { md, check, olpc_plain: hashed.plain, one_pass: true })
 }
@@ -121,10 +118,7 @@ where
     P: Fn(&[Signature]) -> Option<PendingThreshold>,
 {
     let canonical = md.signed_bytes();
-    let check = plan(&md.signatures).map(|mut pending| {
-        pending.update(&canonical);
-        pending.finish()
-    });
+    let check = plan(&md.signatures).map(|pending| pending.over([canonical.as_slice()]));
     Checked { olpc_plain: olpc::plainly_same(&canonical), md, check, one_pass: false }
 }
 

@@ -59,9 +59,7 @@ pub fn check_threshold(
     signatures: &[Signature],
     lenient: bool,
 ) -> ThresholdCheck {
-    let mut pending = PendingThreshold::new(keyids, threshold, keys, signatures, lenient);
-    pending.update(payload);
-    pending.finish()
+    PendingThreshold::new(keyids, threshold, keys, signatures, lenient).over([payload])
 }
 
 /// A threshold check whose payload arrives in pieces (see `stream`): everything that can
@@ -115,6 +113,12 @@ impl PendingThreshold {
         }
     }
 
+    /// Feeds every piece, then finishes: the check over a payload that is all at hand.
+    pub fn over<'p>(mut self, pieces: impl IntoIterator<Item = &'p [u8]>) -> ThresholdCheck {
+        pieces.into_iter().for_each(|p| self.update(p));
+        self.finish()
+    }
+
     pub fn finish(self) -> ThresholdCheck {
         let keys = self
             .keys
@@ -138,9 +142,7 @@ impl PendingThreshold {
 
 /// Checks a top-level role's metadata against a root.
 pub fn check_top_level(root: &Root, role: &str, md: &Metadata, payload: &[u8], lenient: bool) -> Option<ThresholdCheck> {
-    let mut pending = pending_top_level(root, role, &md.signatures, lenient)?;
-    pending.update(payload);
-    Some(pending.finish())
+    Some(pending_top_level(root, role, &md.signatures, lenient)?.over([payload]))
 }
 
 /// `check_top_level` for a payload that arrives in pieces.
@@ -152,9 +154,7 @@ pub fn pending_top_level(root: &Root, role: &str, signatures: &[Signature], leni
 /// Checks a delegated role's metadata against its delegator. `None` when the delegator
 /// does not delegate to `name`.
 pub fn check_delegated(delegator: &Targets, name: &str, md: &Metadata, payload: &[u8], lenient: bool) -> Option<ThresholdCheck> {
-    let mut pending = pending_delegated(delegator, name, &md.signatures, lenient)?;
-    pending.update(payload);
-    Some(pending.finish())
+    Some(pending_delegated(delegator, name, &md.signatures, lenient)?.over([payload]))
 }
 
 /// `check_delegated` for a payload that arrives in pieces.
