@@ -68,6 +68,15 @@ mod counting {
             }
             unsafe { System.alloc(l) }
         }
+        // Without this, the default zeroes through `alloc` + memset, touching every page of
+        // a zeroed buffer up front (calloc gets fresh, already-zero pages).
+        unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+            if COUNTING.load(Relaxed) {
+                ALLOCS.fetch_add(1, Relaxed);
+                grow(l.size());
+            }
+            unsafe { System.alloc_zeroed(l) }
+        }
         unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
             if COUNTING.load(Relaxed) {
                 LIVE.fetch_sub(l.size(), Relaxed);

@@ -5,6 +5,7 @@
 //! expected public key before it is attached: a wrong token, a wrong slot or a faulty
 //! device is caught at once, never after the metadata has left the machine.
 
+mod ed25519_overlap;
 pub mod pkcs11;
 pub mod software;
 pub mod yubikey;
@@ -42,6 +43,27 @@ pub trait Signer {
     /// Signs `payload` (the canonical bytes), returning the signature in TUF's encoding for
     /// the key type: 64 raw bytes for ed25519, DER for ECDSA.
     fn sign(&mut self, payload: &[u8]) -> Result<Vec<u8>, SignerError>;
+
+    /// Signs `payload` and returns the signature only if it verifies against
+    /// `public_key()`. The default signs, then verifies; a signer that can check its
+    /// signature while still making it (software ed25519 on large payloads) overrides it.
+    fn sign_checked(&mut self, payload: &[u8]) -> Result<Vec<u8>, SignerError> {
+        sign_then_verify(self, payload)
+    }
+}
+
+/// `Signer::sign_checked`'s default: sign, then verify against the expected key.
+pub(crate) fn sign_then_verify<S: Signer + ?Sized>(signer: &mut S, payload: &[u8]) -> Result<Vec<u8>, SignerError> {
+    let sig = signer.sign(payload)?;
+    if signer.public_key().verify(payload, &sig) != SigCheck::Valid {
+        return Err(wrong_key(signer));
+    }
+    Ok(sig)
+}
+
+/// The error for a signature that does not verify against the signer's expected key.
+fn wrong_key<S: Signer + ?Sized>(signer: &S) -> SignerError {
+    SignerError::WrongKey { signer: signer.describe(), keyid: keyid(&signer.public_key().to_key()) }
 }
 
 /// What `sign_metadata` did.
@@ -67,10 +89,7 @@ pub fn sign_payload(md: &mut Metadata, payload: &[u8], signer: &mut dyn Signer) 
         let ok = crate::tuf::keys::unhex(&existing.sig, true).map(|b| key.verify(payload, &b) == SigCheck::Valid).unwrap_or(false);
         return if ok { Ok(Signed::AlreadyPresent) } else { Err(SignerError::AlreadySigned(id)) };
     }
-    let sig = signer.sign(payload)?;
-    if key.verify(payload, &sig) != SigCheck::Valid {
-        return Err(SignerError::WrongKey { signer: signer.describe(), keyid: id });
-    }
+    let sig = signer.sign_checked(payload)?;
     let entry = Signature { keyid: id.clone(), sig: hex(&sig), extra: Default::default() };
     match md.signatures.iter_mut().find(|s| s.keyid == id) {
         Some(placeholder) => *placeholder = entry,

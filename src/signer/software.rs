@@ -4,7 +4,7 @@
 //! scrypt and AES-256-CBC, parameters OpenSSL 3 reads), so `openssl pkey -in FILE` can open
 //! it and nothing proprietary guards a key. Private key bytes live in zeroizing buffers.
 
-use super::{Signer, SignerError};
+use super::{Signer, SignerError, ed25519_overlap};
 use crate::tuf::keys::{Algorithm, PublicKey};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use zeroize::Zeroizing;
@@ -109,6 +109,14 @@ fn ed25519_pkcs8_v1_encrypted(k: &ed25519_dalek::SigningKey, passphrase: &[u8]) 
 impl Signer for SoftwareKey {
     fn public_key(&self) -> &PublicKey {
         &self.public
+    }
+    fn sign_checked(&mut self, payload: &[u8]) -> Result<Vec<u8>, SignerError> {
+        match (&self.secret, &self.public) {
+            (SecretKey::Ed25519(k), PublicKey::Ed25519(expected)) if payload.len() >= ed25519_overlap::OVERLAP_FROM => {
+                ed25519_overlap::sign_and_check(k, expected, payload).map(Vec::from).ok_or_else(|| super::wrong_key(self))
+            }
+            _ => super::sign_then_verify(self, payload),
+        }
     }
     fn describe(&self) -> String {
         format!("software key {}", self.label)

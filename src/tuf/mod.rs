@@ -36,24 +36,39 @@ pub fn write(md: &Metadata, must_accept: Clients) -> Result<Vec<u8>, WriteRefuse
 }
 
 /// As `write_with_canonical`, taking the canonical bytes and freeing them once the rules
-/// are checked, before the file bytes are encoded (peak memory of large roles).
+/// that read them are checked, before the file bytes are encoded (peak memory of large roles).
 pub fn write_consuming(md: &Metadata, canonical: Vec<u8>, must_accept: Clients) -> Result<Vec<u8>, WriteRefused> {
-    let blocking = |f: &Finding| f.severity == Severity::Error && f.rejected_by.intersects(must_accept);
-    let mut findings: Vec<Finding> = rules::check(md, &canonical).into_iter().filter(blocking).collect();
+    let canonical_findings = rules::check_canonical(&canonical);
     // The pretty layout is the canonical text plus indentation: one allocation of about
     // the right size instead of a chain of doublings (which fragments the heap).
     let hint = canonical.len() + canonical.len() / 2;
     drop(canonical);
-    let bytes = encode::pretty_sized(md, hint);
-    findings.extend(rules::check_file_bytes(md, &bytes).into_iter().filter(blocking));
-    if findings.is_empty() { Ok(bytes) } else { Err(WriteRefused { role: md.signed.type_name(), clients: must_accept, findings }) }
+    let (model_findings, bytes) = pretty_beside_model_rules(md, hint);
+    refuse_or_accept(md, must_accept, [model_findings, canonical_findings, rules::check_file_bytes(md, &bytes)], bytes)
 }
 
 /// As `write`, reusing canonical bytes the caller already has (large roles).
 pub fn write_with_canonical(md: &Metadata, canonical: &[u8], must_accept: Clients) -> Result<Vec<u8>, WriteRefused> {
-    let blocking = |f: &Finding| f.severity == Severity::Error && f.rejected_by.intersects(must_accept);
-    let mut findings: Vec<Finding> = rules::check(md, canonical).into_iter().filter(blocking).collect();
-    let bytes = encode::pretty_sized(md, canonical.len() + canonical.len() / 2);
-    findings.extend(rules::check_file_bytes(md, &bytes).into_iter().filter(blocking));
+    let (model_findings, bytes) = pretty_beside_model_rules(md, canonical.len() + canonical.len() / 2);
+    refuse_or_accept(md, must_accept, [model_findings, rules::check_canonical(canonical), rules::check_file_bytes(md, &bytes)], bytes)
+}
+
+/// The writer rules on the model and the pretty encoding only read `md`, so for a large
+/// role (a 100,000-project `claimed`: 0.06 s and 0.07 s) they run on two cores.
+fn pretty_beside_model_rules(md: &Metadata, size_hint: usize) -> (Vec<Finding>, Vec<u8>) {
+    const PARALLEL_FROM: usize = 1 << 20;
+    if size_hint < PARALLEL_FROM {
+        return (rules::check_model(md), encode::pretty_sized(md, size_hint));
+    }
+    std::thread::scope(|s| {
+        let rules = s.spawn(|| rules::check_model(md));
+        let bytes = encode::pretty_sized(md, size_hint);
+        (rules.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), bytes)
+    })
+}
+
+/// The file bytes, unless an error finding concerns a client in `must_accept`.
+fn refuse_or_accept(md: &Metadata, must_accept: Clients, findings: [Vec<Finding>; 3], bytes: Vec<u8>) -> Result<Vec<u8>, WriteRefused> {
+    let findings: Vec<Finding> = findings.into_iter().flatten().filter(|f| f.severity == Severity::Error && f.rejected_by.intersects(must_accept)).collect();
     if findings.is_empty() { Ok(bytes) } else { Err(WriteRefused { role: md.signed.type_name(), clients: must_accept, findings }) }
 }
