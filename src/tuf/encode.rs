@@ -31,6 +31,12 @@ impl JsonOut {
     pub fn pretty() -> Self {
         JsonOut { buf: Vec::new(), pretty: true, level: 0 }
     }
+    /// Canonical encoding into `buf` (cleared first), to reuse one buffer for many small
+    /// encodings.
+    pub fn canonical_reusing(mut buf: Vec<u8>) -> Self {
+        buf.clear();
+        JsonOut { buf, pretty: false, level: 0 }
+    }
     pub fn with_capacity(mut self, n: usize) -> Self {
         self.buf.reserve(n);
         self

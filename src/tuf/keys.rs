@@ -12,9 +12,10 @@ use super::metadata::Key;
 use p256::pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
 use sha2::{Digest, Sha256};
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// Lowercase hex, the only form the tool writes.
 pub fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         s.push(HEX[(b >> 4) as usize] as char);
@@ -52,6 +53,25 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub fn keyid(key: &Key) -> String {
     let hint = 80 + key.keytype.len() + key.scheme.len() + key.public.len();
     sha256_hex(&canonical_sized(key, hint))
+}
+
+/// Whether `id` is `keyid(key)`, without allocating: the writer rules recompute one keyid
+/// per key, 100,000 for a PEP 480 `claimed` role.
+pub fn keyid_is(key: &Key, id: &str) -> bool {
+    thread_local! {
+        static BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    }
+    let mut out = super::encode::JsonOut::canonical_reusing(BUF.take());
+    super::encode::ToJson::write_json(key, &mut out);
+    let bytes = out.into_bytes();
+    let digest = Sha256::digest(&bytes);
+    BUF.set(bytes);
+    let mut hexed = [0u8; 64];
+    for (pair, b) in hexed.chunks_exact_mut(2).zip(digest.iter()) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 15)];
+    }
+    hexed == id.as_bytes()
 }
 
 /// The key algorithms the tool understands.
@@ -325,6 +345,22 @@ mod tests {
         let key = PublicKey::Ed25519(sk.verifying_key()).to_key();
         assert_eq!(key.public, "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c");
         assert_eq!(keyid(&key), "7ab6b86cb2c9684b0ddc10896153aa2595decf4d4327a5ff1a8ab7422c828b12");
+    }
+
+    #[test]
+    fn keyid_is_agrees_with_keyid() {
+        let mut key = PublicKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&[1u8; 32]).verifying_key()).to_key();
+        let id = keyid(&key);
+        assert!(keyid_is(&key, &id));
+        assert!(!keyid_is(&key, &id.to_uppercase()));
+        assert!(!keyid_is(&key, &id[..63]));
+        assert!(!keyid_is(&key, ""));
+        // A longer key first (the reused buffer must not keep its tail), then the same key.
+        key.extra.insert("x-long".into(), crate::tuf::json::Value::Str("y".repeat(500)));
+        assert!(!keyid_is(&key, &id));
+        assert!(keyid_is(&key, &keyid(&key)));
+        key.extra.clear();
+        assert!(keyid_is(&key, &id));
     }
 
     #[test]
