@@ -261,6 +261,12 @@ impl ToJson for String {
     }
 }
 
+impl ToJson for std::borrow::Cow<'_, str> {
+    fn write_json(&self, out: &mut JsonOut) {
+        out.str(self)
+    }
+}
+
 impl ToJson for str {
     fn write_json(&self, out: &mut JsonOut) {
         out.str(self)

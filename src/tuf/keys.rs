@@ -86,7 +86,7 @@ pub enum Algorithm {
 impl Algorithm {
     /// The algorithm a (keytype, scheme) pair names, if any client accepts it.
     pub fn from_key(key: &Key) -> Option<Self> {
-        match (key.keytype.as_str(), key.scheme.as_str()) {
+        match (&*key.keytype, &*key.scheme) {
             ("ed25519", "ed25519") => Some(Algorithm::Ed25519),
             ("ecdsa" | "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256") => Some(Algorithm::EcdsaP256),
             ("ecdsa" | "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384") => Some(Algorithm::EcdsaP384),
@@ -143,7 +143,7 @@ pub enum KeyError {
 /// delegated keys; full decoding happens only for keys whose signatures are checked).
 pub fn check_key_shape(key: &Key) -> Result<(), String> {
     let Some(alg) = Algorithm::from_key(key) else {
-        return Err(KeyError::Unsupported(key.keytype.clone(), key.scheme.clone()).to_string());
+        return Err(KeyError::Unsupported(key.keytype.to_string(), key.scheme.to_string()).to_string());
     };
     let p = &key.public;
     let ok = match alg {
@@ -171,7 +171,7 @@ pub fn check_key_shape(key: &Key) -> Result<(), String> {
 impl PublicKey {
     /// Decodes a key object. `lenient` also accepts hex-encoded ECDSA points.
     pub fn from_key(key: &Key, lenient: bool) -> Result<Self, KeyError> {
-        let alg = Algorithm::from_key(key).ok_or_else(|| KeyError::Unsupported(key.keytype.clone(), key.scheme.clone()))?;
+        let alg = Algorithm::from_key(key).ok_or_else(|| KeyError::Unsupported(key.keytype.to_string(), key.scheme.to_string()))?;
         let p = key.public.as_str();
         let is_pem = p.starts_with("-----BEGIN PUBLIC KEY-----");
         match alg {
