@@ -226,6 +226,38 @@ fn missing_or_added_files_on_the_media_are_caught() {
     assert!(has(&r, Severity::Error, "sums-unlisted"), "{:#?}", codes(&r, Severity::Error));
 }
 
+/// What macOS (on FAT/exFAT: an AppleDouble `._` file beside every file it copies, plus
+/// its folders) and Windows leave on a stick they mount.
+#[test]
+fn files_an_operating_system_left_on_the_media_are_reported_not_failed() {
+    let o = opts(Utc::now());
+    let (_t, media) = media_copy();
+    let apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ";
+    let os_files = ["._SHA256SUMS", ".DS_Store", "metadata/._1.root.json", "metadata/._claimed.json", "metadata/.DS_Store", "Thumbs.db"];
+    for f in os_files {
+        std::fs::write(media.join(f), apple_double).unwrap();
+    }
+    for d in [".Spotlight-V100/Store-V2", ".fseventsd", "System Volume Information"] {
+        std::fs::create_dir_all(media.join(d)).unwrap();
+        std::fs::write(media.join(d).join("x"), b"x").unwrap();
+    }
+    let r = verify_path(&media, &o).unwrap();
+    assert!(r.ok(), "{:#?}", codes(&r, Severity::Error));
+    let warned: Vec<&str> = r.findings.iter().filter(|f| f.finding.code == "os-file").map(|f| f.file.as_str()).collect();
+    for f in os_files {
+        assert!(warned.contains(&f), "{f} not reported: {warned:?}");
+    }
+    for d in [".Spotlight-V100/", ".fseventsd/", "System Volume Information/"] {
+        assert!(warned.contains(&d), "{d} not reported: {warned:?}");
+    }
+    assert!(r.findings.iter().filter(|f| f.finding.code == "os-file").all(|f| f.finding.severity == Severity::Warning));
+    assert!(r.not_checked.iter().any(|(f, why)| f == "metadata/._1.root.json" && why.contains("operating system")), "{:?}", r.not_checked);
+    // A name the tool could have written is still an added file.
+    std::fs::write(media.join("metadata/_1.root.json"), apple_double).unwrap();
+    let r = verify_path(&media, &o).unwrap();
+    assert!(has(&r, Severity::Error, "sums-unlisted"), "{:#?}", codes(&r, Severity::Error));
+}
+
 // ---------------------------------------------------------------------------------------
 // Sigstore's real root chain
 // ---------------------------------------------------------------------------------------

@@ -95,28 +95,42 @@ fn line(i: usize) -> JsonPath {
     JsonPath::root().index(i)
 }
 
-/// Every regular file under `dir`, as `/`-separated relative paths, sorted.
-pub fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
-    fn walk(base: &Path, rel: &str, out: &mut Vec<String>, depth: usize) -> std::io::Result<()> {
+/// The files under a folder, as `/`-separated relative paths, sorted.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Every regular file.
+    pub files: Vec<String>,
+    /// Files and folders (with a trailing `/`, not entered) an operating system wrote
+    /// (`layout::os_file`).
+    pub os_files: Vec<String>,
+}
+
+/// Lists `dir` (see `Listing`).
+pub fn list_files(dir: &Path) -> std::io::Result<Listing> {
+    fn walk(base: &Path, rel: &str, out: &mut Listing, depth: usize) -> std::io::Result<()> {
         if depth > 16 {
             return Ok(());
         }
         for e in std::fs::read_dir(base.join(rel))? {
             let e = e?;
             let name = e.file_name().to_string_lossy().into_owned();
+            let os = super::layout::os_file(&name);
             let r = if rel.is_empty() { name } else { format!("{rel}/{name}") };
             let m = std::fs::metadata(e.path())?;
-            if m.is_dir() {
-                walk(base, &r, out, depth + 1)?;
-            } else if m.is_file() {
-                out.push(r);
+            match (m.is_dir(), os) {
+                (true, true) => out.os_files.push(format!("{r}/")),
+                (true, false) => walk(base, &r, out, depth + 1)?,
+                (false, true) if m.is_file() => out.os_files.push(r),
+                (false, false) if m.is_file() => out.files.push(r),
+                _ => {}
             }
         }
         Ok(())
     }
-    let mut out = Vec::new();
+    let mut out = Listing::default();
     walk(dir, "", &mut out, 0)?;
-    out.sort();
+    out.files.sort();
+    out.os_files.sort();
     Ok(out)
 }
 
@@ -149,13 +163,25 @@ fn file_hashes(dir: &Path, files: &[String], known: &HashMap<String, String>, ou
 pub fn check(inv: &Inventory, known: &HashMap<String, String>, out: &mut Vec<AuditFinding>) -> EvidenceReport {
     let dir = &inv.dir;
     let mut rep = EvidenceReport::default();
-    let files = match list_files(dir) {
+    let Listing { files, os_files } = match list_files(dir) {
         Ok(f) => f,
         Err(e) => {
             push(out, "(folder)", Finding::error("unreadable", JsonPath::root(), format!("cannot list {}: {e}", dir.display()), Clients::NONE));
             return rep;
         }
     };
+    for f in &os_files {
+        push(
+            out,
+            f,
+            Finding::warning(
+                "os-file",
+                JsonPath::root(),
+                "written by an operating system that mounted the media (macOS, Windows), not by the ceremony: not listed in SHA256SUMS, not checked, read by no TUF client",
+                Clients::NONE,
+            ),
+        );
+    }
     let files: Vec<String> = files.into_iter().filter(|f| f != "SHA256SUMS").collect();
     rep.files = files.len();
     let hashes = file_hashes(dir, &files, known, out);

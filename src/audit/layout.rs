@@ -51,6 +51,8 @@ pub struct Inventory {
     pub entries: BTreeMap<String, Vec<Entry>>,
     /// Files in the metadata folder that are not metadata by name (ignored).
     pub ignored: Vec<String>,
+    /// Files an operating system wrote when the media was mounted (`os_file`), ignored.
+    pub os_files: Vec<String>,
     /// Names: "consistent" (N. prefixes), "unversioned", "mixed", plus "+root_history".
     pub naming: String,
 }
@@ -84,6 +86,19 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// Whether a file or folder name is one an operating system writes on removable media it
+/// mounts: macOS's AppleDouble `._<name>` companions (on FAT and exFAT, next to every file
+/// it copies), `.DS_Store`, `.Spotlight-V100`, `.fseventsd`, `.Trashes`,
+/// `.TemporaryItems`; Windows's `System Volume Information`, `$RECYCLE.BIN`, `Thumbs.db`,
+/// `desktop.ini`. No TUF client reads them and the tool never writes such names, so an
+/// auditor's laptop touching the media must not make `verify` fail; they are reported.
+/// (`._1.root.json` would otherwise look like metadata of a role named `._1.root`.)
+pub fn os_file(name: &str) -> bool {
+    const NAMES: [&str; 9] =
+        [".DS_Store", ".Spotlight-V100", ".fseventsd", ".Trashes", ".TemporaryItems", "System Volume Information", "$RECYCLE.BIN", "Thumbs.db", "desktop.ini"];
+    name.starts_with("._") || NAMES.contains(&name)
 }
 
 /// Splits `N.role.json` / `role.json` into (role, version).
@@ -141,13 +156,22 @@ pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
         prefix: prefix.clone(),
         entries: BTreeMap::new(),
         ignored: Vec::new(),
+        os_files: Vec::new(),
         naming: String::new(),
     };
     let (mut versioned, mut unversioned) = (false, false);
     for (name, path, m) in read_dir_sorted(&metadata_dir)? {
+        if os_file(&name) {
+            inv.os_files.push(format!("{prefix}{name}{}", if m.is_dir() { "/" } else { "" }));
+            continue;
+        }
         if m.is_dir() {
             if name == "root_history" {
                 for (hname, hpath, hm) in read_dir_sorted(&path)? {
+                    if os_file(&hname) {
+                        inv.os_files.push(format!("{prefix}root_history/{hname}"));
+                        continue;
+                    }
                     match parse_name(&hname) {
                         Some((role, Some(v))) if role == "root" && hm.is_file() => {
                             inv.entries.entry(role.clone()).or_default().push(Entry {

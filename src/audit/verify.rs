@@ -265,6 +265,7 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
     let threads = if o.threads == 0 { load::default_threads() } else { o.threads };
     let mut out: Vec<AuditFinding> = Vec::new();
     let mut not_checked: Vec<(String, String)> = inv.ignored.iter().map(|f| (f.clone(), "not a metadata file name".to_string())).collect();
+    not_checked.extend(inv.os_files.iter().map(|f| (f.clone(), "written by an operating system that mounted the media".to_string())));
     let mut sorted = Sorted { files: Vec::new(), unreadable: Vec::new(), hashes: HashMap::new() };
     let empty = Vec::new();
     let entries = |role: &str| inv.entries.get(role).unwrap_or(&empty);
