@@ -274,3 +274,56 @@ fn rotation_of_targets_and_claimed_keys_writes_new_targets_and_claimed() {
     let o = Command::new(py).args(["-c", script]).arg(&current).arg(&out).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// A nested offline role (`legacy`, delegated by `claimed`, not by targets): when a
+/// keyholder who signs it is replaced, its delegator must point at the new keys and the role
+/// must be re-signed by them, or the keyholder who left keeps signing power over it.
+#[test]
+fn rotation_reaches_offline_roles_nested_under_claimed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, _) = rehearsal(tmp.path());
+    let nested = std::fs::read_to_string(dir.join("plan.toml")).unwrap()
+        + "\n[[delegation]]\nname = \"legacy\"\ndelegator = \"claimed\"\nkeyholders = [\"alice\", \"bob\", \"carol\"]\nthreshold = 2\nterminating = true\npaths = [\"legacy/*\"]\nexpires_days = 180\nsigning_window_days = 30\n";
+    std::fs::write(dir.join("nested.toml"), &nested).unwrap();
+    let run = |plan: &str, work: &str, stick: &str, current: Option<Arc<tuf_ceremony::ceremony::job::CurrentFiles>>| {
+        let plan = Plan::load(&dir.join(plan), chrono::Utc::now()).unwrap();
+        let mut ui = support::rehearsal_ui(dir.join("tokens"));
+        let mut tokens = Tokens::new(dir.join("tokens"));
+        let media = tmp.path().join(stick);
+        std::fs::create_dir_all(&media).unwrap();
+        let opts = Options { media: media.clone(), rehearsal: true, current, ..Default::default() };
+        Engine::open(&plan, &tmp.path().join(work), &mut ui, &mut tokens, opts).unwrap().run().unwrap();
+        only_media_folder(&media).join("metadata")
+    };
+    let v1 = run("nested.toml", "nested.work", "stick1", None);
+    let (claimed1, legacy1) = (load(&v1.join("1.claimed.json")), load(&v1.join("1.legacy.json")));
+    assert_eq!(check_delegated(claimed1.signed.as_targets().unwrap(), "legacy", &legacy1, &legacy1.signed_bytes(), false).unwrap().valid(), 3);
+
+    // carol leaves every role, legacy included; dave takes her place.
+    std::fs::copy(v1.join("1.root.json"), dir.join("1.root.json")).unwrap();
+    let rotation = nested
+        .replace("[ceremony]", "[previous_root]\nfile = \"1.root.json\"\n\n[ceremony]")
+        .replace("keyholders = [\"alice\", \"bob\", \"carol\"]", "keyholders = [\"alice\", \"bob\", \"dave\"]")
+        .replace("[roles.root]", "[[keyholder]]\nname = \"dave\"\ntoken = \"software\"\nalgorithm = \"ecdsa-p256\"\n\n[roles.root]");
+    std::fs::write(dir.join("rotation.toml"), &rotation).unwrap();
+    std::fs::create_dir_all(dir.join("tokens/dave")).unwrap();
+    std::fs::write(passphrase_file(&dir.join("tokens"), "dave"), "dave's rehearsal passphrase").unwrap();
+    let v2 = run("rotation.toml", "rotation.work", "stick2", Some(Arc::new(read_current(&v1).unwrap())));
+
+    let mut names: Vec<String> = std::fs::read_dir(&v2).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["2.claimed.json", "2.legacy.json", "2.root.json", "2.targets.json"]);
+    let (claimed2, legacy2) = (load(&v2.join("2.claimed.json")), load(&v2.join("2.legacy.json")));
+    let c2 = claimed2.signed.as_targets().unwrap();
+    let c = check_delegated(c2, "legacy", &legacy2, &legacy2.signed_bytes(), false).unwrap();
+    assert_eq!((c.valid(), c.threshold), (3, 2), "legacy signed by alice, bob and dave, as claimed v2 now says");
+    // carol's key no longer counts for legacy: her v1 signature over the v2 bytes is not valid.
+    let carol = &claimed1.signed.as_targets().unwrap().delegated_roles().iter().find(|r| r.name == "legacy").unwrap().keyids;
+    let now = &c2.delegated_roles().iter().find(|r| r.name == "legacy").unwrap().keyids;
+    assert_eq!(carol.iter().filter(|k| !now.contains(k)).count(), 1, "exactly one keyid (carol's) was replaced");
+    assert!(now.iter().all(|k| c2.delegations.as_ref().unwrap().keys.contains_key(k)));
+    // legacy itself: only version and expiry changed.
+    let mut same = legacy2.signed.clone();
+    *same.header_mut() = legacy1.signed.header().clone();
+    assert_eq!(same, legacy1.signed);
+}

@@ -107,71 +107,96 @@ pub fn signers_of(plan: &Plan, role: &str, keys: &BTreeMap<String, Key>) -> Vec<
     v
 }
 
-/// For a root rotation run against the current repository: new versions of targets (when
-/// its own keys, or the keys of an offline role it delegates to, change) and of each offline
-/// delegated role whose keys change. Content is kept; only the version, the plan's expiry
-/// and the delegation keys change, and there are no signatures yet. Offline roles delegated
-/// by a role other than targets are not rotated here.
+/// For a root rotation run against the current repository: a new version of every role
+/// whose own keys change (targets, offline delegated roles) and of every role that
+/// delegates to an offline role whose keys change, nested ones included (a delegator is
+/// always targets or an offline role defined above its children, so one pass in plan order
+/// sees a parent before its children). Content is kept; only the version, the plan's expiry
+/// and the delegation keys change, and there are no signatures yet. Without this, a
+/// keyholder who left would keep signing power over a nested offline role.
 pub fn rotation_followups(
     plan: &Plan,
     keys: &BTreeMap<String, Key>,
     now: DateTime<Utc>,
     current: &crate::ceremony::job::CurrentFiles,
 ) -> Result<Vec<(String, Metadata)>, String> {
-    use crate::tuf::metadata::DelegatedRoles;
     use std::collections::BTreeSet;
     let key_of = |holder: &str| keys.get(holder).cloned().ok_or_else(|| format!("no key recorded for keyholder {holder}"));
     let Some((prev, _)) = &plan.previous_root else { return Ok(Vec::new()) };
-    let Some(tf) = current.set.roles.get("targets") else { return Ok(Vec::new()) };
+    if !current.set.roles.contains_key("targets") {
+        return Ok(Vec::new());
+    }
     let prev_root = prev.signed.as_root().ok_or("previous root is not a root")?;
     let new_targets_ids: BTreeSet<String> = plan.targets.keyholders.iter().map(|h| key_of(h).map(|k| keyid(&k))).collect::<Result<_, _>>()?;
     let old = prev_root.roles.get("targets").ok_or("previous root has no targets role")?;
     let targets_keys_changed = new_targets_ids != old.keyids.iter().cloned().collect() || old.threshold != plan.targets.threshold;
 
-    let mut t = tf.md.clone();
-    let mut changed_roles = Vec::new();
-    if let crate::tuf::metadata::Signed::Targets(tt) = &mut t.signed {
-        if let Some(d) = &mut tt.delegations {
-            let mut new_keys = Vec::new();
-            if let DelegatedRoles::Roles(roles) = &mut d.roles {
-                for del in plan.delegations.iter().filter(|d| d.delegator == "targets") {
-                    let Signers::Offline(r) = &del.signers else { continue };
-                    let Some(entry) = roles.iter_mut().find(|e| e.name == del.name) else { continue };
-                    let ks = r.keyholders.iter().map(|h| key_of(h)).collect::<Result<Vec<_>, _>>()?;
-                    let ids: Vec<String> = ks.iter().map(keyid).collect();
-                    let same = ids.iter().collect::<BTreeSet<_>>() == entry.keyids.iter().collect::<BTreeSet<_>>() && entry.threshold == r.threshold;
-                    if !same {
-                        entry.keyids = ids;
-                        entry.threshold = r.threshold;
-                        new_keys.extend(ks);
-                        changed_roles.push(del.name.clone());
-                    }
-                }
-                if !changed_roles.is_empty() {
-                    for k in new_keys {
-                        d.keys.entry(keyid(&k)).or_insert(k);
-                    }
-                    let used: BTreeSet<String> = roles.iter().flat_map(|r| r.keyids.iter().cloned()).collect();
-                    d.keys.retain(|id, _| used.contains(id));
-                }
-            }
+    let offline = plan.offline_roles();
+    let expiry_of = |role: &str| -> Result<DateTime<Utc>, String> {
+        if role == "targets" {
+            return Ok(plan.targets.expiry.resolve(now));
         }
-    }
-    let mut out = Vec::new();
-    let bump = |mut md: Metadata, expiry: DateTime<Utc>| {
-        md.signatures.clear();
-        let h = md.signed.header_mut();
-        h.version += 1;
-        h.expires = crate::tuf::metadata::Expires::from_datetime(expiry);
-        md
+        offline.iter().find(|r| r.name == role).map(|r| r.expiry.resolve(now)).ok_or_else(|| format!("no expiry for {role}"))
     };
-    if targets_keys_changed || !changed_roles.is_empty() {
-        out.push(("targets".to_string(), bump(t, plan.targets.expiry.resolve(now))));
-    }
-    for name in changed_roles {
-        let f = current.set.roles.get(&name).ok_or_else(|| format!("the current metadata has no {name} role to re-sign with its new keys"))?;
-        let expiry = plan.offline_roles().iter().find(|r| r.name == name).map(|r| r.expiry.resolve(now)).ok_or_else(|| format!("no expiry for {name}"))?;
-        out.push((name, bump(f.md.clone(), expiry)));
+    let delegators = std::iter::once("targets").chain(plan.delegations.iter().filter(|d| matches!(d.signers, Signers::Offline(_))).map(|d| d.name.as_str()));
+    let mut rekeyed: BTreeSet<String> = BTreeSet::new();
+    let mut out = Vec::new();
+    for parent in delegators {
+        let own_keys_changed = if parent == "targets" { targets_keys_changed } else { rekeyed.contains(parent) };
+        let children: Vec<&super::plan::Delegation> = plan.delegations.iter().filter(|d| d.delegator == parent).collect();
+        let Some(f) = current.set.roles.get(parent) else {
+            if own_keys_changed {
+                return Err(format!("the current metadata has no {parent} role to re-sign with its new keys"));
+            }
+            continue;
+        };
+        let mut md = f.md.clone();
+        let changed = rekey_offline_children(&mut md, &children, &key_of)?;
+        if own_keys_changed || !changed.is_empty() {
+            md.signatures.clear();
+            let h = md.signed.header_mut();
+            h.version += 1;
+            h.expires = crate::tuf::metadata::Expires::from_datetime(expiry_of(parent)?);
+            out.push((parent.to_string(), md));
+        }
+        rekeyed.extend(changed);
     }
     Ok(out)
+}
+
+/// Points `md`'s delegations to offline `children` at the plan's keys and thresholds;
+/// returns the names of those that changed. Keys no delegation uses any more are dropped.
+fn rekey_offline_children(
+    md: &mut Metadata,
+    children: &[&super::plan::Delegation],
+    key_of: &dyn Fn(&str) -> Result<Key, String>,
+) -> Result<Vec<String>, String> {
+    use crate::tuf::metadata::DelegatedRoles;
+    use std::collections::BTreeSet;
+    let Signed::Targets(t) = &mut md.signed else { return Ok(Vec::new()) };
+    let Some(d) = &mut t.delegations else { return Ok(Vec::new()) };
+    let DelegatedRoles::Roles(roles) = &mut d.roles else { return Ok(Vec::new()) };
+    let mut changed = Vec::new();
+    let mut new_keys = Vec::new();
+    for del in children {
+        let Signers::Offline(r) = &del.signers else { continue };
+        let Some(entry) = roles.iter_mut().find(|e| e.name == del.name) else { continue };
+        let ks = r.keyholders.iter().map(|h| key_of(h)).collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<String> = ks.iter().map(keyid).collect();
+        let same = ids.iter().collect::<BTreeSet<_>>() == entry.keyids.iter().collect::<BTreeSet<_>>() && entry.threshold == r.threshold;
+        if !same {
+            entry.keyids = ids;
+            entry.threshold = r.threshold;
+            new_keys.extend(ks);
+            changed.push(del.name.clone());
+        }
+    }
+    if !changed.is_empty() {
+        for k in new_keys {
+            d.keys.entry(keyid(&k)).or_insert(k);
+        }
+        let used: BTreeSet<String> = roles.iter().flat_map(|r| r.keyids.iter().cloned()).collect();
+        d.keys.retain(|id, _| used.contains(id));
+    }
+    Ok(changed)
 }

@@ -113,7 +113,11 @@ impl Signer for SoftwareKey {
     fn sign_checked(&mut self, payload: &[u8]) -> Result<Vec<u8>, SignerError> {
         match (&self.secret, &self.public) {
             (SecretKey::Ed25519(k), PublicKey::Ed25519(expected)) if payload.len() >= ed25519_overlap::OVERLAP_FROM => {
-                ed25519_overlap::sign_and_check(k, expected, payload).map(Vec::from).ok_or_else(|| super::wrong_key(self))
+                match ed25519_overlap::sign_and_check(k, expected, payload) {
+                    Ok(sig) => Ok(sig.to_vec()),
+                    Err(ed25519_overlap::Overlap::Refused) => Err(super::wrong_key(self)),
+                    Err(ed25519_overlap::Overlap::NoThread) => super::sign_then_verify(self, payload),
+                }
             }
             _ => super::sign_then_verify(self, payload),
         }
