@@ -2,14 +2,17 @@
 //! parses: canonicalize, re-read the pretty encoding (it must give an equal model and the
 //! same canonical bytes), run the writer rules, the olpc-cjson divergence finder (checked
 //! differentially against the real olpc-cjson crate), the checked writer, and verify the
-//! signatures of a root against itself. Any panic or broken invariant is a finding.
+//! signatures of a root against itself. The one-pass reader (`tuf::stream`: canonical bytes
+//! tapped while parsing, hashed on a second thread) must agree with the plain path on every
+//! input. Any panic or broken invariant is a finding.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use tuf_ceremony::tuf::finding::Clients;
 use tuf_ceremony::tuf::json::{parse_value, Value};
-use tuf_ceremony::tuf::metadata::{strictness_issues, Metadata, Mode, Signed, TOP_LEVEL_ROLES};
+use tuf_ceremony::tuf::metadata::{strictness_issues, Metadata, Mode, Root, Signed, TOP_LEVEL_ROLES};
+use tuf_ceremony::tuf::stream::parse_checked_in_pieces;
 use tuf_ceremony::tuf::{self, olpc, rules, verify};
 
 fuzz_target!(|data: &[u8]| {
@@ -26,6 +29,10 @@ fuzz_target!(|data: &[u8]| {
         (Ok(_), Err(e)) => panic!("strict accepted what lenient refused: {e}"),
         (Err(e), Ok(l)) => assert!(!strictness_issues(l).is_empty(), "strict refused ({e}) but lenient lists no strictness issue"),
         (Err(s), Err(l)) => assert_eq!(s, l, "strict and lenient refuse with different errors"),
+    }
+
+    for mode in [Mode::Strict, Mode::Lenient] {
+        one_pass_agrees(data, mode);
     }
 
     if let Ok(md) = &strict {
@@ -97,6 +104,37 @@ fn exercise(md: &Metadata, mode: Mode) {
             }
         }
         _ => {}
+    }
+}
+
+/// The python-tuf vectors' root (seeded into the corpus with its role files): its root and
+/// targets keys check the signatures of every input, so inputs near a vector verify.
+fn vector_root() -> &'static Root {
+    static ROOT: std::sync::OnceLock<Root> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let md = Metadata::from_bytes(include_bytes!("../../fixtures/tuf-vectors/1.root.json"), Mode::Strict).expect("vector root parses");
+        md.signed.as_root().expect("a root").clone()
+    })
+}
+
+/// The one-pass path, in small pieces, against the plain path: the same model or the same
+/// error, the same signature check, the same olpc verdict.
+fn one_pass_agrees(data: &[u8], mode: Mode) {
+    let lenient = mode == Mode::Lenient;
+    for role in ["root", "targets"] {
+        let plan = |sigs: &[tuf_ceremony::tuf::metadata::Signature]| verify::pending_top_level(vector_root(), role, sigs, lenient);
+        let plain = parse_checked_in_pieces(data, mode, plan, None);
+        for piece in [1 + data.len() % 13, 4096] {
+            match (&plain, parse_checked_in_pieces(data, mode, plan, Some(piece))) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.md, b.md, "one-pass model differs ({mode:?}, pieces of {piece})");
+                    assert_eq!(a.check, b.check, "one-pass signature check differs ({mode:?}, {role}, pieces of {piece})");
+                    assert_eq!(a.olpc_plain, b.olpc_plain, "one-pass olpc verdict differs ({mode:?}, pieces of {piece})");
+                }
+                (Err(a), Err(b)) => assert_eq!(a, &b, "one-pass error differs ({mode:?}, pieces of {piece})"),
+                (a, b) => panic!("one-pass and plain paths disagree ({mode:?}, pieces of {piece}): {:?} vs {:?}", a.as_ref().map(|_| ()), b.map(|_| ())),
+            }
+        }
     }
 }
 
