@@ -281,7 +281,7 @@ fn rotation_of_targets_and_claimed_keys_writes_new_targets_and_claimed() {
 #[test]
 fn rotation_reaches_offline_roles_nested_under_claimed() {
     let tmp = tempfile::tempdir().unwrap();
-    let (dir, _) = rehearsal(tmp.path());
+    let (dir, rehearsed) = rehearsal(tmp.path());
     let nested = std::fs::read_to_string(dir.join("plan.toml")).unwrap()
         + "\n[[delegation]]\nname = \"legacy\"\ndelegator = \"claimed\"\nkeyholders = [\"alice\", \"bob\", \"carol\"]\nthreshold = 2\nterminating = true\npaths = [\"legacy/*\"]\nexpires_days = 180\nsigning_window_days = 30\n";
     std::fs::write(dir.join("nested.toml"), &nested).unwrap();
@@ -326,4 +326,37 @@ fn rotation_reaches_offline_roles_nested_under_claimed() {
     let mut same = legacy2.signed.clone();
     *same.header_mut() = legacy1.signed.header().clone();
     assert_eq!(same, legacy1.signed);
+
+    // Only legacy's keys change (erin replaces carol there): claimed gets a new version
+    // signed by its unchanged keyholders, targets does not change.
+    let (head, tail) = nested.rsplit_once("keyholders = [\"alice\", \"bob\", \"carol\"]").unwrap();
+    let only_legacy = format!("{head}keyholders = [\"alice\", \"bob\", \"erin\"]{tail}")
+        .replace("[ceremony]", "[previous_root]\nfile = \"1.root.json\"\n\n[ceremony]")
+        .replace("[roles.root]", "[[keyholder]]\nname = \"erin\"\ntoken = \"software\"\nalgorithm = \"ecdsa-p256\"\n\n[roles.root]");
+    std::fs::write(dir.join("only-legacy.toml"), &only_legacy).unwrap();
+    std::fs::create_dir_all(dir.join("tokens/erin")).unwrap();
+    std::fs::write(passphrase_file(&dir.join("tokens"), "erin"), "erin's rehearsal passphrase").unwrap();
+    let v2 = run("only-legacy.toml", "only-legacy.work", "stick3", Some(Arc::new(read_current(&v1).unwrap())));
+    let mut names: Vec<String> = std::fs::read_dir(&v2).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["2.claimed.json", "2.legacy.json", "2.root.json"]);
+    let (claimed2, legacy2) = (load(&v2.join("2.claimed.json")), load(&v2.join("2.legacy.json")));
+    let targets1 = load(&v1.join("1.targets.json"));
+    let c = check_delegated(targets1.signed.as_targets().unwrap(), "claimed", &claimed2, &claimed2.signed_bytes(), false).unwrap();
+    assert_eq!((c.valid(), c.threshold), (3, 2), "claimed v2 signed by alice, bob and carol, as targets v1 says");
+    let l = check_delegated(claimed2.signed.as_targets().unwrap(), "legacy", &legacy2, &legacy2.signed_bytes(), false).unwrap();
+    assert_eq!((l.valid(), l.threshold), (3, 2), "legacy v2 signed by alice, bob and erin");
+
+    // Against a repository whose claimed does not delegate to legacy (the rehearsal's own),
+    // the rotation is refused: it cannot add the role, and must not silently skip it.
+    let plan = Plan::load(&dir.join("only-legacy.toml"), chrono::Utc::now()).unwrap();
+    let mut ui = support::rehearsal_ui(dir.join("tokens"));
+    let mut tokens = Tokens::new(dir.join("tokens"));
+    let media = tmp.path().join("stick4");
+    std::fs::create_dir_all(&media).unwrap();
+    std::fs::copy(rehearsed.join("1.root.json"), dir.join("1.root.json")).unwrap();
+    let opts = Options { media: media.clone(), rehearsal: true, current: Some(Arc::new(read_current(&rehearsed).unwrap())), ..Default::default() };
+    let err = Engine::open(&plan, &tmp.path().join("refused.work"), &mut ui, &mut tokens, opts).and_then(|mut e| e.run().map(|_| ())).unwrap_err().to_string();
+    assert!(err.contains("claimed delegates to legacy"), "{err}");
+    assert_eq!(std::fs::read_dir(&media).unwrap().count(), 0, "nothing exported");
 }

@@ -227,13 +227,13 @@ fn missing_or_added_files_on_the_media_are_caught() {
 }
 
 /// What macOS (on FAT/exFAT: an AppleDouble `._` file beside every file it copies, plus
-/// its folders) and Windows leave on a stick they mount.
+/// its volume folders) and Windows leave on a stick they mount.
 #[test]
 fn files_an_operating_system_left_on_the_media_are_reported_not_failed() {
     let o = opts(Utc::now());
     let (_t, media) = media_copy();
     let apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ";
-    let os_files = ["._SHA256SUMS", ".DS_Store", "metadata/._1.root.json", "metadata/._claimed.json", "metadata/.DS_Store", "Thumbs.db"];
+    let os_files = ["._SHA256SUMS", ".DS_Store", "metadata/._1.root.json", "metadata/._1.claimed.json", "metadata/.DS_Store", "keys/._alice", "Thumbs.db"];
     for f in os_files {
         std::fs::write(media.join(f), apple_double).unwrap();
     }
@@ -252,10 +252,24 @@ fn files_an_operating_system_left_on_the_media_are_reported_not_failed() {
     }
     assert!(r.findings.iter().filter(|f| f.finding.code == "os-file").all(|f| f.finding.severity == Severity::Warning));
     assert!(r.not_checked.iter().any(|(f, why)| f == "metadata/._1.root.json" && why.contains("operating system")), "{:?}", r.not_checked);
-    // A name the tool could have written is still an added file.
-    std::fs::write(media.join("metadata/_1.root.json"), apple_double).unwrap();
-    let r = verify_path(&media, &o).unwrap();
-    assert!(has(&r, Severity::Error, "sums-unlisted"), "{:#?}", codes(&r, Severity::Error));
+
+    // The names alone hide nothing: a `._` file that is not AppleDouble, a `._` folder (the
+    // tool reads every folder under keys/), a volume folder's name below the top, and a name
+    // the tool could have written are each an added file.
+    let added: [(&str, &[u8]); 4] = [
+        ("metadata/._2.root.json", b"{\"signed\": {}}"),
+        ("keys/._mallory/._mallory.key.json", b"{}"),
+        ("metadata/.Trashes/x", b"x"),
+        ("metadata/_1.root.json", apple_double),
+    ];
+    for (f, bytes) in added {
+        let (_t, media) = media_copy();
+        std::fs::create_dir_all(media.join(f).parent().unwrap()).unwrap();
+        std::fs::write(media.join(f), bytes).unwrap();
+        let r = verify_path(&media, &o).unwrap();
+        assert_eq!(r.exit_code(), 1, "{f} was not caught");
+        assert!(r.findings.iter().any(|x| x.file == f && x.finding.severity == Severity::Error), "{f}: {:#?}", codes(&r, Severity::Error));
+    }
 }
 
 // ---------------------------------------------------------------------------------------

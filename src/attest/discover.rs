@@ -65,8 +65,11 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<AttestationBundle>) -> Result<()
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     let has = |name: &str| entries.iter().any(|(n, _, ft)| n == name && ft.is_file());
     let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // What an operating system left on the media (AppleDouble `._` companions of the
+    // certificates, volume folders) is not an attestation.
+    let os = |name: &str, path: &Path, ft: &std::fs::FileType| crate::audit::layout::os_file(path, name, ft.is_dir(), depth == 0);
     for (name, path, ft) in &entries {
-        if !ft.is_file() {
+        if !ft.is_file() || os(name, path, ft) {
             continue;
         }
         let found = if let Some(stem) = name.strip_suffix(KEY_CERT_SUFFIX).filter(|s| !s.is_empty()) {
@@ -84,8 +87,8 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<AttestationBundle>) -> Result<()
         out.push(AttestationBundle { layout, label, key_cert_path: path.clone(), device_cert_path: device_path, key_cert: read(path)?, device_cert });
     }
     if depth < MAX_DEPTH {
-        for (_, path, ft) in &entries {
-            if ft.is_dir() {
+        for (name, path, ft) in &entries {
+            if ft.is_dir() && !os(name, path, ft) {
                 walk(path, depth + 1, out)?;
             }
         }
@@ -109,6 +112,30 @@ fn read(path: &Path) -> Result<Vec<u8>, AttestError> {
 
 #[cfg(test)]
 mod tests {
+    /// Sigstore's real attestations, with what macOS and Windows add to a stick: the same
+    /// bundles are found, nothing more.
+    #[test]
+    fn what_an_operating_system_leaves_is_not_an_attestation() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sigstore-attestations/2021-06-18/keys");
+        let t = tempfile::tempdir().unwrap();
+        let names = |bundles: &[super::AttestationBundle]| bundles.iter().map(|b| b.label.clone()).collect::<Vec<_>>();
+        for e in std::fs::read_dir(&src).unwrap() {
+            let e = e.unwrap();
+            std::fs::create_dir(t.path().join(e.file_name())).unwrap();
+            for f in std::fs::read_dir(e.path()).unwrap() {
+                let f = f.unwrap();
+                std::fs::copy(f.path(), t.path().join(e.file_name()).join(f.file_name())).unwrap();
+            }
+        }
+        let before = names(&super::discover(t.path()).unwrap());
+        assert_eq!(before.len(), 5);
+        let apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ";
+        std::fs::write(t.path().join("13078778/._13078778_key_cert.pem"), apple_double).unwrap();
+        std::fs::create_dir(t.path().join(".Trashes")).unwrap();
+        std::fs::copy(src.join("13078778/13078778_key_cert.pem"), t.path().join(".Trashes/99999999_key_cert.pem")).unwrap();
+        assert_eq!(names(&super::discover(t.path()).unwrap()), before);
+    }
+
     #[test]
     fn piv_tool_names() {
         assert!(super::is_piv_tool_key_cert("Slot9CAttestation.pem"));

@@ -100,8 +100,8 @@ fn line(i: usize) -> JsonPath {
 pub struct Listing {
     /// Every regular file.
     pub files: Vec<String>,
-    /// Files and folders (with a trailing `/`, not entered) an operating system wrote
-    /// (`layout::os_file`).
+    /// What an operating system wrote (`layout::os_file`): files, and top-level folders
+    /// (with a trailing `/`, not entered).
     pub os_files: Vec<String>,
 }
 
@@ -114,9 +114,9 @@ pub fn list_files(dir: &Path) -> std::io::Result<Listing> {
         for e in std::fs::read_dir(base.join(rel))? {
             let e = e?;
             let name = e.file_name().to_string_lossy().into_owned();
-            let os = super::layout::os_file(&name);
-            let r = if rel.is_empty() { name } else { format!("{rel}/{name}") };
             let m = std::fs::metadata(e.path())?;
+            let os = super::layout::os_file(&e.path(), &name, m.is_dir(), rel.is_empty());
+            let r = if rel.is_empty() { name } else { format!("{rel}/{name}") };
             match (m.is_dir(), os) {
                 (true, true) => out.os_files.push(format!("{r}/")),
                 (true, false) => walk(base, &r, out, depth + 1)?,

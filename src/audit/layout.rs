@@ -51,7 +51,7 @@ pub struct Inventory {
     pub entries: BTreeMap<String, Vec<Entry>>,
     /// Files in the metadata folder that are not metadata by name (ignored).
     pub ignored: Vec<String>,
-    /// Files an operating system wrote when the media was mounted (`os_file`), ignored.
+    /// What an operating system wrote when the media was mounted (`os_file`), ignored.
     pub os_files: Vec<String>,
     /// Names: "consistent" (N. prefixes), "unversioned", "mixed", plus "+root_history".
     pub naming: String,
@@ -88,17 +88,34 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
-/// Whether a file or folder name is one an operating system writes on removable media it
-/// mounts: macOS's AppleDouble `._<name>` companions (on FAT and exFAT, next to every file
-/// it copies), `.DS_Store`, `.Spotlight-V100`, `.fseventsd`, `.Trashes`,
-/// `.TemporaryItems`; Windows's `System Volume Information`, `$RECYCLE.BIN`, `Thumbs.db`,
-/// `desktop.ini`. No TUF client reads them and the tool never writes such names, so an
-/// auditor's laptop touching the media must not make `verify` fail; they are reported.
-/// (`._1.root.json` would otherwise look like metadata of a role named `._1.root`.)
-pub fn os_file(name: &str) -> bool {
-    const NAMES: [&str; 9] =
-        [".DS_Store", ".Spotlight-V100", ".fseventsd", ".Trashes", ".TemporaryItems", "System Volume Information", "$RECYCLE.BIN", "Thumbs.db", "desktop.ini"];
-    name.starts_with("._") || NAMES.contains(&name)
+/// Whether a directory entry is something an operating system writes on removable media
+/// it mounts, so that an auditor's laptop touching the media does not make `verify` fail:
+/// * files anywhere: macOS's AppleDouble companions `._<name>` (on FAT and exFAT, next to
+///   every file it copies; recognised by their magic bytes, not by name alone) and
+///   `.DS_Store`; Windows's `Thumbs.db` and `desktop.ini`;
+/// * folders only at the top of the folder being checked (`top_level`), where volume-level
+///   folders appear when the media folder is a whole volume: `.Spotlight-V100`,
+///   `.fseventsd`, `.Trashes`, `.TemporaryItems`, `System Volume Information`,
+///   `$RECYCLE.BIN`.
+///
+/// No TUF client and nothing in this tool reads such entries, and the tool never writes
+/// such names. They are reported, not checked. A folder with such a name deeper down, or a
+/// `._` file that is not AppleDouble, is an ordinary entry (checked, and an error when
+/// `SHA256SUMS` does not list it), so the names cannot hide content the tool reads.
+pub fn os_file(path: &Path, name: &str, is_dir: bool, top_level: bool) -> bool {
+    const FOLDERS: [&str; 6] = [".Spotlight-V100", ".fseventsd", ".Trashes", ".TemporaryItems", "System Volume Information", "$RECYCLE.BIN"];
+    const FILES: [&str; 3] = [".DS_Store", "Thumbs.db", "desktop.ini"];
+    if is_dir {
+        return top_level && FOLDERS.contains(&name);
+    }
+    FILES.contains(&name) || (name.starts_with("._") && apple_double(path))
+}
+
+/// AppleDouble files start with the magic number 0x00051607 (RFC 1740).
+fn apple_double(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == [0x00, 0x05, 0x16, 0x07]
 }
 
 /// Splits `N.role.json` / `role.json` into (role, version).
@@ -160,15 +177,16 @@ pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
         naming: String::new(),
     };
     let (mut versioned, mut unversioned) = (false, false);
+    let top_level = kind == FolderKind::Repository && prefix.is_empty();
     for (name, path, m) in read_dir_sorted(&metadata_dir)? {
-        if os_file(&name) {
+        if os_file(&path, &name, m.is_dir(), top_level) {
             inv.os_files.push(format!("{prefix}{name}{}", if m.is_dir() { "/" } else { "" }));
             continue;
         }
         if m.is_dir() {
             if name == "root_history" {
                 for (hname, hpath, hm) in read_dir_sorted(&path)? {
-                    if os_file(&hname) {
+                    if os_file(&hpath, &hname, hm.is_dir(), false) {
                         inv.os_files.push(format!("{prefix}root_history/{hname}"));
                         continue;
                     }

@@ -144,12 +144,21 @@ pub fn rotation_followups(
     for parent in delegators {
         let own_keys_changed = if parent == "targets" { targets_keys_changed } else { rekeyed.contains(parent) };
         let children: Vec<&super::plan::Delegation> = plan.delegations.iter().filter(|d| d.delegator == parent).collect();
+        let offline_children: Vec<&str> = children.iter().filter(|d| matches!(d.signers, Signers::Offline(_))).map(|d| d.name.as_str()).collect();
         let Some(f) = current.set.roles.get(parent) else {
             if own_keys_changed {
                 return Err(format!("the current metadata has no {parent} role to re-sign with its new keys"));
             }
+            if !offline_children.is_empty() {
+                // Without it, whether the keys of its offline roles change cannot be told.
+                return Err(format!("the current metadata has no {parent} role, which delegates to {}", offline_children.join(", ")));
+            }
             continue;
         };
+        let listed: Vec<&str> = f.md.signed.as_targets().map(|t| t.delegated_roles().iter().map(|r| r.name.as_str()).collect()).unwrap_or_default();
+        if let Some(missing) = offline_children.iter().find(|c| !listed.contains(c)) {
+            return Err(format!("the plan says {parent} delegates to {missing}, but the current {parent} does not: a rotation cannot add roles"));
+        }
         let mut md = f.md.clone();
         let changed = rekey_offline_children(&mut md, &children, &key_of)?;
         if own_keys_changed || !changed.is_empty() {

@@ -78,8 +78,11 @@ pub fn read_current(dir: &Path) -> Result<CurrentFiles, String> {
     let mut names: Vec<String> = rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     for name in names {
-        let Some((role, version)) = crate::audit::layout::parse_name(&name) else { continue };
         let path = dir.join(&name);
+        if crate::audit::layout::os_file(&path, &name, path.is_dir(), true) {
+            continue;
+        }
+        let Some((role, version)) = crate::audit::layout::parse_name(&name) else { continue };
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let md = Metadata::from_bytes(&bytes, Mode::Strict).map_err(|e| format!("{}: {e}", path.display()))?;
         if let Some(v) = version {
