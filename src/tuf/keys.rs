@@ -12,14 +12,17 @@ use super::metadata::Key;
 use p256::pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
 use sha2::{Digest, Sha256};
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// The two lowercase hex digits of a byte.
+fn hex_pair(b: u8) -> [u8; 2] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]
+}
 
 /// Lowercase hex, the only form the tool writes.
 pub fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 15) as usize] as char);
+    for &b in bytes {
+        s.extend(hex_pair(b).map(char::from));
     }
     s
 }
@@ -66,12 +69,7 @@ pub fn keyid_is(key: &Key, id: &str) -> bool {
     let bytes = out.into_bytes();
     let digest = Sha256::digest(&bytes);
     BUF.set(bytes);
-    let mut hexed = [0u8; 64];
-    for (pair, b) in hexed.chunks_exact_mut(2).zip(digest.iter()) {
-        pair[0] = HEX[usize::from(b >> 4)];
-        pair[1] = HEX[usize::from(b & 15)];
-    }
-    hexed == id.as_bytes()
+    id.len() == 64 && id.as_bytes().chunks_exact(2).zip(digest.iter()).all(|(pair, &b)| *pair == hex_pair(b))
 }
 
 /// The key algorithms the tool understands.

@@ -60,10 +60,13 @@ fn pretty_beside_model_rules(md: &Metadata, size_hint: usize) -> (Vec<Finding>, 
     if size_hint < PARALLEL_FROM {
         return (rules::check_model(md), encode::pretty_sized(md, size_hint));
     }
-    std::thread::scope(|s| {
-        let rules = s.spawn(|| rules::check_model(md));
-        let bytes = encode::pretty_sized(md, size_hint);
-        (rules.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), bytes)
+    std::thread::scope(|s| match std::thread::Builder::new().spawn_scoped(s, || rules::check_model(md)) {
+        Ok(rules) => {
+            let bytes = encode::pretty_sized(md, size_hint);
+            (rules.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), bytes)
+        }
+        // No thread to be had: the same work, one after the other.
+        Err(_) => (rules::check_model(md), encode::pretty_sized(md, size_hint)),
     })
 }
 

@@ -66,18 +66,23 @@ pub fn read_large(path: &Path) -> std::io::Result<Vec<u8>> {
     }
 }
 
-/// Reads `len` bytes in two halves on two threads; `None` if the file turned out longer.
+/// Reads `len` bytes in two halves on two threads; `None` if the file turned out longer or
+/// no second thread could be started.
 #[cfg(unix)]
 fn read_halves(file: &File, len: usize) -> std::io::Result<Option<Vec<u8>>> {
     use std::os::unix::fs::FileExt;
     // Zeroed through calloc: fresh pages, touched first by the read that fills them.
     let mut buf = vec![0u8; len];
     let (head, tail) = buf.split_at_mut(len / 2);
-    std::thread::scope(|s| {
-        let tail_read = s.spawn(|| file.read_exact_at(tail, (len / 2) as u64));
+    let read = std::thread::scope(|s| {
+        let Ok(tail_read) = std::thread::Builder::new().spawn_scoped(s, || file.read_exact_at(tail, (len / 2) as u64)) else {
+            return None; // no thread to be had: read it the ordinary way
+        };
         let head_read = file.read_exact_at(head, 0);
-        tail_read.join().unwrap_or_else(|_| Err(std::io::Error::other("reader thread panicked"))).and(head_read)
-    })?;
+        Some(tail_read.join().unwrap_or_else(|_| Err(std::io::Error::other("reader thread panicked"))).and(head_read))
+    });
+    let Some(read) = read else { return Ok(None) };
+    read?;
     let grew = file.read_at(&mut [0u8], len as u64)? != 0;
     Ok(if grew { None } else { Some(buf) })
 }
