@@ -18,6 +18,7 @@ use crate::tuf::rules;
 use crate::tuf::stream::parse_checked;
 use crate::tuf::verify::{PendingThreshold, check_threshold};
 use crate::util::fsx;
+use crate::util::par::both;
 use sha2::{Digest, Sha512};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -98,18 +99,6 @@ fn digest(alg: &str, bytes: &[u8]) -> Option<String> {
 fn hashes_of(job: &Job, bytes: &[u8]) -> BTreeMap<String, String> {
     let algs = job.sha256.then_some("sha256").into_iter().chain(job.extra_hashes.iter().map(String::as_str));
     algs.filter_map(|a| digest(a, bytes).map(|h| (a.to_string(), h))).collect()
-}
-
-/// Runs `a` here and `b` on a helper thread when `parallel`, else one after the other.
-fn both<A: Send, B: Send>(parallel: bool, a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
-    if !parallel {
-        return (a(), b());
-    }
-    std::thread::scope(|s| {
-        let hb = s.spawn(b);
-        let ra = a();
-        (ra, hb.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-    })
 }
 
 /// Loads one file (see the module documentation).
@@ -196,17 +185,22 @@ pub fn load_all(jobs: &[Job], threads: usize) -> Vec<Loaded> {
     }
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Loaded>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&i) = order.get(k) else { break };
-                    let r = load_one(&jobs[i]);
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-                }
-            });
+    let work = || {
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&i) = order.get(k) else { break };
+            let r = load_one(&jobs[i]);
+            results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
         }
+    };
+    std::thread::scope(|s| {
+        // This thread is one of the workers; helpers that cannot be started are not needed.
+        for _ in 1..threads {
+            if std::thread::Builder::new().spawn_scoped(s, work).is_err() {
+                break;
+            }
+        }
+        work();
     });
     results.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().map(|r| r.expect("every job ran")).collect()
 }

@@ -559,7 +559,8 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
 
     // Freeing the model of a 48 MB role takes tens of milliseconds: off the caller's path.
     if set.roles.values().chain(set.roots.values()).map(|f| f.length).sum::<u64>() > 8 << 20 {
-        std::thread::spawn(move || drop(set));
+        // (Where no thread can be started, the closure and the set are dropped right here.)
+        let _ = std::thread::Builder::new().spawn(move || drop(set));
     }
     out.sort_by_key(|f| f.finding.severity);
     not_checked.sort();

@@ -57,17 +57,8 @@ pub fn write_with_canonical(md: &Metadata, canonical: &[u8], must_accept: Client
 /// role (a 100,000-project `claimed`: 0.06 s and 0.07 s) they run on two cores.
 fn pretty_beside_model_rules(md: &Metadata, size_hint: usize) -> (Vec<Finding>, Vec<u8>) {
     const PARALLEL_FROM: usize = 1 << 20;
-    if size_hint < PARALLEL_FROM {
-        return (rules::check_model(md), encode::pretty_sized(md, size_hint));
-    }
-    std::thread::scope(|s| match std::thread::Builder::new().spawn_scoped(s, || rules::check_model(md)) {
-        Ok(rules) => {
-            let bytes = encode::pretty_sized(md, size_hint);
-            (rules.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), bytes)
-        }
-        // No thread to be had: the same work, one after the other.
-        Err(_) => (rules::check_model(md), encode::pretty_sized(md, size_hint)),
-    })
+    let (bytes, findings) = crate::util::par::both(size_hint >= PARALLEL_FROM, || encode::pretty_sized(md, size_hint), || rules::check_model(md));
+    (findings, bytes)
 }
 
 /// The file bytes, unless an error finding concerns a client in `must_accept`.

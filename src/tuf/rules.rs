@@ -372,21 +372,19 @@ fn check_targets(t: &Targets, p: &JsonPath, f: &mut Vec<Finding>) {
     // A 100,000-project role: its keys (a keyid recomputed per key) are checked on a second
     // core while its roles are checked here; findings keep their order (keys, then roles).
     let keys_path = dp.clone().key("keys");
-    let (mut key_findings, mut role_findings) = (Vec::new(), Vec::new());
-    if d.keys.len() >= 4096 {
-        std::thread::scope(|s| {
-            let keys = s.spawn(|| {
-                let mut kf = Vec::new();
-                check_keys(&d.keys, &keys_path, &mut kf);
-                kf
-            });
-            check_delegated_roles(d, &dp, &mut role_findings);
-            key_findings = keys.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        });
-    } else {
-        check_keys(&d.keys, &keys_path, &mut key_findings);
-        check_delegated_roles(d, &dp, &mut role_findings);
-    }
+    let (mut role_findings, mut key_findings) = crate::util::par::both(
+        d.keys.len() >= 4096,
+        || {
+            let mut rf = Vec::new();
+            check_delegated_roles(d, &dp, &mut rf);
+            rf
+        },
+        || {
+            let mut kf = Vec::new();
+            check_keys(&d.keys, &keys_path, &mut kf);
+            kf
+        },
+    );
     f.append(&mut key_findings);
     f.append(&mut role_findings);
 }

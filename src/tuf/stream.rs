@@ -64,7 +64,7 @@ where
         let tx_piece = tx.clone();
         let (recycle_tx, recycle_rx) = channel::<Vec<u8>>();
         let plan = &plan;
-        let hasher = scope.spawn(move || {
+        let hasher = std::thread::Builder::new().spawn_scoped(scope, move || {
             let mut out = Hashed { planned: false, pending: None, held: Vec::new(), plain: true };
             for msg in rx {
                 match msg {
@@ -88,6 +88,10 @@ where
             }
             out
         });
+        let Ok(hasher) = hasher else {
+            // No thread to be had: the plain path (parse, then encode the model and check).
+            return (Metadata::from_bytes(bytes, mode), None);
+        };
         let recycled = move |full: Vec<u8>| -> Vec<u8> {
             let capacity = full.capacity();
             let _ = tx_piece.send(Msg::Piece(full));

@@ -1,4 +1,5 @@
 //! Small helpers shared by commands.
 
 pub mod fsx;
+pub mod par;
 pub mod pgpwords;
