@@ -172,3 +172,32 @@ fn below_threshold_is_a_failure_and_bad_input_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("2.targets.json") && text(&o).contains("version 2"), "{}", text(&o));
 }
+
+/// `status` and the `--current` reader see a folder as `verify` does: what macOS leaves on
+/// a stick (AppleDouble `._` files) is set aside, and a media folder is read from its
+/// `metadata/`.
+#[test]
+fn a_stick_a_mac_has_touched_reads_the_same() {
+    let (_, media) = rehearsal();
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("media");
+    std::fs::create_dir_all(copy.join("metadata")).unwrap();
+    for e in std::fs::read_dir(media.join("metadata")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), copy.join("metadata").join(e.file_name())).unwrap();
+    }
+    std::fs::copy(media.join("SHA256SUMS"), copy.join("SHA256SUMS")).unwrap();
+    let before = status(&copy, &["--json"]);
+    assert_eq!(before.status.code(), Some(0), "{}", text(&before));
+    for f in ["metadata/._1.root.json", "metadata/._1.claimed.json", "._SHA256SUMS"] {
+        std::fs::write(copy.join(f), b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ").unwrap();
+    }
+    let after = status(&copy, &["--json"]);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after));
+    let roles = |o: &Output| serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["roles"].clone();
+    assert_eq!(roles(&after), roles(&before));
+
+    let current = tuf_ceremony::ceremony::job::read_current(&copy).unwrap();
+    let names: Vec<&str> = current.digests.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["1.claimed.json", "1.root.json", "1.targets.json"]);
+}

@@ -262,5 +262,10 @@ mod tests {
         assert_eq!(parse_name("3.a%2Fb.json"), Some(("a/b".into(), Some(3))));
         assert_eq!(parse_name("SHA256SUMS"), None);
         assert_eq!(parse_name(".json"), None);
+        assert_eq!(parse_name("12.bins.json"), Some(("bins".into(), Some(12))));
+        assert_eq!(parse_name("timestamp.json"), Some(("timestamp".into(), None)));
+        assert_eq!(parse_name("3.0000-0003.json"), Some(("0000-0003".into(), Some(3))));
+        assert_eq!(parse_name("a.b.json"), Some(("a.b".into(), None)));
+        assert_eq!(parse_name("x.txt"), None);
     }
 }

@@ -69,39 +69,37 @@ impl std::fmt::Debug for CurrentFiles {
     }
 }
 
-/// Reads a metadata folder with consistent-snapshot names (`N.root.json`, `V.<role>.json`,
-/// `timestamp.json`): every root version, and the newest version of each other role.
+/// Reads a metadata folder (or a ceremony's media folder) strictly: every root version,
+/// and the newest version of each other role. Which files are there and what their names
+/// say is `audit::layout::inventory`'s answer, the same as `verify`'s and `status`'s.
 pub fn read_current(dir: &Path) -> Result<CurrentFiles, String> {
-    let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let inv = crate::audit::layout::inventory(dir).map_err(|e| e.to_string())?;
     let mut set = MetadataSet::default();
     let mut digests = Vec::new();
-    let mut names: Vec<String> = rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-    names.sort();
-    for name in names {
-        let path = dir.join(&name);
-        if crate::audit::layout::os_file(&path, &name, path.is_dir(), true) {
-            continue;
-        }
-        let Some((role, version)) = crate::audit::layout::parse_name(&name) else { continue };
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let md = Metadata::from_bytes(&bytes, Mode::Strict).map_err(|e| format!("{}: {e}", path.display()))?;
-        if let Some(v) = version {
-            if md.version() != v {
-                return Err(format!("{}: the file name says version {v} but it holds version {}", path.display(), md.version()));
+    for (role, entries) in &inv.entries {
+        for e in entries {
+            let name = e.rel.strip_prefix(inv.prefix.as_str()).unwrap_or(&e.rel).to_string();
+            let bytes = std::fs::read(&e.path).map_err(|err| format!("{}: {err}", e.path.display()))?;
+            let md = Metadata::from_bytes(&bytes, Mode::Strict).map_err(|err| format!("{}: {err}", e.path.display()))?;
+            if let Some(v) = e.version
+                && md.version() != v
+            {
+                return Err(format!("{}: the file name says version {v} but it holds version {}", e.path.display(), md.version()));
             }
-        }
-        digests.push((name.clone(), sha256_hex(&bytes)));
-        let f = MetadataFile::new(name, bytes, md);
-        if role == "root" {
-            if version.is_some() {
-                set.roots.insert(f.md.version(), f);
+            digests.push((name.clone(), sha256_hex(&bytes)));
+            let f = MetadataFile::new(name, bytes, md);
+            if role == "root" {
+                if e.version.is_some() {
+                    set.roots.insert(f.md.version(), f);
+                }
+            } else if set.roles.get(role).is_none_or(|old| old.md.version() < f.md.version()) {
+                set.roles.insert(role.clone(), f);
             }
-        } else if set.roles.get(&role).is_none_or(|old| old.md.version() < f.md.version()) {
-            set.roles.insert(role, f);
         }
     }
+    digests.sort();
     if set.roots.is_empty() {
-        return Err(format!("{}: no N.root.json here", dir.display()));
+        return Err(format!("{}: no N.root.json here", inv.metadata_dir.display()));
     }
     Ok(CurrentFiles { set, digests })
 }

@@ -19,7 +19,6 @@
 //!    met (or a clearly named `.partial` file with `--partial`).
 
 use super::diff;
-use super::folder::parse_name;
 use super::hashconfirm;
 use super::status::in_succinct;
 use crate::ceremony::plan::{Plan, read_public_key};
@@ -178,8 +177,8 @@ impl Authority {
 
 /// The role name a delegator file's name gives (`1.root.json` → root), else its type.
 fn delegator_name(file_name: &str, md: &Metadata) -> String {
-    match parse_name(file_name) {
-        Some((_, role)) if TOP_LEVEL_ROLES.contains(&role) || md.signed.type_name() == "targets" => role.to_string(),
+    match crate::audit::layout::parse_name(file_name) {
+        Some((role, _)) if TOP_LEVEL_ROLES.contains(&role.as_str()) || md.signed.type_name() == "targets" => role,
         _ => md.signed.type_name().to_string(),
     }
 }
