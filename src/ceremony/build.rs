@@ -145,15 +145,16 @@ pub fn rotation_followups(
         let own_keys_changed = if parent == "targets" { targets_keys_changed } else { rekeyed.contains(parent) };
         let children: Vec<&super::plan::Delegation> = plan.delegations.iter().filter(|d| d.delegator == parent).collect();
         let offline_children: Vec<&str> = children.iter().filter(|d| matches!(d.signers, Signers::Offline(_))).map(|d| d.name.as_str()).collect();
+        if !own_keys_changed && offline_children.is_empty() {
+            continue; // nothing to re-sign (and no 100,000-project role copied for nothing)
+        }
         let Some(f) = current.set.roles.get(parent) else {
-            if own_keys_changed {
-                return Err(format!("the current metadata has no {parent} role to re-sign with its new keys"));
-            }
-            if !offline_children.is_empty() {
+            return Err(if own_keys_changed {
+                format!("the current metadata has no {parent} role to re-sign with its new keys")
+            } else {
                 // Without it, whether the keys of its offline roles change cannot be told.
-                return Err(format!("the current metadata has no {parent} role, which delegates to {}", offline_children.join(", ")));
-            }
-            continue;
+                format!("the current metadata has no {parent} role, which delegates to {}", offline_children.join(", "))
+            });
         };
         let listed: Vec<&str> = f.md.signed.as_targets().map(|t| t.delegated_roles().iter().map(|r| r.name.as_str()).collect()).unwrap_or_default();
         if let Some(missing) = offline_children.iter().find(|c| !listed.contains(c)) {
