@@ -292,10 +292,10 @@ fn rotation_reaches_offline_roles_nested_under_claimed() {
         let media = tmp.path().join(stick);
         std::fs::create_dir_all(&media).unwrap();
         let opts = Options { media: media.clone(), rehearsal: true, current, ..Default::default() };
-        Engine::open(&plan, &tmp.path().join(work), &mut ui, &mut tokens, opts).unwrap().run().unwrap();
-        only_media_folder(&media).join("metadata")
+        Engine::open(&plan, &tmp.path().join(work), &mut ui, &mut tokens, opts).and_then(|mut e| e.run().map(|_| ())).map_err(|e| e.to_string())?;
+        Ok::<_, String>(only_media_folder(&media).join("metadata"))
     };
-    let v1 = run("nested.toml", "nested.work", "stick1", None);
+    let v1 = run("nested.toml", "nested.work", "stick1", None).unwrap();
     let (claimed1, legacy1) = (load(&v1.join("1.claimed.json")), load(&v1.join("1.legacy.json")));
     assert_eq!(check_delegated(claimed1.signed.as_targets().unwrap(), "legacy", &legacy1, &legacy1.signed_bytes(), false).unwrap().valid(), 3);
 
@@ -308,7 +308,7 @@ fn rotation_reaches_offline_roles_nested_under_claimed() {
     std::fs::write(dir.join("rotation.toml"), &rotation).unwrap();
     std::fs::create_dir_all(dir.join("tokens/dave")).unwrap();
     std::fs::write(passphrase_file(&dir.join("tokens"), "dave"), "dave's rehearsal passphrase").unwrap();
-    let v2 = run("rotation.toml", "rotation.work", "stick2", Some(Arc::new(read_current(&v1).unwrap())));
+    let v2 = run("rotation.toml", "rotation.work", "stick2", Some(Arc::new(read_current(&v1).unwrap()))).unwrap();
 
     let mut names: Vec<String> = std::fs::read_dir(&v2).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
@@ -336,7 +336,7 @@ fn rotation_reaches_offline_roles_nested_under_claimed() {
     std::fs::write(dir.join("only-legacy.toml"), &only_legacy).unwrap();
     std::fs::create_dir_all(dir.join("tokens/erin")).unwrap();
     std::fs::write(passphrase_file(&dir.join("tokens"), "erin"), "erin's rehearsal passphrase").unwrap();
-    let v2 = run("only-legacy.toml", "only-legacy.work", "stick3", Some(Arc::new(read_current(&v1).unwrap())));
+    let v2 = run("only-legacy.toml", "only-legacy.work", "stick3", Some(Arc::new(read_current(&v1).unwrap()))).unwrap();
     let mut names: Vec<String> = std::fs::read_dir(&v2).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     assert_eq!(names, ["2.claimed.json", "2.legacy.json", "2.root.json"]);
@@ -349,14 +349,8 @@ fn rotation_reaches_offline_roles_nested_under_claimed() {
 
     // Against a repository whose claimed does not delegate to legacy (the rehearsal's own),
     // the rotation is refused: it cannot add the role, and must not silently skip it.
-    let plan = Plan::load(&dir.join("only-legacy.toml"), chrono::Utc::now()).unwrap();
-    let mut ui = support::rehearsal_ui(dir.join("tokens"));
-    let mut tokens = Tokens::new(dir.join("tokens"));
-    let media = tmp.path().join("stick4");
-    std::fs::create_dir_all(&media).unwrap();
     std::fs::copy(rehearsed.join("1.root.json"), dir.join("1.root.json")).unwrap();
-    let opts = Options { media: media.clone(), rehearsal: true, current: Some(Arc::new(read_current(&rehearsed).unwrap())), ..Default::default() };
-    let err = Engine::open(&plan, &tmp.path().join("refused.work"), &mut ui, &mut tokens, opts).and_then(|mut e| e.run().map(|_| ())).unwrap_err().to_string();
+    let err = run("only-legacy.toml", "refused.work", "stick4", Some(Arc::new(read_current(&rehearsed).unwrap()))).unwrap_err();
     assert!(err.contains("claimed delegates to legacy"), "{err}");
-    assert_eq!(std::fs::read_dir(&media).unwrap().count(), 0, "nothing exported");
+    assert_eq!(std::fs::read_dir(tmp.path().join("stick4")).unwrap().count(), 0, "nothing exported");
 }
