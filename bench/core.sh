@@ -7,7 +7,12 @@
 #   BENCH_REGEN=1 bench/core.sh  # regenerate the data set
 #
 # Environment: REPS (default 5), BENCH_DATA (default bench/data, not committed),
-# PYTHON (default .venv/bin/python), PROJECTS (default 100000; only for generation).
+# PYTHON (default .venv/bin/python), PROJECTS (default 100000; only for generation),
+# PEERS (default 1; 0 skips the two reference rows below).
+#
+# Besides python-tuf, two reference rows for load + verify (not goals): tough 0.19.0, the
+# Rust TUF client (interop/tough-check's tough-bench: serde parse + `verify_role`), and a
+# floor: serde_json reading the same file into plain derived structs with no check at all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +20,9 @@ REPS=${REPS:-5}
 DATA=${BENCH_DATA:-bench/data}
 PY=${PYTHON:-.venv/bin/python}
 PROJECTS=${PROJECTS:-100000}
+PEERS=${PEERS:-1}
 BIN=target/release/examples/bench_core
+PEER_BIN=target/release/tough-bench
 
 if [ ! -x /usr/bin/time ] || ! /usr/bin/time -v true >/dev/null 2>&1; then
   echo "bench/core.sh: GNU time is needed for peak RSS: apt-get install time" >&2
@@ -37,6 +44,14 @@ if ! cargo build --release --example bench_core >"$RESULTS/build.log" 2>&1; then
   cat "$RESULTS/build.log" >&2
   echo "bench/core.sh: build failed" >&2
   exit 1
+fi
+if [ "$PEERS" != 0 ]; then
+  echo "== building interop/tough-check's tough-bench (release)"
+  if ! cargo build --release -p tough-check --bin tough-bench >"$RESULTS/build.log" 2>&1; then
+    cat "$RESULTS/build.log" >&2
+    echo "bench/core.sh: build failed" >&2
+    exit 1
+  fi
 fi
 
 if [ -n "${BENCH_REGEN:-}" ] || [ ! -s "$DATA/claimed.json" ] || [ ! -s "$DATA/bins.json" ] || [ ! -s "$DATA/keys.json" ]; then
@@ -66,6 +81,10 @@ for rep in $(seq 1 "$REPS"); do
   run rust sign-write "$rep" "$BIN" sign-write "$DATA" claimed.json
   run python bins "$rep" "$PY" bench/python_tuf_bench.py load-verify "$DATA" bins.json bins
   run rust bins "$rep" "$BIN" load-verify "$DATA" bins.json bins
+  if [ "$PEERS" != 0 ]; then
+    run tough load-verify "$rep" "$PEER_BIN" load-verify "$DATA" claimed.json claimed
+    run floor load "$rep" "$PEER_BIN" serde-floor "$DATA/claimed.json"
+  fi
 done
 echo
 
@@ -76,10 +95,10 @@ else
   IDENTICAL=NO
 fi
 
-python3 - "$RESULTS" "$REPS" "$DATA/claimed.json" "$IDENTICAL" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'EOF'
+python3 - "$RESULTS" "$REPS" "$DATA/claimed.json" "$IDENTICAL" "$(cut -d' ' -f1-3 /proc/loadavg)" "$PEERS" <<'EOF'
 import os, statistics, sys
 
-results, reps, claimed, identical, load = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+results, reps, claimed, identical, load, peers = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6] != "0"
 
 def metrics(side, op):
     runs = []  # python lines lack some Rust-only metrics; keep the keys both have
@@ -132,6 +151,21 @@ for label, op in [("load + verify claimed.json", "load-verify"), ("sign + write 
     ok = factor <= 3
     verdicts.append(ok)
     print(f"{label:<38} {mb(py):>11} {mb(rs):>13} {factor:>7.2f}×  ≤3× file  {'PASS' if ok else 'FAIL'}")
+if peers:
+    ours = m["rust", "load-verify"]["load_verify_s"]
+    goal = m["python", "load-verify"]["load_verify_s"] / 20
+    tough, floor = metrics("tough", "load-verify"), metrics("floor", "load")
+    print()
+    hdr = f"{'load claimed.json: references (not goals)':<58} {'time':>8} {'÷ ours':>7} {'RSS':>8}"
+    print(hdr)
+    print("-" * len(hdr))
+    for label, t, rss in [
+        ("tough 0.19.0: parse (keyids checked) + verify_role", tough["load_verify_s"], tough["maxrss_kb"]),
+        ("serde_json into plain structs: read + parse, no checks", floor["load_s"], floor["maxrss_kb"]),
+        ("tuf-ceremony: read + strict parse + signature check", ours, m["rust", "load-verify"]["maxrss_kb"]),
+        ("the goal: python-tuf's load + verify / 20", goal, None),
+    ]:
+        print(f"{label:<58} {t:>7.3f}s {t / ours:>6.2f}× {mb(rss) if rss else '':>8}")
 print()
 print("all goals met" if all(verdicts) else "goals NOT all met")
 EOF
