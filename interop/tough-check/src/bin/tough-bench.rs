@@ -24,7 +24,11 @@ use tough::schema::{Signed, Targets};
 
 fn resolve(dir: &Path, file: &str) -> PathBuf {
     let p = PathBuf::from(file);
-    if p.exists() { p } else { dir.join(file) }
+    if p.exists() {
+        p
+    } else {
+        dir.join(file)
+    }
 }
 
 fn load_verify(dir: &Path, file: &str, role: &str) -> Result<(), String> {
