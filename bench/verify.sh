@@ -12,7 +12,9 @@
 # make-root, benchmark keys only), targets.json, claimed.json (100,000 delegations, 48 MB)
 # and bins.json (16384 hashed bins) from `bench_core gen`. Environment: REPS (default 5),
 # BENCH_DATA (default bench/data), PYTHON (default .venv/bin/python), AT (the --at time),
-# TUF_CEREMONY_BIN / BENCH_CORE_BIN (use these binaries instead of building them).
+# TUF_CEREMONY_BIN / BENCH_CORE_BIN (use these binaries instead of building them), PEERS
+# (default 1; 0 skips the reference row: tough 0.19.0 doing python_verify.py's work,
+# interop/tough-check's `tough-bench verify-folder`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +25,8 @@ AT=${AT:-2027-01-01T00:00:00Z}
 DIR=$DATA/verify
 BIN=${TUF_CEREMONY_BIN:-target/release/tuf-ceremony}
 GEN=${BENCH_CORE_BIN:-target/release/examples/bench_core}
+PEERS=${PEERS:-1}
+PEER_BIN=target/release/tough-bench
 
 if [ ! -x /usr/bin/time ] || ! /usr/bin/time -v true >/dev/null 2>&1; then
   echo "bench/verify.sh: GNU time is needed: apt-get install time" >&2
@@ -41,6 +45,11 @@ if [ -z "${TUF_CEREMONY_BIN:-}" ]; then
   cargo build --release --locked --bin tuf-ceremony --example bench_core 2>&1 | grep -Ev '^\s*(Compiling|Finished|Blocking)' || true
 fi
 [ -x "$BIN" ] && [ -x "$GEN" ] || { echo "bench/verify.sh: build failed" >&2; exit 1; }
+if [ "$PEERS" != 0 ]; then
+  echo "== building interop/tough-check's tough-bench (release)"
+  cargo build --release --locked -p tough-check --bin tough-bench 2>&1 | grep -Ev '^\s*(Compiling|Finished|Blocking)' || true
+  [ -x "$PEER_BIN" ] || { echo "bench/verify.sh: build failed" >&2; exit 1; }
+fi
 
 if [ -n "${BENCH_REGEN:-}" ] || [ ! -s "$DATA/claimed.json" ] || [ ! -s "$DATA/bins.json" ] || [ ! -s "$DATA/keys.json" ]; then
   echo "== generating $DATA (100,000 projects, 16384 bins)"
@@ -78,13 +87,16 @@ for rep in $(seq 1 "$REPS"); do
   printf '   repetition %s/%s\r' "$rep" "$REPS"
   run python "$rep" "$PY" bench/python_verify.py verify "$DIR"
   run rust "$rep" "$BIN" verify "$DIR" --at "$AT"
+  if [ "$PEERS" != 0 ]; then
+    run tough "$rep" "$PEER_BIN" verify-folder "$DIR"
+  fi
 done
 echo
 
-python3 - "$RESULTS" "$REPS" "$DIR" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'EOF'
+python3 - "$RESULTS" "$REPS" "$DIR" "$(cut -d' ' -f1-3 /proc/loadavg)" "$PEERS" <<'EOF'
 import os, re, statistics, sys
 
-results, reps, folder, load = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+results, reps, folder, load, peers = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5] != "0"
 
 def parse(path):
     m = {}
@@ -103,7 +115,7 @@ def parse(path):
     return m
 
 med = {}
-for side in ("python", "rust"):
+for side in ("python", "rust") + (("tough",) if peers else ()):
     runs = [parse(os.path.join(results, f"{side}.{r}")) for r in range(1, reps + 1)]
     med[side] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
@@ -126,6 +138,12 @@ for label, k in [("wall time (whole process)", "wall"), ("CPU time (user + syste
 ok = rs["rss_kb"] < 200 * 1024
 verdicts.append(ok)
 print(f"{'peak RSS':<28} {py['rss_kb'] / 1024:>14.0f} MB {rs['rss_kb'] / 1024:>10.0f} MB {py['rss_kb'] / rs['rss_kb']:>7.1f}×  <200 MB  {'PASS' if ok else 'FAIL'}")
+if peers:
+    t = med["tough"]
+    print()
+    print(f"reference (not a goal): tough 0.19.0 doing python_verify.py's work: {t['wall']:.2f} s wall, "
+          f"{t['rss_kb'] / 1024:.0f} MB; tuf-ceremony is {t['wall'] / rs['wall']:.1f}× faster; "
+          f"the goal asks for ≤ {py['wall'] / 20:.3f} s")
 print()
 print("all goals met" if all(verdicts) else "goals NOT all met")
 EOF

@@ -3,6 +3,7 @@
 //!
 //!   tough-bench load-verify DIR FILE ROLE
 //!   tough-bench serde-floor FILE
+//!   tough-bench verify-folder DIR
 //!
 //! Reads DIR/targets.json (the delegator; untimed, as on the other two sides), then, timed:
 //! reads FILE (relative to DIR unless it exists as given), deserialises it as tough's
@@ -10,6 +11,12 @@
 //! checks it with `Delegations::verify_role(.., ROLE)` (olpc canonical JSON + signature
 //! check). Prints `name value` lines with bench_core's names. Exit 1 when the role does not
 //! verify, 2 on a usage error.
+//!
+//! `verify-folder` does what bench/python_verify.py's `verify` does, with tough: read and
+//! deserialise every `*.json` metadata file of DIR (root as `Signed<Root>`, the others as
+//! `Signed<Targets>`), check root against itself and targets against root
+//! (`Root::verify_role`), then every delegated role present against its delegator
+//! (`Delegations::verify_role`), recursively.
 //!
 //! `serde-floor` is a lower bound, not a TUF implementation: it reads FILE and deserialises
 //! it with serde_json into plain derived structs shaped like a targets role with
@@ -20,7 +27,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use tough::schema::{Signed, Targets};
+use std::collections::BTreeMap;
+
+use tough::schema::{Root, Signed, Targets};
 
 fn resolve(dir: &Path, file: &str) -> PathBuf {
     let p = PathBuf::from(file);
@@ -57,6 +66,61 @@ fn load_verify(dir: &Path, file: &str, role: &str) -> Result<(), String> {
     println!("verify_s {verify_s:.6}");
     println!("load_s {:.6}", read_s + parse_s);
     println!("load_verify_s {total:.6}");
+    Ok(())
+}
+
+/// Role name of a metadata file name: `1.root.json`, `root.json`, `claimed.json`.
+fn role_of(name: &str) -> Option<&str> {
+    let stem = name.strip_suffix(".json")?;
+    Some(match stem.split_once('.') {
+        Some((head, rest)) if !rest.is_empty() && head.bytes().all(|b| b.is_ascii_digit()) => rest,
+        _ => stem,
+    })
+}
+
+fn verify_folder(dir: &Path) -> Result<(), String> {
+    let t0 = Instant::now();
+    let mut root: Option<Signed<Root>> = None;
+    let mut roles: BTreeMap<String, Signed<Targets>> = BTreeMap::new();
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.filter_map(|e| e.ok().and_then(|e| e.file_name().into_string().ok())).collect();
+    names.sort();
+    for name in &names {
+        let Some(role) = role_of(name) else { continue };
+        if role == "keys" || name.ends_with("-out.json") {
+            continue;
+        }
+        let bytes = std::fs::read(dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
+        if role == "root" {
+            root = Some(serde_json::from_slice(&bytes).map_err(|e| format!("{name}: {e}"))?);
+        } else {
+            roles.insert(role.to_string(), serde_json::from_slice(&bytes).map_err(|e| format!("{name}: {e}"))?);
+        }
+    }
+    let load_s = t0.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let root = root.ok_or("no root")?;
+    root.signed.verify_role(&root).map_err(|e| format!("root: {e}"))?;
+    let targets = roles.get("targets").ok_or("no targets.json")?;
+    root.signed.verify_role(targets).map_err(|e| format!("targets: {e}"))?;
+    let mut checked = 2;
+    let mut queue = vec!["targets".to_string()];
+    while let Some(parent) = queue.pop() {
+        let Some(d) = roles[&parent].signed.delegations.as_ref() else { continue };
+        for child in &d.roles {
+            if let Some(md) = roles.get(&child.name) {
+                d.verify_role(md, &child.name).map_err(|e| format!("{}: {e}", child.name))?;
+                checked += 1;
+                queue.push(child.name.clone());
+            }
+        }
+    }
+    let verify_s = t.elapsed().as_secs_f64();
+    println!("files {}", roles.len() + 1);
+    println!("roles_verified {checked}");
+    println!("load_s {load_s:.6}");
+    println!("verify_s {verify_s:.6}");
+    println!("total_s {:.6}", t0.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -127,8 +191,9 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         [op, dir, file, role] if op == "load-verify" => load_verify(Path::new(dir), file, role),
         [op, file] if op == "serde-floor" => serde_floor(file),
+        [op, dir] if op == "verify-folder" => verify_folder(Path::new(dir)),
         _ => {
-            eprintln!("usage: tough-bench load-verify DIR FILE ROLE | tough-bench serde-floor FILE");
+            eprintln!("usage: tough-bench load-verify DIR FILE ROLE | serde-floor FILE | verify-folder DIR");
             return ExitCode::from(2);
         }
     };
