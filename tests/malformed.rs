@@ -1082,10 +1082,10 @@ fn writer_refuses_what_a_client_rejects_with_the_rule_code_and_path() {
                 }
             }
         }
-        if let Some(fine) = c.fine_for {
-            if let Err(e) = tuf::write(&c.md, fine) {
-                failures.push(format!("{}: should be writable for {fine}: {e}", c.name));
-            }
+        if let Some(fine) = c.fine_for
+            && let Err(e) = tuf::write(&c.md, fine)
+        {
+            failures.push(format!("{}: should be writable for {fine}: {e}", c.name));
         }
     }
     eprintln!("{} writer rows checked", cases.len());

@@ -94,13 +94,13 @@ fn add_bins(t: &mut Targets, bins: &HashBins, online: &Key) {
 /// keyholder whose key is a root key of the previous version.
 pub fn signers_of(plan: &Plan, role: &str, keys: &BTreeMap<String, Key>) -> Vec<String> {
     let mut v: Vec<String> = plan.offline_roles().into_iter().filter(|r| r.name == role).flat_map(|r| r.keyholders.clone()).collect();
-    if role == "root" {
-        if let Some((prev, _)) = &plan.previous_root {
-            let old: Vec<&String> = prev.signed.as_root().and_then(|r| r.roles.get("root")).map(|r| r.keyids.iter().collect()).unwrap_or_default();
-            for k in &plan.keyholders {
-                if !v.contains(&k.name) && keys.get(&k.name).is_some_and(|key| old.contains(&&keyid(key))) {
-                    v.push(k.name.clone());
-                }
+    if role == "root"
+        && let Some((prev, _)) = &plan.previous_root
+    {
+        let old: Vec<&String> = prev.signed.as_root().and_then(|r| r.roles.get("root")).map(|r| r.keyids.iter().collect()).unwrap_or_default();
+        for k in &plan.keyholders {
+            if !v.contains(&k.name) && keys.get(&k.name).is_some_and(|key| old.contains(&&keyid(key))) {
+                v.push(k.name.clone());
             }
         }
     }

@@ -288,10 +288,10 @@ impl<'a> Engine<'a> {
             tk.public.algorithm().name(),
             tk.serial.as_deref().unwrap_or("(none)")
         ));
-        if let Some(s) = &tk.serial {
-            if !self.ui.confirm(&format!("Read the serial aloud: does {s} match the serial written on {holder_name}'s bag?"))? {
-                return Err(CeremonyError::Refused(format!("serial {s} does not match {holder_name}'s bag: stop and investigate before going on")));
-            }
+        if let Some(s) = &tk.serial
+            && !self.ui.confirm(&format!("Read the serial aloud: does {s} match the serial written on {holder_name}'s bag?"))?
+        {
+            return Err(CeremonyError::Refused(format!("serial {s} does not match {holder_name}'s bag: stop and investigate before going on")));
         }
         self.record_key(holder_name, &tk, &key, &id)?;
         self.ui.wait(&format!("{holder_name}: remove your token and put it back in its bag."))?;
@@ -654,10 +654,10 @@ impl<'a> Engine<'a> {
             return rk.keyids.clone();
         }
         for f in set.roles.values() {
-            if let Some(t) = f.md.signed.as_targets() {
-                if let Some(r) = t.delegated_roles().iter().find(|r| r.name == role) {
-                    return r.keyids.clone();
-                }
+            if let Some(t) = f.md.signed.as_targets()
+                && let Some(r) = t.delegated_roles().iter().find(|r| r.name == role)
+            {
+                return r.keyids.clone();
             }
         }
         Vec::new()
@@ -686,11 +686,11 @@ impl<'a> Engine<'a> {
             h.expires = crate::tuf::metadata::Expires::from_datetime(expiry);
             let mut lines =
                 vec![format!("{role}: version {old_version} -> {}, expires {old_expires} -> {}", old_version + 1, md.signed.header().expires.as_str())];
-            if let Some((claims_role, batch)) = &u.claims {
-                if claims_role == role {
-                    let report = apply_claims(&mut md, batch).map_err(CeremonyError::Refused)?;
-                    lines.push(report.render());
-                }
+            if let Some((claims_role, batch)) = &u.claims
+                && claims_role == role
+            {
+                let report = apply_claims(&mut md, batch).map_err(CeremonyError::Refused)?;
+                lines.push(report.render());
             }
             // Everything else that differs, in plain words (nothing, for a re-signing).
             let others: Vec<String> = crate::ops::diff::changes(&current.md.signed, &md.signed)
@@ -711,12 +711,13 @@ impl<'a> Engine<'a> {
                     .map_err(|e| CeremonyError::File { path: p.clone(), what: e.to_string() })?;
             }
             let text = lines.join("\n");
-            if let Some((_, batch)) = &u.claims {
-                if !batch.rotate.is_empty() && !self.state.completed.iter().any(|c| c == "build.update") {
-                    let list: Vec<&str> = batch.rotate.iter().map(String::as_str).collect();
-                    if !self.ui.confirm_word(&format!("This replaces the developer keys of: {}.", list.join(", ")), "ROTATE")? {
-                        return Err(CeremonyError::Refused("key rotation not confirmed; nothing was changed".into()));
-                    }
+            if let Some((_, batch)) = &u.claims
+                && !batch.rotate.is_empty()
+                && !self.state.completed.iter().any(|c| c == "build.update")
+            {
+                let list: Vec<&str> = batch.rotate.iter().map(String::as_str).collect();
+                if !self.ui.confirm_word(&format!("This replaces the developer keys of: {}.", list.join(", ")), "ROTATE")? {
+                    return Err(CeremonyError::Refused("key rotation not confirmed; nothing was changed".into()));
                 }
             }
             for l in &lines {

@@ -129,7 +129,7 @@ pub fn write_into(base: &Path, items: &[Item]) -> Result<Vec<Exported>, MediaErr
     let mut out = Vec::new();
     for item in items {
         let path = base.join(&item.rel);
-        let parent = path.parent().unwrap_or(&base);
+        let parent = path.parent().unwrap_or(base);
         std::fs::create_dir_all(parent).map_err(|e| io(parent, e, needed))?;
         let want = sha256_hex(&item.bytes);
         match std::fs::read(&path) {

@@ -715,6 +715,7 @@ impl<'a> Reader<'a> {
 /// Writes an object key (with its comma and colon), or stops the tap when the key does not
 /// sort after the previous one (canonical JSON sorts by code point, which for UTF-8 is byte
 /// order; an equal key is a duplicate, refused by the typed layer anyway).
+#[allow(clippy::ptr_arg)] // the Cow is kept (cloned cheaply when borrowed), not only read
 fn tap_key<'a>(t: &mut Tap<'a>, key: &Cow<'a, str>) {
     let last = t.last_keys.last_mut().expect("a key is only read inside an object");
     if last.as_deref().is_some_and(|prev| prev.as_bytes() >= key.as_bytes()) {
@@ -731,6 +732,7 @@ fn tap_key<'a>(t: &mut Tap<'a>, key: &Cow<'a, str>) {
 /// A string in canonical form. A borrowed string was read without escapes, so it holds no
 /// `"` or `\\` and is copied as it stands; an unescaped one is escaped again.
 #[inline]
+#[allow(clippy::ptr_arg)] // borrowed or owned is what says whether the string needs escaping
 fn tap_str(out: &mut Vec<u8>, s: &Cow<'_, str>) {
     match s {
         Cow::Borrowed(raw) => {

@@ -29,7 +29,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Decodes hex; `strict` requires lowercase (what every client's writer emits).
 pub fn unhex(s: &str, strict: bool) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     let digit = |c: u8| match c {

@@ -290,10 +290,10 @@ impl Metadata {
         let mut r = Reader::new(bytes)?;
         let md = read_metadata(&mut r, hooks)?;
         r.finish()?;
-        if mode == Mode::Strict {
-            if let Some((path, what)) = strictness_issues(&md).into_iter().next() {
-                return Err(JsonError { path, offset: None, kind: JsonErrorKind::Invalid(what) });
-            }
+        if mode == Mode::Strict
+            && let Some((path, what)) = strictness_issues(&md).into_iter().next()
+        {
+            return Err(JsonError { path, offset: None, kind: JsonErrorKind::Invalid(what) });
         }
         Ok(md)
     }
@@ -972,10 +972,10 @@ impl Root {
     pub fn add_key(&mut self, role: &str, key: Key) -> String {
         let id = super::keys::keyid(&key);
         self.keys.entry(id.clone()).or_insert(key);
-        if let Some(r) = self.roles.get_mut(role) {
-            if !r.keyids.contains(&id) {
-                r.keyids.push(id.clone());
-            }
+        if let Some(r) = self.roles.get_mut(role)
+            && !r.keyids.contains(&id)
+        {
+            r.keyids.push(id.clone());
         }
         id
     }

@@ -44,10 +44,10 @@ pub fn divergences(canonical: &[u8]) -> Vec<(JsonPath, OlpcIssue)> {
     if !order_suspect {
         // Quick whole-document check: string boundaries are `"`, a starter that never
         // composes, so the document is NFC exactly when every string is.
-        if let Ok(text) = std::str::from_utf8(canonical) {
-            if is_nfc(text) {
-                return Vec::new();
-            }
+        if let Ok(text) = std::str::from_utf8(canonical)
+            && is_nfc(text)
+        {
+            return Vec::new();
         }
     }
     let mut w = Walker { s: canonical, pos: 0, out: Vec::new() };

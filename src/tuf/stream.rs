@@ -141,12 +141,15 @@ struct Hashed {
     plain: bool,
 }
 
+/// Takes a full piece of canonical bytes and hands back an empty buffer for the next one.
+type PieceSink<'s> = Box<dyn FnMut(Vec<u8>) -> Vec<u8> + Send + 's>;
+
 /// Starts the reader's tap at `signed` and sends the signatures ahead of it.
 struct TapHooks<'s> {
     tx: Sender<Msg>,
     piece: usize,
     /// Sends a full piece to the hashing thread and returns a buffer to fill next.
-    sink: Option<Box<dyn FnMut(Vec<u8>) -> Vec<u8> + Send + 's>>,
+    sink: Option<PieceSink<'s>>,
     sorted: Option<bool>,
 }
 

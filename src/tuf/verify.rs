@@ -74,7 +74,8 @@ pub struct PendingThreshold {
 
 enum Pending {
     Decided(KeyOutcome),
-    Checking(SigStream),
+    /// Boxed: a stream verifier holds hash state, and there is one per listed key.
+    Checking(Box<SigStream>),
 }
 
 impl PendingThreshold {
@@ -94,7 +95,7 @@ impl PendingThreshold {
                     Err(e) => Pending::Decided(KeyOutcome::KeyUnusable(e.to_string())),
                     Ok(pk) => match unhex(&s.sig, !lenient) {
                         None => Pending::Decided(KeyOutcome::Malformed),
-                        Some(sig) => Pending::Checking(pk.verifier(&sig)),
+                        Some(sig) => Pending::Checking(Box::new(pk.verifier(&sig))),
                     },
                 },
             };

@@ -72,10 +72,10 @@ impl TokenBackend for SoftwareTokens {
             true
         };
         let serial = Self::read(&serial_path).ok().map(|s| s.trim().to_string());
-        if let (Some(want), Some(have)) = (&holder.serial, &serial) {
-            if want != have {
-                return Err(TokenError::Refused(format!("{}'s token has serial {have}, but the plan expects {want}: wrong token?", holder.name)));
-            }
+        if let (Some(want), Some(have)) = (&holder.serial, &serial)
+            && want != have
+        {
+            return Err(TokenError::Refused(format!("{}'s token has serial {have}, but the plan expects {want}: wrong token?", holder.name)));
         }
         let key = self.unlock(holder, ui)?;
         Ok(TokenKey {
