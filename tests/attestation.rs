@@ -58,6 +58,16 @@ fn synthetic_roots(name: &str) -> Roots {
     r
 }
 
+/// Chain B's trust store: root-b, and the fingerprints of its two intermediates pinned (as
+/// the bundled store pins Yubico's published ones), so the device file may carry them.
+fn chain_b_roots() -> Roots {
+    let mut r = synthetic_roots("root-b.pem");
+    for i in ["piv-b.pem", "inter-b.pem"] {
+        r.pin_intermediate(&attest::fingerprint(&synth(i)).unwrap());
+    }
+    r
+}
+
 fn sigstore_root(version: u32) -> BTreeMap<String, PublicKey> {
     let bytes = read(fixtures().join(format!("sigstore-root-chain/{version}.root.json")));
     let md = Metadata::from_bytes(&bytes, Mode::Lenient).unwrap();
@@ -264,14 +274,17 @@ fn foreign_root_fails() {
     let e = attest::verify(&synth("key-a-p256.pem"), &synth("device-a.pem"), &yubico(), later()).unwrap_err();
     assert!(matches!(e, AttestError::BadSignature { .. }), "{e}");
     assert!(e.to_string().contains("device certificate") && e.to_string().contains("Yubico PIV Root CA"), "{e}");
-    // Chain B's root has its own name: no trusted issuer at all.
-    let e = attest::verify(&synth("key-b-p384.pem"), &synth("device-b-with-intermediates.pem"), &yubico(), later()).unwrap_err();
+    // Chain B's root has its own name: no trusted issuer at all (and its device file's
+    // intermediates are not Yubico's published ones).
+    let e = attest::verify(&synth("key-b-p384.pem"), &synth("device-b.pem"), &yubico(), later()).unwrap_err();
     assert!(matches!(e, AttestError::Untrusted { .. }), "{e}");
+    let e = attest::verify(&synth("key-b-p384.pem"), &synth("device-b-with-intermediates.pem"), &yubico(), later()).unwrap_err();
+    assert!(matches!(e, AttestError::UnpinnedIntermediate { .. }), "{e}");
     // Positive controls: the same chains verify once their own root is pinned.
     assert!(attest::verify(&synth("key-a-p256.pem"), &synth("device-a.pem"), &synthetic_roots("root-impostor.pem"), later()).is_ok());
-    assert!(attest::verify(&synth("key-b-p384.pem"), &synth("device-b-with-intermediates.pem"), &synthetic_roots("root-b.pem"), later()).is_ok());
+    assert!(attest::verify(&synth("key-b-p384.pem"), &synth("device-b-with-intermediates.pem"), &chain_b_roots(), later()).is_ok());
     // Both roots trusted: each chain still ends at its own root.
-    let mut both = synthetic_roots("root-b.pem");
+    let mut both = chain_b_roots();
     let imp = synth("root-impostor.pem");
     both.add_root(&imp, &attest::fingerprint(&imp).unwrap()).unwrap();
     let a = attest::verify(&synth("key-a-p256.pem"), &synth("device-a.pem"), &both, later()).unwrap();
@@ -296,7 +309,7 @@ fn non_minimal_serial_integer_parses_and_old_f9_without_ca_flag_is_accepted() {
 
 #[test]
 fn five_level_chain_and_every_signature_algorithm() {
-    let roots = synthetic_roots("root-b.pem");
+    let roots = chain_b_roots();
     let chained = synth("device-b-with-intermediates.pem");
     // key (ecdsa-with-SHA256 by a P-384 F9) -> F9 (ecdsa-with-SHA256 by P-256) -> PIV B
     // (ecdsa-with-SHA384 by P-384) -> Intermediate B (ecdsa-with-SHA384) -> root.
@@ -335,8 +348,52 @@ fn five_level_chain_and_every_signature_algorithm() {
 }
 
 #[test]
+fn intermediates_from_the_device_file_must_be_pinned() {
+    // The same five-level chain with only its root trusted: the device file's two
+    // intermediates are not pinned, so they are reported and not used.
+    let e = attest::verify(&synth("key-b-p384.pem"), &synth("device-b-with-intermediates.pem"), &synthetic_roots("root-b.pem"), later()).unwrap_err();
+    assert!(matches!(&e, AttestError::UnpinnedIntermediate { subject, .. } if subject.contains("Test PIV Attestation B 1")), "{e}");
+    // Pinning one is not enough: the next link is unpinned too.
+    let mut one = synthetic_roots("root-b.pem");
+    one.pin_intermediate(&attest::fingerprint(&synth("piv-b.pem")).unwrap());
+    let e = attest::verify(&synth("key-b-p384.pem"), &synth("device-b-with-intermediates.pem"), &one, later()).unwrap_err();
+    assert!(matches!(&e, AttestError::UnpinnedIntermediate { subject, .. } if subject.contains("Intermediate B 1")), "{e}");
+    // The bundled store pins Yubico's published intermediates, not these.
+    let e = attest::verify(&synth("key-b-p384.pem"), &synth("device-b-with-intermediates.pem"), &yubico(), later()).unwrap_err();
+    assert!(matches!(e, AttestError::UnpinnedIntermediate { .. }), "{e}");
+}
+
+/// A forgery any YubiKey owner could make (fixtures/attestation-synthetic, chain C): the
+/// owner's genuine key certificate (key-c, slot 9c) has a private key the owner can sign
+/// anything with, so they issue a "key certificate" under it for a software key, with a
+/// serial and policies of their choosing, and hand over key-c + device-c as the device file.
+/// Every signature on that path verifies and it ends at the trusted root.
+#[test]
+fn a_key_certificate_cannot_vouch_for_another_key() {
+    let roots = synthetic_roots("root-c.pem");
+    // Positive control: the forger's own attestation is genuine.
+    let own = attest::verify(&synth("key-c.pem"), &synth("device-c.pem"), &roots, later()).unwrap();
+    assert_eq!(own.serial, Some(0x123456));
+    // The forgery is refused: key-c is not a pinned intermediate.
+    let e = attest::verify(&synth("forged-c.pem"), &synth("forged-c-device.pem"), &roots, later()).unwrap_err();
+    assert!(matches!(e, AttestError::UnpinnedIntermediate { .. }), "{e}");
+    // Nor does it pass with the device file in the other order (the device certificate
+    // first): key-c must then be the device certificate's issuer, and it is not.
+    let swapped = [synth("device-c.pem"), synth("key-c.pem")].concat();
+    assert!(attest::verify(&synth("forged-c.pem"), &swapped, &roots, later()).is_err());
+    // The forgery itself is sound (every signature on its path verifies): a store that
+    // pinned the two per-device certificates would accept it, serial and policy included.
+    let mut careless = synthetic_roots("root-c.pem");
+    for c in ["key-c.pem", "device-c.pem"] {
+        careless.pin_intermediate(&attest::fingerprint(&synth(c)).unwrap());
+    }
+    let forged = attest::verify(&synth("forged-c.pem"), &synth("forged-c-device.pem"), &careless, later()).unwrap();
+    assert_eq!((forged.serial, forged.touch_policy), (Some(0x5A5A5A), Some(TouchPolicy::Always)));
+}
+
+#[test]
 fn key_certificate_without_yubico_extensions() {
-    let a = attest::verify(&synth("key-plain.pem"), &synth("device-b-with-intermediates.pem"), &synthetic_roots("root-b.pem"), later()).unwrap();
+    let a = attest::verify(&synth("key-plain.pem"), &synth("device-b-with-intermediates.pem"), &chain_b_roots(), later()).unwrap();
     assert_eq!((a.serial, a.firmware, a.pin_policy, a.touch_policy, a.form_factor.is_none()), (None, None, None, None, true));
     assert_eq!(a.warnings, vec![AttestWarning::FirmwareMissing, AttestWarning::SerialMissing]);
     let keys: BTreeMap<String, PublicKey> = [("k".to_string(), pem_key(&synth("key-plain.pub.pem")))].into();
@@ -374,7 +431,7 @@ fn binding_failures() {
     assert_eq!(count(&f, "attest-serial-mismatch"), 1); // 15938791's attestation vs the wrong record
 
     // Two keyholders presenting attestations from the same device (two slots of serial 7654321).
-    let roots = synthetic_roots("root-b.pem");
+    let roots = chain_b_roots();
     let chained = synth("device-b-with-intermediates.pem");
     let p = attest::verify(&synth("key-b-p384.pem"), &chained, &roots, later()).unwrap();
     let r = attest::verify(&synth("key-b-rsa.pem"), &chained, &roots, later()).unwrap();

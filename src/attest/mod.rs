@@ -4,7 +4,7 @@
 //! file system is [`discover`], which reads certificate files from a folder tree.
 //!
 //! * [`verify`] checks one attestation: key certificate (slot 9c etc.) → device (F9)
-//!   certificate → any intermediates → a pinned root of [`Roots`], **link by link by
+//!   certificate → pinned intermediates → a pinned root of [`Roots`], **link by link by
 //!   signature**, with issuer/subject names chaining byte for byte. It is deliberately not a
 //!   generic path validator: old F9 certificates lack `basicConstraints CA:TRUE`, so
 //!   basicConstraints, key usage and path length are not enforced; trust comes from the
@@ -32,8 +32,10 @@
 //! | yubico-piv-tool | `Slot9CAttestation.pem` (any slot) | `SlotF9Intermediate.pem` |
 //!
 //! The device file may carry more certificates after the F9 one (the intermediates of the
-//! firmware ≥ 5.7.4 chain); they are used to build the path but trusted only through a
-//! pinned root.
+//! firmware ≥ 5.7.4 chain). One of them is used only if its fingerprint is pinned
+//! (Yubico's published intermediates, [`roots::YUBICO_PUBLISHED`]): otherwise a genuine
+//! key certificate, whose key its owner can sign anything with, could be passed off as an
+//! intermediate and "attest" any key with any serial and policy.
 
 pub mod bind;
 mod cert;
@@ -178,6 +180,10 @@ pub enum AttestError {
     BadSignature { child: String, issuer: String },
     #[error("cannot check the signature on {child} with the key of {issuer}: {reason}")]
     UnsupportedSignature { child: String, issuer: String, reason: String },
+    #[error(
+        "the device file's certificate {subject} (SHA-256 {sha256}) is not a pinned intermediate: above the device certificate only Yubico's published intermediates are used"
+    )]
+    UnpinnedIntermediate { subject: String, sha256: String },
     #[error("{subject} is issued by {issuer}, which is neither a trusted root nor a known intermediate (trusted roots: {trusted})")]
     Untrusted { subject: String, issuer: String, trusted: String },
     #[error("the device certificate is the trusted root {subject} itself: the key certificate must be issued by a device (F9) certificate")]
@@ -291,9 +297,19 @@ fn build_path<'a>(leaf: &'a Cert, supplied: &'a [Cert], roots: &'a Roots) -> Res
                 Err(e) => failure = failure.or(Some(e)),
             }
         }
-        let candidates = supplied[1..].iter().chain(roots.intermediates.iter());
+        // Above the device certificate only pinned certificates (see `Roots`): a name match
+        // from the device file that is not pinned is reported, never used.
+        let named = |c: &&Cert| c.subject_der == cur.issuer_der && !roots.is_root(c) && !path.iter().any(|p| p.sha256 == c.sha256);
+        if failure.is_none() {
+            failure = supplied[1..]
+                .iter()
+                .filter(named)
+                .find(|c| !roots.trusts_intermediate(c))
+                .map(|c| AttestError::UnpinnedIntermediate { subject: c.subject(), sha256: cert::upper_hex(&c.sha256) });
+        }
+        let candidates = supplied[1..].iter().filter(|c| roots.trusts_intermediate(c)).chain(roots.intermediates.iter());
         let mut next = None;
-        for c in candidates.filter(|c| c.subject_der == cur.issuer_der && !roots.is_root(c) && !path.iter().any(|p| p.sha256 == c.sha256)) {
+        for c in candidates.filter(named) {
             match link(cur, c, &describe(cur, device), &format!("intermediate {}", c.subject())) {
                 Ok(()) => {
                     next = Some(c);

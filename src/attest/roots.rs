@@ -86,10 +86,19 @@ pub const YUBICO_PIV_ROOT_SHA256: &str = "63ECE914E54DD87915F34033C85AF4C0696BA1
 const BUNDLED: &[(Role, &[u8], &str)] = &[(Role::Root, include_bytes!("roots/yubico-piv-root-ca.pem"), YUBICO_PIV_ROOT_SHA256)];
 
 /// A trust store: pinned roots plus pinned intermediates the chain builder may use.
+///
+/// Above the device (F9) certificate every link must be pinned: an intermediate is used
+/// only if the store holds it ([`Roots::add_intermediate`]) or its fingerprint is pinned
+/// ([`Roots::pin_intermediate`]; the bundled store pins Yubico's published ones), whether
+/// its bytes come from the store or from the device file. An unpinned certificate in the
+/// device file could be a genuine *key* certificate, whose private key its YubiKey's owner
+/// can sign anything with, so it must never vouch for another key.
 #[derive(Clone, Debug, Default)]
 pub struct Roots {
     pub(crate) roots: Vec<Cert>,
     pub(crate) intermediates: Vec<Cert>,
+    /// Fingerprints (uppercase hex) of intermediates accepted from a device file.
+    pub(crate) intermediate_pins: Vec<String>,
 }
 
 impl Roots {
@@ -98,13 +107,31 @@ impl Roots {
         Roots::default()
     }
 
-    /// The roots and intermediates compiled into the tool, each checked against its pin.
+    /// The roots and intermediates compiled into the tool, each checked against its pin,
+    /// and the fingerprints of Yubico's published intermediates.
     pub fn bundled() -> Result<Roots, AttestError> {
         let mut r = Roots::empty();
         for (role, pem, pin) in BUNDLED {
             r.add(*role, pem, pin)?;
         }
+        for p in YUBICO_PUBLISHED.iter().filter(|p| p.role == Role::Intermediate) {
+            r.pin_intermediate(p.sha256);
+        }
         Ok(r)
+    }
+
+    /// Accepts an intermediate certificate from a device file if its SHA-256 fingerprint
+    /// is `sha256` (hex, any case, `:` separators allowed).
+    pub fn pin_intermediate(&mut self, sha256: &str) {
+        let pin = normalise_pin(sha256);
+        if !self.intermediate_pins.contains(&pin) {
+            self.intermediate_pins.push(pin);
+        }
+    }
+
+    /// Whether `c` may stand above a device certificate: held by the store or pinned.
+    pub(crate) fn trusts_intermediate(&self, c: &Cert) -> bool {
+        self.intermediates.iter().any(|x| x.sha256 == c.sha256) || self.intermediate_pins.contains(&upper_hex(&c.sha256))
     }
 
     /// Trusts `cert` (PEM or DER, one certificate) as a root if its SHA-256 fingerprint is
@@ -130,7 +157,7 @@ impl Roots {
 
     fn add(&mut self, role: Role, cert: &[u8], pin: &str) -> Result<(), AttestError> {
         let c = one(cert, "pinned certificate")?;
-        let expected: String = pin.chars().filter(|c| *c != ':').collect::<String>().to_ascii_uppercase();
+        let expected = normalise_pin(pin);
         let actual = upper_hex(&c.sha256);
         if actual != expected {
             return Err(AttestError::PinMismatch { subject: c.subject(), expected, actual });
@@ -157,6 +184,11 @@ impl Roots {
     pub(crate) fn is_root(&self, c: &Cert) -> bool {
         self.roots.iter().any(|r| r.sha256 == c.sha256)
     }
+}
+
+/// A fingerprint as written by hand or by openssl (`ab:cd:…`), as uppercase hex.
+fn normalise_pin(pin: &str) -> String {
+    pin.chars().filter(|c| *c != ':').collect::<String>().to_ascii_uppercase()
 }
 
 fn one(cert: &[u8], what: &str) -> Result<Cert, AttestError> {
