@@ -504,3 +504,115 @@ fn missing_media_path_at_export() {
     std::fs::rename(&away, r.media()).unwrap();
     r.finish(&done);
 }
+
+// ---------------------------------------------------------------------------------------
+// FAT and exFAT sticks (through FUSE: this machine's kernel has neither driver)
+
+fn have(tool: &str) -> bool {
+    Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+/// A blank image file of 64 MiB.
+fn image(path: &Path) {
+    std::fs::File::create(path).and_then(|f| f.set_len(64 << 20)).expect("create the image");
+}
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?}: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// An exFAT stick mounted at `target` (the file system of most sticks over 32 GB): the
+/// image on a loop device, `mkfs.exfat` (exfatprogs), `mount.exfat-fuse` (exfat-fuse). The
+/// guard unmounts, then frees the loop device.
+struct ExfatStick {
+    _mount: Mount,
+    _loop: LoopDevice,
+}
+
+struct LoopDevice(String);
+
+impl Drop for LoopDevice {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").args(["-d", &self.0]).status();
+    }
+}
+
+fn exfat_stick(dir: &Path, target: &Path) -> Option<ExfatStick> {
+    let tools = (have("mkfs.exfat") && have("mount.exfat-fuse") && have("losetup") && Path::new("/dev/fuse").exists()).then_some(());
+    support::require_or_skip(
+        tools,
+        "mkfs.exfat, mount.exfat-fuse, losetup and /dev/fuse",
+        "apt-get install exfatprogs exfat-fuse (scripts/debian-packages.txt)",
+    )?;
+    let img = dir.join("exfat.img");
+    image(&img);
+    let dev = LoopDevice(run_ok(Command::new("losetup").args(["-f", "--show"]).arg(&img)));
+    run_ok(Command::new("mkfs.exfat").args(["-L", "CEREMONY", &dev.0]));
+    run_ok(Command::new("mount.exfat-fuse").arg(&dev.0).arg(target));
+    Some(ExfatStick { _mount: Mount { path: target.to_path_buf() }, _loop: dev })
+}
+
+/// A FAT stick mounted at `target` through `fusefat` 0.1a (Debian's fusefat), which turns
+/// out to lose a folder's entries when the folder is renamed: here it stands for a faulty
+/// stick or driver.
+fn lossy_fat_stick(dir: &Path, target: &Path) -> Option<Mount> {
+    let tools = (have("mkfs.vfat") && have("fusefat") && Path::new("/dev/fuse").exists()).then_some(());
+    support::require_or_skip(tools, "mkfs.vfat, fusefat and /dev/fuse", "apt-get install dosfstools fusefat (scripts/debian-packages.txt)")?;
+    let img = dir.join("fat.img");
+    image(&img);
+    run_ok(Command::new("mkfs.vfat").args(["-n", "CEREMONY"]).arg(&img));
+    run_ok(Command::new("fusefat").args(["-o", "rw+"]).arg(&img).arg(target));
+    Some(Mount { path: target.to_path_buf() })
+}
+
+/// The export onto an exFAT stick. exFAT (like FAT) has no hard links, which the atomic
+/// no-overwrite write relied on: before session 4 the export failed there with "the media
+/// is read-only". It must complete, pass `sha256sum -c` and `verify`, and leave no
+/// temporary file.
+#[test]
+fn exfat_formatted_media() {
+    if !can_mount() {
+        return;
+    }
+    let r = Rehearsal::new();
+    r.stop_after(BEFORE_EXPORT);
+    let done = r.completed();
+    let Some(_stick) = exfat_stick(r._tmp.path(), &r.media()) else { return };
+    // exFAT as the export meets it: a file cannot get a second name, and rename cannot be
+    // told not to replace (the write's last fallback: check the name, then rename).
+    std::fs::write(r.media().join("probe"), b"x").unwrap();
+    let link = std::fs::hard_link(r.media().join("probe"), r.media().join("probe2")).unwrap_err();
+    assert_eq!(link.raw_os_error(), Some(libc::EPERM), "{link}");
+    std::fs::remove_file(r.media().join("probe")).unwrap();
+
+    let dir = r.finish(&done);
+    assert_no_temp_files(&r.media());
+    let out = Command::new(support::bin()).arg("verify").arg(&dir).output().expect("run verify");
+    assert!(out.status.success(), "verify of the export on the exFAT stick:\n{}", text(&out));
+}
+
+/// A stick that loses what the final rename moves (the export is built in a staging folder
+/// and renamed into place): the export must not be reported done. Every file is read back
+/// from its final place; here they are gone, so the step fails with a clear error, the
+/// ceremony state is untouched, and a retry on another stick succeeds.
+#[test]
+fn media_that_loses_the_renamed_export() {
+    if !can_mount() {
+        return;
+    }
+    let r = Rehearsal::new();
+    r.stop_after(BEFORE_EXPORT);
+    let done = r.completed();
+    let snap = Snapshot::take(&r);
+    {
+        let Some(_stick) = lossy_fat_stick(r._tmp.path(), &r.media()) else { return };
+        let out = r.run(None);
+        assert_clean_error(&out, &r.media(), &["after the export was moved into place", "faulty media", "another stick"]);
+        assert!(!text(&out).contains("Ceremony complete"), "{}", text(&out));
+        snap.assert_intact(&r);
+        assert_eq!(r.completed(), done);
+    }
+    r.finish(&done);
+}

@@ -563,7 +563,13 @@ impl<'a> Engine<'a> {
         media::check_media(&self.opts.media, items.iter().map(|i| i.bytes.len() as u64 * 2 + 65536).sum())?;
         let stage = media::begin_export(&self.opts.media, &media_id)?;
         let attempt = self.export_into(&stage, items);
-        let (written, head) = match attempt.and_then(|r| media::finish_export(&self.opts.media, &media_id).map(|_| r).map_err(CeremonyError::from)) {
+        let placed = attempt.and_then(|(written, head, sums)| {
+            let fin = media::finish_export(&self.opts.media, &media_id)?;
+            media::check_in_place(&fin, &written)?;
+            media::check_in_place(&fin, &[sums])?;
+            Ok((written, head))
+        });
+        let (written, head) = match placed {
             Ok(r) => r,
             Err(e) => {
                 media::abandon_export(&self.opts.media, &media_id);
@@ -573,7 +579,7 @@ impl<'a> Engine<'a> {
         };
         let dir = self.opts.media.join(&media_id);
         self.record("export.done", fields! { "media" => dir.display().to_string(), "transcript_head" => head.clone() })?;
-        let sums = std::fs::read(dir.join("SHA256SUMS")).unwrap_or_default();
+        let sums = std::fs::read(dir.join("SHA256SUMS")).map_err(|e| CeremonyError::File { path: dir.join("SHA256SUMS"), what: e.to_string() })?;
         self.ui.show(&format!("Exported {} files to {}; SHA256SUMS sha256 {}", written.len() + 1, dir.display(), sha256_hex(&sums)));
         self.state.exported.push(format!("{}|{head}", dir.display()));
         Ok(())
@@ -581,8 +587,8 @@ impl<'a> Engine<'a> {
 
     /// Writes the export into the staging folder: metadata and keys, then the transcript
     /// (which records them), SUMMARY.txt and SHA256SUMS. Returns the files and the
-    /// transcript head as exported.
-    fn export_into(&mut self, stage: &Path, items: Vec<Item>) -> Result<(Vec<Exported>, String)> {
+    /// transcript head as exported, and SHA256SUMS itself.
+    fn export_into(&mut self, stage: &Path, items: Vec<Item>) -> Result<(Vec<Exported>, String, Exported)> {
         let mut written = media::write_into(stage, &items)?;
         for f in &written {
             self.record("export.file", fields! { "path" => f.rel.clone(), "sha256" => f.sha256.clone(), "length" => f.len })?;
@@ -594,8 +600,8 @@ impl<'a> Engine<'a> {
         let summary = self.summary(&written, &head)?;
         written.extend(media::write_into(stage, &[Item { rel: "SUMMARY.txt".into(), bytes: summary.into_bytes() }])?);
         let sums = media::sha256sums(&written);
-        media::write_into(stage, &[Item { rel: "SHA256SUMS".into(), bytes: sums }])?;
-        Ok((written, head))
+        let sums = media::write_into(stage, &[Item { rel: "SHA256SUMS".into(), bytes: sums }])?.remove(0);
+        Ok((written, head, sums))
     }
 
     fn summary(&self, files: &[Exported], head: &str) -> Result<String> {

@@ -3,12 +3,15 @@
 //! Layout: `DIR/<ceremony-id>/` holding `metadata/`, `keys/<keyholder>/`,
 //! `transcript.jsonl`, `SUMMARY.txt` and `SHA256SUMS` (sha256sum format, so
 //! `sha256sum -c SHA256SUMS` checks it). Every file is written atomically (temp file, fsync,
-//! link into place, fsync the directory), read back and hash-checked. Existing files are
+//! put in place without replacing anything — `util::fsx`, also on FAT and exFAT sticks —
+//! fsync the directory), read back and hash-checked. Existing files are
 //! never overwritten: a file already there with the same bytes is accepted, different bytes
 //! are an error. A whole export is built in a hidden staging folder next to its final place
 //! and renamed into place only when complete, so a stick never holds a half export: a full
 //! or read-only medium gives a clear error, the staging folder is removed, the ceremony
-//! state is untouched, and the export can be retried on the same stick or another.
+//! state is untouched, and the export can be retried on the same stick or another. After
+//! the rename every file is read back from its final place ([`check_in_place`]): a stick
+//! that loses what the rename moved fails the export instead of passing for a good one.
 //! Private key material is never passed here.
 
 use crate::tuf::keys::sha256_hex;
@@ -28,6 +31,11 @@ pub enum MediaError {
     Exists { path: PathBuf },
     #[error("{}: read back differs from what was written (faulty media?)", path.display())]
     ReadBack { path: PathBuf },
+    #[error(
+        "{}: {what} after the export was moved into place (faulty media?); nothing is lost (the work folder still has everything): use another stick and run the same command again",
+        path.display()
+    )]
+    Moved { path: PathBuf, what: String },
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
 }
@@ -116,6 +124,20 @@ pub fn finish_export(dir: &Path, id: &str) -> Result<PathBuf, MediaError> {
     std::fs::rename(&stage, &fin).map_err(|e| io(&fin, e, 0))?;
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e, 0))?;
     Ok(fin)
+}
+
+/// Reads every file of a finished export back from its final place: a stick (or a file
+/// system driver) that loses what a rename moved must not pass for a good export.
+pub fn check_in_place(fin: &Path, files: &[Exported]) -> Result<(), MediaError> {
+    for f in files {
+        let path = fin.join(&f.rel);
+        match std::fs::read(&path) {
+            Ok(back) if sha256_hex(&back) == f.sha256 => {}
+            Ok(_) => return Err(MediaError::Moved { path, what: "holds other bytes".into() }),
+            Err(e) => return Err(MediaError::Moved { path, what: e.to_string() }),
+        }
+    }
+    Ok(())
 }
 
 /// Removes the staging folder of a failed export (best effort: the medium may be gone).

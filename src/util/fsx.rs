@@ -1,6 +1,11 @@
 //! Atomic, no-overwrite file writes: temp file in the same directory, fsync, hard-link into
 //! place (which, unlike rename, fails if the target exists), fsync the directory. A crash
 //! leaves either no file or the complete file, never a half-written one.
+//!
+//! FAT and exFAT, the file systems of most USB sticks, have no hard links (`link` fails with
+//! EPERM there). On them the temp file is renamed into place with `RENAME_NOREPLACE`, which
+//! also never replaces a file; where even that flag is unsupported (some FUSE file systems)
+//! the name is checked to be free just before a plain rename.
 
 use crate::error::{Error, Result};
 use std::fs::{self, File, OpenOptions};
@@ -24,14 +29,53 @@ pub fn create_atomic(path: &Path, bytes: &[u8], private: bool) -> std::io::Resul
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
-        fs::hard_link(&tmp, path)?;
-        fs::remove_file(&tmp)?;
+        place_no_replace(&tmp, path)?;
         File::open(dir)?.sync_all()
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Gives the complete file `tmp` the name `path`, failing (AlreadyExists) if `path` exists.
+fn place_no_replace(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    match fs::hard_link(tmp, path) {
+        Ok(()) => return fs::remove_file(tmp),
+        Err(e) if !unsupported(&e, &[libc::EPERM, libc::EOPNOTSUPP, libc::ENOSYS]) => return Err(e),
+        Err(_) => {} // no hard links here (FAT, exFAT)
+    }
+    match rename_no_replace(tmp, path) {
+        Ok(()) => return Ok(()),
+        Err(e) if !unsupported(&e, &[libc::EINVAL, libc::EOPNOTSUPP, libc::ENOSYS]) => return Err(e),
+        Err(_) => {} // the flag is not supported either
+    }
+    match fs::symlink_metadata(path) {
+        Ok(_) => Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "file exists")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => fs::rename(tmp, path),
+        Err(e) => Err(e),
+    }
+}
+
+fn unsupported(e: &std::io::Error, codes: &[i32]) -> bool {
+    e.raw_os_error().is_some_and(|c| codes.contains(&c))
+}
+
+/// `renameat2(.., RENAME_NOREPLACE)`: a rename that fails if the target exists.
+#[cfg(target_os = "linux")]
+fn rename_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput));
+    let (from, to) = (c(from)?, c(to)?);
+    // SAFETY: both are valid NUL-terminated paths; AT_FDCWD makes them relative to the
+    // working directory, as std's own path functions are.
+    let r = unsafe { libc::renameat2(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), libc::RENAME_NOREPLACE) };
+    if r == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn rename_no_replace(_from: &Path, _to: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from_raw_os_error(libc::ENOSYS))
 }
 
 /// `create_atomic` with the error rendered for the command line.
@@ -107,5 +151,28 @@ mod tests {
             assert!(read_large(&path).unwrap() == bytes, "length {len}");
         }
         assert!(read_large(&dir.path().join("missing")).is_err());
+    }
+
+    /// The FAT fallback (kernel vfat and exFAT take it): never replaces, and places the
+    /// file when the name is free. (The link path and the check-then-rename path are
+    /// covered on real file systems by tests/media_faults.rs.)
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn rename_no_replace_never_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+        fs::write(&a, b"new").unwrap();
+        fs::write(&b, b"old").unwrap();
+        let e = rename_no_replace(&a, &b).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists, "{e}");
+        assert_eq!(fs::read(&b).unwrap(), b"old");
+        rename_no_replace(&a, &c).unwrap();
+        assert_eq!(fs::read(&c).unwrap(), b"new");
+        assert!(!a.exists());
+        // And create_atomic keeps refusing an existing name.
+        let e = create_atomic(&b, b"other", false).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists, "{e}");
+        assert_eq!(fs::read(&b).unwrap(), b"old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "a temp file was left");
     }
 }
