@@ -226,6 +226,23 @@ fn missing_or_added_files_on_the_media_are_caught() {
     assert!(has(&r, Severity::Error, "sums-unlisted"), "{:#?}", codes(&r, Severity::Error));
 }
 
+/// Multi-byte characters where a hash or keyid is expected (single-byte changes cannot
+/// make valid UTF-8 there, so the tamper tests above never build this): a finding, not a
+/// panic. Before session 4 a 3-byte character right after the 64 hex digits of a
+/// SHA256SUMS line made `verify` panic.
+#[test]
+fn multi_byte_characters_where_hex_is_expected_are_findings() {
+    let (_t, media) = media_copy();
+    let sums = std::fs::read_to_string(media.join("SHA256SUMS")).unwrap();
+    let first = sums.lines().next().unwrap();
+    let hostile = format!("{}€ {}\n", &first[..64], &first[66..]);
+    std::fs::write(media.join("SHA256SUMS"), sums.replacen(&format!("{first}\n"), &hostile, 1)).unwrap();
+    let (code, out, err) = run_cli(&[media.as_os_str()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.contains("sums-format"), "{out}");
+}
+
 /// What macOS (on FAT/exFAT: an AppleDouble `._` file beside every file it copies, plus
 /// its volume folders) and Windows leave on a stick they mount.
 #[test]

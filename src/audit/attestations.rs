@@ -140,7 +140,7 @@ pub fn check(results: &[AttestationResult], ctx: &BindContext, out: &mut Vec<Aud
     let bound: BTreeSet<&str> = rep.keys.iter().filter(|k| k.error.is_none()).flat_map(|k| k.keyids.iter().map(String::as_str)).collect();
     rep.unattested = ctx.offline_keyids.iter().filter(|id| !bound.contains(id.as_str())).cloned().collect();
     if !rep.unattested.is_empty() {
-        let list = rep.unattested.iter().map(|id| &id[..id.len().min(16)]).collect::<Vec<_>>().join(", ");
+        let list = rep.unattested.iter().map(|id| crate::util::text::prefix(id, 16)).collect::<Vec<_>>().join(", ");
         push(
             out,
             &ctx.key_file,

@@ -230,7 +230,7 @@ fn check_sums(bytes: &[u8], hashes: &HashMap<String, (String, u64)>, files: &[St
     };
     let mut listed: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, l) in text.split_terminator('\n').enumerate() {
-        let ok_shape = l.len() > 66 && l.as_bytes()[..64].iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) && &l[64..66] == "  ";
+        let ok_shape = l.len() > 66 && l.as_bytes()[..64].iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) && &l.as_bytes()[64..66] == b"  ";
         if !ok_shape {
             push(out, file, Finding::error("sums-format", line(i), format!("line {} is not \"<64 lowercase hex>  <path>\": {l:?}", i + 1), Clients::NONE));
             continue;

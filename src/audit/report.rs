@@ -142,7 +142,7 @@ pub fn to_json(r: &Report) -> Value {
 }
 
 fn short(id: &str) -> &str {
-    &id[..id.len().min(8)]
+    crate::util::text::prefix(id, 8)
 }
 
 fn signers(c: &ThresholdCheck, labels: &BTreeMap<String, String>) -> String {

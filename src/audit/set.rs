@@ -290,7 +290,7 @@ impl Out {
                     format!(
                         "{} signatures by keys this root does not list (an earlier root's, not checked): {}",
                         ids.len(),
-                        ids.iter().map(|i| &i[..i.len().min(16)]).collect::<Vec<_>>().join(", ")
+                        ids.iter().map(|i| crate::util::text::prefix(i, 16)).collect::<Vec<_>>().join(", ")
                     ),
                 ),
             );

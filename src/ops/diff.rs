@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub const LIMIT: usize = 40;
 
 fn short(id: &str) -> &str {
-    &id[..id.len().min(16)]
+    crate::util::text::prefix(id, 16)
 }
 
 fn key_desc(id: &str, k: &Key) -> String {

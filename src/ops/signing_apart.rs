@@ -57,7 +57,7 @@ fn fmt_time(t: DateTime<Utc>) -> String {
 }
 
 fn short(id: &str) -> &str {
-    &id[..id.len().min(16)]
+    crate::util::text::prefix(id, 16)
 }
 
 /// Hex digest → PGP words.
@@ -498,7 +498,7 @@ pub struct CreatedRequest {
 
 /// The request folder's name: role, version and the start of the canonical hash.
 pub fn request_dir_name(role: &str, version: u64, hash: &str) -> String {
-    format!("sign-{role}-v{version}-{}", &hash[..8])
+    format!("sign-{role}-v{version}-{}", crate::util::text::prefix(hash, 8))
 }
 
 pub fn create_request(r: &NewRequest) -> Result<CreatedRequest> {

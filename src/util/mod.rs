@@ -3,3 +3,4 @@
 pub mod fsx;
 pub mod par;
 pub mod pgpwords;
+pub mod text;
