@@ -459,3 +459,69 @@ fn a_new_root_needs_the_old_and_the_new_root_keys() {
     assert_eq!(v["roles"][0]["signatures"]["checks"].as_array().unwrap().len(), 2);
     assert_eq!(v["older_root_versions"], serde_json::json!([1]));
 }
+
+/// A delegator that lists a keyholder's key in a legacy form (PyPI-style roots carry
+/// `keyid_hash_algorithms`), so its keyid is not the one the tool would compute for the
+/// key it writes itself. `sign` must sign as the delegator lists the key. Before session 4
+/// it signed, then looked for the signature under its own keyid, found none and refused:
+/// the signature was made and thrown away.
+#[test]
+fn a_key_the_delegator_lists_in_a_legacy_form_signs() {
+    use tuf_ceremony::tuf::json::Value;
+    let (dir, media) = rehearsal();
+    let tmp = tempfile::tempdir().unwrap();
+    let alice = tuf_ceremony::ceremony::plan::read_public_key(&media.join("keys/alice/alice.key.json")).unwrap();
+    let mut legacy = alice.clone();
+    legacy.extra.insert("keyid_hash_algorithms".into(), Value::Array(vec![Value::Str("sha256".into()), Value::Str("sha512".into())]));
+    let (old_id, new_id) = (keyid(&alice), keyid(&legacy));
+    assert_ne!(old_id, new_id);
+    let mut root = load(&media.join("metadata/1.root.json"));
+    let tuf_ceremony::tuf::metadata::Signed::Root(r) = &mut root.signed else { panic!("not a root") };
+    r.keys.remove(&old_id);
+    r.keys.insert(new_id.clone(), legacy.clone());
+    for role in r.roles.values_mut() {
+        for id in role.keyids.iter_mut().filter(|id| **id == old_id) {
+            *id = new_id.clone();
+        }
+    }
+    let delegator = tmp.path().join("legacy-root.json");
+    std::fs::write(&delegator, root.to_pretty_bytes()).unwrap();
+
+    let d = draft(media, &tmp.path().join("draft"), 2, "legacy/key.txt");
+    let stick = tmp.path().join("stick");
+    std::fs::create_dir_all(&stick).unwrap();
+    let o = cli(&[
+        "sign-request".as_ref(),
+        d.as_os_str(),
+        "--role".as_ref(),
+        "targets".as_ref(),
+        "--delegator".as_ref(),
+        delegator.as_os_str(),
+        "--media".as_ref(),
+        stick.as_os_str(),
+    ]);
+    assert!(o.status.success(), "sign-request: {}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let req = PathBuf::from(out.lines().find_map(|l| l.strip_prefix("Request folder: ")).expect("request folder printed"));
+    let hash = canonical_hash(&req);
+
+    let plan = Plan::load(&dir.join("plan.toml"), chrono::Utc::now()).unwrap();
+    let mut tokens = Tokens::new(dir.join("tokens"));
+    let mut ui = RemoteKeyholder::new(&dir.join("tokens"), &[&hash]);
+    let sig_dir = tmp.path().join("alice-stick");
+    let input = SignInput { request_dir: &req, keyholder: "alice", plan: &plan, key: Some(legacy), out_dir: Some(&sig_dir), now: chrono::Utc::now() };
+    let written = sa::sign(&input, &mut tokens, &mut ui).unwrap_or_else(|e| panic!("alice: {e}\n{}", ui.shown));
+    assert_eq!(written.keyid, new_id);
+    let sf: SignatureFile = serde_json::from_slice(&std::fs::read(&written.path).unwrap()).unwrap();
+    assert_eq!(sf.keyid, new_id);
+
+    // Where the signature would go cannot take it (here a file stands where the folder
+    // should be): refused before the token is asked for, so no signature is made to be lost.
+    let blocked = tmp.path().join("not-a-folder");
+    std::fs::write(&blocked, b"x").unwrap();
+    let mut ui = RemoteKeyholder::new(&dir.join("tokens"), &[&hash]);
+    let input = SignInput { out_dir: Some(&blocked), key: Some(input.key.clone().unwrap()), ..input };
+    let e = sa::sign(&input, &mut tokens, &mut ui).unwrap_err();
+    assert!(e.to_string().contains("not-a-folder"), "{e}");
+    assert!(!ui.shown.contains("insert your"), "the token was asked for:\n{}", ui.shown);
+}

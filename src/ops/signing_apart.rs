@@ -26,9 +26,8 @@ use crate::ceremony::tokens::{TokenBackend, TokenKey};
 use crate::ceremony::ui::Ui;
 use crate::error::{Error, Result};
 use crate::media::{self, Item};
-use crate::signer::{Signed as SignOutcome, sign_payload};
 use crate::tuf::finding::{Clients, Severity};
-use crate::tuf::keys::{Algorithm, PublicKey, SigCheck, keyid, sha256_hex, unhex};
+use crate::tuf::keys::{Algorithm, PublicKey, SigCheck, hex, keyid, sha256_hex, unhex};
 use crate::tuf::metadata::{DelegatedRoles, Key, Metadata, Mode, Signature, TOP_LEVEL_ROLES};
 use crate::tuf::rules;
 use crate::tuf::verify::{ThresholdCheck, check_threshold};
@@ -708,18 +707,20 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
         }
     }
 
+    // Where the signature goes must take it before the token is touched.
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    media::check_media(out_dir, 64 << 10).map_err(|e| Error::Refused(format!("{e}; nothing was signed")))?;
     let serial_note = holder.serial.as_ref().map(|s| format!(" (the bag should say serial {s})")).unwrap_or_default();
     ui.wait(&format!("{name}: insert your {} token{serial_note}. Only this one token may be connected.", holder.token.as_str()))
         .map_err(|e| Error::Refused(e.to_string()))?;
     let expected_key =
         TokenKey { public: public.clone(), serial: holder.serial.clone(), description: format!("{name}'s token"), attestation: Vec::new(), generated: false };
     let mut signer = tokens.open(&holder, &expected_key, ui).map_err(|e| Error::Refused(format!("{name}'s token: {e}")))?;
-    let mut copy = req.md.clone();
-    copy.signatures.retain(|s| s.keyid != id);
-    let outcome = sign_payload(&mut copy, &req.canonical, signer.as_mut())?;
-    debug_assert_eq!(outcome, SignOutcome::Added);
-    let sig = copy.signatures.iter().find(|s| s.keyid == id).map(|s| s.sig.clone()).ok_or_else(|| Error::Refused("the signer attached no signature".into()))?;
-    // sign_payload verified it against the expected key; check once more as import will.
+    // Signed as the delegator lists the key (`id`), whatever form the tool would write the
+    // key in itself (a legacy keytype or a keyid_hash_algorithms field changes the keyid).
+    // sign_checked verifies the signature against the token's expected key; check once
+    // more as import will.
+    let sig = hex(&signer.sign_checked(&req.canonical)?);
     req.authority.verify(&id, &req.canonical, &sig).map_err(Error::Refused)?;
     let file = SignatureFile {
         format: SIGNATURE_FORMAT.into(),
@@ -734,8 +735,15 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
         signed_at: Some(fmt_time(Utc::now())),
     };
     drop(signer);
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
-    crate::util::fsx::write_new(&out, &file.to_bytes(), false)?;
+    if let Err(e) = crate::util::fsx::write_new(&out, &file.to_bytes(), false) {
+        // The signature is made and is not secret: show it so it is not lost.
+        ui.show(&format!(
+            "The signature could not be written to {}. It is not lost: save the text between the lines as that file (or any name) and hand it to the coordinator.\n----\n{}----",
+            out.display(),
+            String::from_utf8_lossy(&file.to_bytes())
+        ));
+        return Err(e);
+    }
     ui.show(&format!(
         "✓ Signed {} v{} with {name}'s key {}…; the signature verifies.\nSignature file: {}",
         req.role(),
