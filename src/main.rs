@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     match cmd::run(cli.command) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", tuf_ceremony::util::text::for_terminal(&e.to_string()));
             ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -1,6 +1,7 @@
 //! The operator interface the engine talks to. The terminal UI is one implementation;
 //! `--yes` rehearsals and tests use others, so the same steps run in all three.
 
+use crate::util::text::for_terminal;
 use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +47,7 @@ pub struct TerminalUi;
 impl TerminalUi {
     fn line(&mut self, prompt: &str) -> Result<String, UiError> {
         use std::io::{BufRead, Write};
-        print!("{prompt}");
+        print!("{}", for_terminal(prompt));
         std::io::stdout().flush().map_err(|e| UiError::Io(e.to_string()))?;
         let mut s = String::new();
         let n = std::io::stdin().lock().read_line(&mut s).map_err(|e| UiError::Io(e.to_string()))?;
@@ -59,7 +60,7 @@ impl TerminalUi {
 
 impl Ui for TerminalUi {
     fn show(&mut self, text: &str) {
-        println!("{text}");
+        println!("{}", for_terminal(text));
     }
     fn confirm(&mut self, question: &str) -> Result<bool, UiError> {
         loop {
@@ -82,7 +83,7 @@ impl Ui for TerminalUi {
         self.line(&format!("{question} "))
     }
     fn secret(&mut self, _keyholder: &str, _kind: SecretKind, prompt: &str) -> Result<Zeroizing<String>, UiError> {
-        rpassword::prompt_password(format!("{prompt} ")).map(Zeroizing::new).map_err(|e| UiError::Io(e.to_string()))
+        rpassword::prompt_password(format!("{} ", for_terminal(prompt))).map(Zeroizing::new).map_err(|e| UiError::Io(e.to_string()))
     }
 }
 
@@ -96,7 +97,7 @@ pub struct AutoUi<F: FnMut(&str, &SecretKind) -> Option<Zeroizing<String>>> {
 impl<F: FnMut(&str, &SecretKind) -> Option<Zeroizing<String>>> Ui for AutoUi<F> {
     fn show(&mut self, text: &str) {
         if !self.quiet {
-            println!("{text}");
+            println!("{}", for_terminal(text));
         }
     }
     fn confirm(&mut self, question: &str) -> Result<bool, UiError> {

@@ -5,6 +5,7 @@ use crate::ceremony::templates::{TEMPLATES, TemplateParams, render};
 use crate::cli::{PlanCheckArgs, PlanNewArgs};
 use crate::error::{Error, Result, exit};
 use crate::util::fsx;
+use crate::util::text::for_terminal;
 
 pub fn new(a: &PlanNewArgs) -> Result<i32> {
     if !TEMPLATES.contains(&a.template.as_str()) {
@@ -29,7 +30,7 @@ pub fn new(a: &PlanNewArgs) -> Result<i32> {
                 p.display()
             );
         }
-        None => print!("{text}"),
+        None => print!("{}", for_terminal(&text)),
     }
     Ok(exit::OK)
 }
@@ -37,6 +38,6 @@ pub fn new(a: &PlanNewArgs) -> Result<i32> {
 pub fn check(a: &PlanCheckArgs) -> Result<i32> {
     let now = crate::cmd::parse_at(a.at.as_deref())?;
     let plan = Plan::load(&a.plan, now).map_err(|e| Error::input(&a.plan, e))?;
-    print!("{}", describe(&plan, now));
+    print!("{}", for_terminal(&describe(&plan, now)));
     Ok(exit::OK)
 }

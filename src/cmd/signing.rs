@@ -7,6 +7,7 @@ use crate::cli::{ImportSignaturesArgs, SignArgs, SignRequestArgs};
 use crate::error::{Error, Result, exit};
 use crate::ops::signing_apart::{self as sa, Authority, NewRequest, SignInput};
 use crate::tuf::finding::Clients;
+use crate::util::text::for_terminal;
 use chrono::Utc;
 
 pub fn request(a: &SignRequestArgs) -> Result<i32> {
@@ -24,7 +25,7 @@ pub fn request(a: &SignRequestArgs) -> Result<i32> {
         clients,
         now: Utc::now(),
     })?;
-    print!("{}", created.summary);
+    print!("{}", for_terminal(&created.summary));
     println!("\nRequest folder: {}", created.dir.display());
     println!("Each keyholder runs: tuf-ceremony sign {} --keyholder NAME --plan PLAN", created.dir.display());
     Ok(exit::OK)
@@ -48,12 +49,13 @@ pub fn sign(a: &SignArgs) -> Result<i32> {
 pub fn import(a: &ImportSignaturesArgs) -> Result<i32> {
     let o = sa::import(&a.request, &a.signatures, &a.out, a.partial, a.delegator.as_deref())?;
     for (id, who) in &o.added {
-        println!("imported signature by {}{}", id, who.as_deref().map(|w| format!(" ({w})")).unwrap_or_default());
+        let who = who.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
+        println!("{}", for_terminal(&format!("imported signature by {id}{who}")));
     }
     for id in &o.dropped {
-        println!("dropped a signature by {id} from the draft: it does not verify over this content");
+        println!("{}", for_terminal(&format!("dropped a signature by {id} from the draft: it does not verify over this content")));
     }
-    println!("signatures: {}", Authority::describe(&o.checks));
+    println!("signatures: {}", for_terminal(&Authority::describe(&o.checks)));
     let what = if o.partial { "BELOW THRESHOLD — partial file, not for publishing" } else { "threshold met" };
     let how = if o.already_there { "already there, identical" } else { "written" };
     println!("{}: {how} ({what})", o.path.display());

@@ -5,6 +5,7 @@ use crate::ceremony::plan::Plan;
 use crate::cli::StatusArgs;
 use crate::error::{Error, Result};
 use crate::ops::{folder, status};
+use crate::util::text::for_terminal;
 
 pub fn run(a: &StatusArgs) -> Result<i32> {
     let at = crate::cmd::parse_at(a.at.as_deref())?;
@@ -19,7 +20,7 @@ pub fn run(a: &StatusArgs) -> Result<i32> {
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report.to_json()).expect("json value"));
     } else {
-        print!("{}", report.to_table());
+        print!("{}", for_terminal(&report.to_table()));
     }
     Ok(report.exit_code())
 }

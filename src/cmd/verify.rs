@@ -6,6 +6,7 @@ use crate::audit::{Options, VerifyError, report, verify_path};
 use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::tuf::finding::Clients;
+use crate::util::text::for_terminal;
 
 pub fn run(a: &VerifyArgs) -> Result<i32> {
     let at = super::parse_at(a.at.as_deref())?;
@@ -23,7 +24,7 @@ pub fn run(a: &VerifyArgs) -> Result<i32> {
         s.push('\n');
         print!("{s}");
     } else {
-        print!("{}", report::to_text(&r));
+        print!("{}", for_terminal(&report::to_text(&r)));
     }
     Ok(r.exit_code())
 }

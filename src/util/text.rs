@@ -1,6 +1,10 @@
-//! Shortening text from files for display: keyids, hashes and names come from metadata
-//! or folders anyone can write, so they may hold any Unicode, and slicing a `str` at a
-//! byte offset inside a character panics.
+//! Text from files, for display. Keyids, hashes, role names, target paths and keyholder
+//! names come from metadata or folders anyone can write, so they may hold any Unicode:
+//! slicing a `str` at a byte offset inside a character panics ([`prefix`] counts
+//! characters), and control characters sent to a terminal can move the cursor, erase or
+//! hide what was printed, or reorder it ([`for_terminal`] makes them visible).
+
+use std::borrow::Cow;
 
 /// At most the first `n` characters of `s`.
 pub fn prefix(s: &str, n: usize) -> &str {
@@ -10,9 +14,40 @@ pub fn prefix(s: &str, n: usize) -> &str {
     }
 }
 
+/// `s` with every character that could change how a terminal shows it written as a
+/// visible escape (`\u{1b}`): C0 and C1 controls but newline and tab, DEL, and the
+/// bidirectional controls ("Trojan Source"). Everything the tool prints for people goes
+/// through this, so a hostile name cannot hide or fake what a live-streamed ceremony shows.
+pub fn for_terminal(s: &str) -> Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::prefix;
+    use super::{for_terminal, prefix};
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert!(matches!(for_terminal("alice\tbob\nline two, é 中"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(for_terminal("alice\u{1b}[8m hidden"), "alice\\u{1b}[8m hidden");
+        assert_eq!(for_terminal("a\rb\u{7f}\u{9b}c"), "a\\u{d}b\\u{7f}\\u{9b}c");
+        assert_eq!(for_terminal("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
+        assert_eq!(for_terminal("\u{2066}x\u{2069}"), "\\u{2066}x\\u{2069}");
+    }
 
     #[test]
     fn prefix_counts_characters_not_bytes() {
