@@ -128,6 +128,7 @@ fn two_keyholders_sign_apart_and_python_tuf_accepts_the_result() {
         "bob",
         "carol",
         "version 1 → 2",
+        "(version 1; valid signatures by 3 of the keys 1.root.json gives it, threshold 2)",
         "target added: hello/world.txt",
         &hash,
         &words(&hash),
@@ -524,4 +525,41 @@ fn a_key_the_delegator_lists_in_a_legacy_form_signs() {
     let e = sa::sign(&input, &mut tokens, &mut ui).unwrap_err();
     assert!(e.to_string().contains("not-a-folder"), "{e}");
     assert!(!ui.shown.contains("insert your"), "the token was asked for:\n{}", ui.shown);
+}
+
+/// A coordinator who doctors the previous version (here: the draft itself, unsigned, as
+/// version 1) can make "What changed" read as nothing. The summary says the previous
+/// version carries no threshold of signatures, in the coordinator's and the keyholder's.
+#[test]
+fn a_previous_version_without_its_signatures_is_called_out() {
+    let (_, media) = rehearsal();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = draft(media, &tmp.path().join("draft"), 2, "swapped/in.txt");
+    let mut fake = load(&d);
+    fake.signed.header_mut().version = 1;
+    let fake_path = tmp.path().join("1.targets.json");
+    std::fs::write(&fake_path, fake.to_pretty_bytes()).unwrap();
+    let stick = tmp.path().join("stick");
+    std::fs::create_dir_all(&stick).unwrap();
+    let md = media.join("metadata");
+    let o = cli(&[
+        "sign-request".as_ref(),
+        d.as_os_str(),
+        "--role".as_ref(),
+        "targets".as_ref(),
+        "--delegator".as_ref(),
+        md.join("1.root.json").as_os_str(),
+        "--previous".as_ref(),
+        fake_path.as_os_str(),
+        "--media".as_ref(),
+        stick.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("WARNING: valid signatures by only 0 of the keys 1.root.json gives it, threshold 2"), "{out}");
+    assert!(!out.contains("target added"), "the doctored previous hides the change: {out}");
+    let req = PathBuf::from(out.lines().find_map(|l| l.strip_prefix("Request folder: ")).unwrap());
+    let (r, ui) = sign_as("alice", &req, &tmp.path().join("alice"), &[&canonical_hash(&req)]);
+    r.unwrap_or_else(|e| panic!("{e}\n{}", ui.shown));
+    assert!(ui.shown.contains("WARNING: valid signatures by only 0 of the keys 1.root.json gives it, threshold 2"), "{}", ui.shown);
 }

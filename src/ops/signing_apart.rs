@@ -30,7 +30,7 @@ use crate::tuf::finding::{Clients, Severity};
 use crate::tuf::keys::{Algorithm, PublicKey, SigCheck, hex, keyid, sha256_hex, unhex};
 use crate::tuf::metadata::{DelegatedRoles, Key, Metadata, Mode, Signature, TOP_LEVEL_ROLES};
 use crate::tuf::rules;
-use crate::tuf::verify::{ThresholdCheck, check_threshold};
+use crate::tuf::verify::{ThresholdCheck, check_delegated, check_threshold, check_top_level};
 use crate::util::pgpwords;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -401,6 +401,31 @@ impl Request {
     }
 }
 
+/// Whether the previous version the changes are shown against is the one clients accept:
+/// a request folder is the coordinator's work, and a doctored previous version (the draft
+/// itself, say) would make a swapped key read as "nothing else changed". Said, not
+/// refused: between the two versions the delegator may have changed this role's keys.
+fn previous_signed(role: &str, previous: &Metadata, delegator: &Metadata, delegator_file: &str) -> String {
+    let payload = previous.signed_bytes();
+    let check = match (role, previous.signed.as_root(), delegator.signed.as_root(), delegator.signed.as_targets()) {
+        ("root", Some(own), _, _) => check_top_level(own, "root", previous, &payload, true).map(|c| (c, "its own root keys".to_string())),
+        (r, _, Some(root), _) if TOP_LEVEL_ROLES.contains(&r) => {
+            check_top_level(root, r, previous, &payload, true).map(|c| (c, format!("the keys {delegator_file} gives it")))
+        }
+        (r, _, _, Some(t)) => check_delegated(t, r, previous, &payload, true).map(|c| (c, format!("the keys {delegator_file} gives it"))),
+        _ => None,
+    };
+    match check {
+        Some((c, by)) if c.met() => format!("valid signatures by {} of {by}, threshold {}", c.valid(), c.threshold),
+        Some((c, by)) => format!(
+            "WARNING: valid signatures by only {} of {by}, threshold {}, so it may not be the version clients have: ask the coordinator before trusting the changes below",
+            c.valid(),
+            c.threshold
+        ),
+        None => format!("WARNING: {delegator_file} does not say who signs it, so it may not be the version clients have"),
+    }
+}
+
 struct SummaryInput<'a> {
     role: &'a str,
     md: &'a Metadata,
@@ -450,7 +475,7 @@ fn summary(s: &SummaryInput) -> String {
     let _ = writeln!(o, "\nWhat changed:");
     match s.previous {
         Some((p, name)) => {
-            let _ = writeln!(o, "  compared with {name} (version {}):", p.version());
+            let _ = writeln!(o, "  compared with {name} (version {}; {}):", p.version(), previous_signed(s.role, p, s.delegator, s.delegator_file));
             for l in diff::changes(&p.signed, &s.md.signed) {
                 let _ = writeln!(o, "  - {l}");
             }
