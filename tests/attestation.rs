@@ -511,3 +511,46 @@ fn discover_finds_all_three_layouts() {
     std::fs::write(t.join("piv/bob/Slot9CAttestation.pem"), vec![b'A'; 1 << 20]).unwrap();
     assert!(matches!(attest::discover(t), Err(AttestError::Io { .. })));
 }
+
+// ---------------------------------------------------------------- audit check
+
+/// Sigstore's and yubico-piv-tool's layouts name a serial or a folder, not a keyholder.
+/// An attestation of a recorded keyholder's key from another device must still be checked
+/// against that keyholder's recorded serial, and a key whose attestation does not bind
+/// must stay unattested (both found by review in session 4: before, the key was bound to a
+/// made-up keyholder named after the folder and counted as attested).
+#[test]
+fn a_keyholders_key_attested_by_another_device_is_not_attested() {
+    use tuf_ceremony::attest::Holder;
+    use tuf_ceremony::audit::attestations::{AttestationResult, BindContext, check, serial_labels};
+    let a = attest::verify(&synth("key-b-p384.pem"), &synth("device-b-with-intermediates.pem"), &chain_b_roots(), later()).unwrap();
+    assert_eq!(a.serial, Some(7654321));
+    let keys: BTreeMap<String, PublicKey> = [("k-alice".to_string(), pem_key(&synth("key-b-p384.pub.pem")))].into();
+    let ctx = |serial| BindContext {
+        metadata_keys: keys.clone(),
+        holders: vec![Holder { name: "alice".into(), serial, keyid: Some("k-alice".into()) }],
+        offline_keyids: vec!["k-alice".into()],
+        key_file: "1.root.json".into(),
+        key_files: BTreeMap::new(),
+        source: "keys".into(),
+    };
+    let results =
+        || vec![AttestationResult { label: "xyz".into(), file: "piv/xyz/Slot9AAttestation.pem".into(), names_keyholder: false, result: Ok(a.clone()) }];
+
+    // alice's recorded serial is 111: the attestation is from another device.
+    let mut out = Vec::new();
+    let rep = check(&results(), &ctx(Some(111)), &mut out);
+    let codes: Vec<&str> = out.iter().map(|f| f.finding.code).collect();
+    assert!(codes.contains(&"attest-serial-mismatch"), "{codes:?}");
+    assert!(!codes.contains(&"attest-bound") && !codes.contains(&"attest-missing"), "{codes:?}");
+    assert!(!rep.keys[0].bound);
+    assert_eq!(rep.unattested, vec!["k-alice".to_string()]);
+    assert!(serial_labels(&rep).is_empty(), "a key is labelled with a serial that does not bind");
+
+    // With her serial recorded as 7654321 it binds to alice.
+    let mut out = Vec::new();
+    let rep = check(&results(), &ctx(Some(7654321)), &mut out);
+    let bound: Vec<&str> = out.iter().filter(|f| f.finding.code == "attest-bound").map(|f| f.finding.message.as_str()).collect();
+    assert!(bound.len() == 1 && bound[0].starts_with("alice:"), "{bound:?}");
+    assert!(rep.keys[0].bound && rep.unattested.is_empty());
+}

@@ -53,7 +53,14 @@ pub fn same_key(a: &PublicKey, b: &PublicKey) -> bool {
 ///
 /// No TUF client reads attestations, so no finding names a rejecting client.
 pub fn bind(attested: &[(String, Attestation)], metadata_keys: &BTreeMap<String, PublicKey>, holders: &[Holder]) -> Vec<Finding> {
+    bind_each(attested, metadata_keys, holders).0
+}
+
+/// `bind`, and for each attestation whether it was bound (an `attest-bound` note): only
+/// those make a key attested.
+pub fn bind_each(attested: &[(String, Attestation)], metadata_keys: &BTreeMap<String, PublicKey>, holders: &[Holder]) -> (Vec<Finding>, Vec<bool>) {
     let mut out = Vec::new();
+    let mut bound = vec![false; attested.len()];
     let none = Clients::NONE;
     let here = JsonPath::root;
     let key_path = |id: &str| JsonPath::root().key("signed").key("keys").key(id);
@@ -145,6 +152,7 @@ pub fn bind(attested: &[(String, Attestation)], metadata_keys: &BTreeMap<String,
                 out.push(Finding::error("attest-duplicate-key", here(), format!("{name} and {other} present attestations of the same key"), none));
             }
         }
+        bound[i] = ok;
         if ok {
             let serial = a.serial.map(|s| s.to_string()).unwrap_or_else(|| "(no serial)".into());
             out.push(Finding::info("attest-bound", key_path(ids[0]), format!("{name}: YubiKey serial {serial} attests key {}", ids.join(", "))));
@@ -156,5 +164,5 @@ pub fn bind(attested: &[(String, Attestation)], metadata_keys: &BTreeMap<String,
             out.push(Finding::warning("attest-missing", here(), format!("{}: no attestation", h.name), none));
         }
     }
-    out
+    (out, bound)
 }

@@ -56,6 +56,9 @@ pub struct AttestedKey {
     pub slot: Option<String>,
     /// Metadata keyids the attested key is.
     pub keyids: Vec<String>,
+    /// Bound: valid, and its key, serial and keyholder all agree with the record (an
+    /// `attest-bound` note). Only a bound attestation makes a key attested.
+    pub bound: bool,
     /// Certificate subjects from the key certificate up to the root.
     pub chain: Vec<String>,
     /// Why the attestation is not valid, if it is not.
@@ -101,6 +104,8 @@ pub fn check(results: &[AttestationResult], ctx: &BindContext, out: &mut Vec<Aud
         return rep;
     }
     let mut attested: Vec<(String, Attestation)> = Vec::new();
+    // rep.keys index of each entry of `attested`.
+    let mut attested_at: Vec<usize> = Vec::new();
     let mut holders = ctx.holders.clone();
     for r in results {
         let mut k = AttestedKey { label: r.label.clone(), file: r.file.clone(), ..Default::default() };
@@ -119,16 +124,30 @@ pub fn check(results: &[AttestationResult], ctx: &BindContext, out: &mut Vec<Aud
                 k.chain = a.chain.clone();
                 k.keyids = ctx.metadata_keys.iter().filter(|(_, m)| attest::same_key(m, &a.public_key)).map(|(id, _)| id.clone()).collect();
                 // Sigstore's and yubico-piv-tool's layouts name a serial or a folder, not a
-                // keyholder: the label stands for the keyholder, with the serial it names.
-                if !r.names_keyholder && !holders.iter().any(|h| h.name == r.label) {
-                    holders.push(Holder { name: r.label.clone(), serial: r.label.parse().ok(), keyid: None });
-                }
-                attested.push((r.label.clone(), a.clone()));
+                // keyholder. An attested key that is a recorded keyholder's key is bound to
+                // that keyholder (so their recorded serial is checked); otherwise the label
+                // stands for the keyholder, with the serial it names.
+                let owner = ctx.holders.iter().find(|h| h.keyid.as_ref().is_some_and(|id| k.keyids.contains(id)));
+                let name = match owner {
+                    Some(h) if !r.names_keyholder => h.name.clone(),
+                    _ => {
+                        if !r.names_keyholder && !holders.iter().any(|h| h.name == r.label) {
+                            holders.push(Holder { name: r.label.clone(), serial: r.label.parse().ok(), keyid: None });
+                        }
+                        r.label.clone()
+                    }
+                };
+                attested.push((name, a.clone()));
+                attested_at.push(rep.keys.len());
             }
         }
         rep.keys.push(k);
     }
-    for f in attest::bind(&attested, &ctx.metadata_keys, &holders) {
+    let (findings, bound_each) = attest::bind::bind_each(&attested, &ctx.metadata_keys, &holders);
+    for (&at, &bound) in attested_at.iter().zip(&bound_each) {
+        rep.keys[at].bound = bound;
+    }
+    for f in findings {
         let path = f.path.to_string();
         let file = match path.strip_prefix("$.signed.keys.") {
             Some(id) => ctx.key_files.get(id).unwrap_or(&ctx.key_file),
@@ -137,7 +156,7 @@ pub fn check(results: &[AttestationResult], ctx: &BindContext, out: &mut Vec<Aud
         };
         push(out, file, f);
     }
-    let bound: BTreeSet<&str> = rep.keys.iter().filter(|k| k.error.is_none()).flat_map(|k| k.keyids.iter().map(String::as_str)).collect();
+    let bound: BTreeSet<&str> = rep.keys.iter().filter(|k| k.bound).flat_map(|k| k.keyids.iter().map(String::as_str)).collect();
     rep.unattested = ctx.offline_keyids.iter().filter(|id| !bound.contains(id.as_str())).cloned().collect();
     if !rep.unattested.is_empty() {
         let list = rep.unattested.iter().map(|id| crate::util::text::prefix(id, 16)).collect::<Vec<_>>().join(", ");
@@ -156,10 +175,10 @@ pub fn check(results: &[AttestationResult], ctx: &BindContext, out: &mut Vec<Aud
     rep
 }
 
-/// keyid → "serial N" for keys a valid attestation is bound to.
+/// keyid → "serial N" for keys an attestation is bound to.
 pub fn serial_labels(rep: &AttestationReport) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
-    for k in rep.keys.iter().filter(|k| k.error.is_none()) {
+    for k in rep.keys.iter().filter(|k| k.bound) {
         if let Some(s) = k.serial {
             for id in &k.keyids {
                 m.insert(id.clone(), format!("serial {s}"));

@@ -124,6 +124,7 @@ pub fn to_json(r: &Report) -> Value {
                 "label": k.label,
                 "file": k.file,
                 "valid": k.error.is_none(),
+                "bound": k.bound,
                 "error": k.error,
                 "serial": k.serial,
                 "firmware": k.firmware,
@@ -271,6 +272,7 @@ pub fn to_text(r: &Report) -> String {
                     } else {
                         k.keyids.iter().map(|i| format!("{}…", short(i))).collect::<Vec<_>>().join(", ")
                     };
+                    let ids = if k.bound { ids } else { format!("{ids} (NOT bound: see the findings)") };
                     let _ = writeln!(
                         s,
                         "  {}: serial {}, firmware {}, PIN {}, touch {} → {ids}",
