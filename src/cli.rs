@@ -277,6 +277,9 @@ pub struct ImportSignaturesArgs {
     /// Your own copy of the delegator; the request's copy must be identical
     #[arg(long)]
     pub delegator: Option<PathBuf>,
+    /// Clients the metadata must work for, as given to sign-request (the request must name the same)
+    #[arg(long, default_value = "python-tuf,go-tuf,tough")]
+    pub clients: String,
 }
 
 #[derive(clap::Args, Debug)]

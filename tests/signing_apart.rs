@@ -298,6 +298,21 @@ fn bad_signatures_and_altered_requests_are_refused_and_nothing_is_written() {
     //    A doctored delegator copy is caught with --delegator (the coordinator's own copy).
     let o = import(&req, &[&alice, &bob], &out, &["--delegator", media.join("metadata/1.targets.json").to_str().unwrap()]);
     assert_refused(&o, &out, &["is not"]);
+    //    request.json narrowed to fewer clients (or none) on its way back: the import checks
+    //    for the clients the coordinator names (--clients, default all three).
+    let narrowed = tmp.path().join("narrowed");
+    copy_dir(&req, &narrowed);
+    let mut rj: serde_json::Value = serde_json::from_slice(&std::fs::read(narrowed.join("request.json")).unwrap()).unwrap();
+    rj["clients"] = serde_json::json!(["python-tuf"]);
+    std::fs::write(narrowed.join("request.json"), serde_json::to_vec_pretty(&rj).unwrap()).unwrap();
+    let o = import(&narrowed, &[&alice, &bob], &out, &[]);
+    assert_refused(&o, &out, &["names clients python-tuf", "otherwise request.json was altered"]);
+    rj["clients"] = serde_json::json!([]);
+    std::fs::write(narrowed.join("request.json"), serde_json::to_vec_pretty(&rj).unwrap()).unwrap();
+    let o = import(&narrowed, &[&alice, &bob], &out, &["--clients", "python-tuf"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("clients: none named") && text(&o).contains("Nothing was written"), "{}", text(&o));
+    assert!(!out.exists());
 
     // 5. A mistyped hash, three times: nothing is signed, the token is never opened.
     let carol_out = tmp.path().join("carol-stick");

@@ -299,7 +299,7 @@ fn a_simulated_year_of_operations() {
     }
     let imported = y.tmp.join("imported");
     std::fs::create_dir_all(&imported).unwrap();
-    let outcome = sa::import(&req.dir, &sig_files, &imported, false, Some(&root_path)).unwrap();
+    let outcome = sa::import(&req.dir, &sig_files, &imported, false, Some(&root_path), tuf_ceremony::tuf::finding::Clients::ALL).unwrap();
     assert!(!outcome.partial);
     y.publish_from(&imported);
     let t2 = load(&y.repo.join(format!("{}.targets.json", tv + 1)));

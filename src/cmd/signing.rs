@@ -47,7 +47,8 @@ pub fn sign(a: &SignArgs) -> Result<i32> {
 }
 
 pub fn import(a: &ImportSignaturesArgs) -> Result<i32> {
-    let o = sa::import(&a.request, &a.signatures, &a.out, a.partial, a.delegator.as_deref())?;
+    let clients = Clients::parse(&a.clients).map_err(|w| Error::Usage(format!("--clients: {w}")))?;
+    let o = sa::import(&a.request, &a.signatures, &a.out, a.partial, a.delegator.as_deref(), clients)?;
     for (id, who) in &o.added {
         let who = who.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
         println!("{}", for_terminal(&format!("imported signature by {id}{who}")));

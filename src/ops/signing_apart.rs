@@ -376,6 +376,9 @@ impl Request {
         let may = authority.keyids();
         let names = file.keyholders.iter().filter(|(k, _)| may.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
         let clients = Clients::parse(&file.clients.join(",")).map_err(|w| Error::input(&rpath, format!("clients: {w}")))?;
+        if clients == Clients::NONE {
+            return Err(Error::input(&rpath, "clients: none named, so the writer rules would check nothing"));
+        }
         Ok(Request { dir: dir.to_path_buf(), file, md, metadata_bytes, canonical, hash, delegator, delegator_name, previous, authority, names, clients })
     }
 
@@ -803,16 +806,42 @@ pub struct ImportOutcome {
 /// Any bad signature file refuses the whole import with every reason, and nothing is written.
 /// `trusted_delegator`, when given, must be byte-identical to the request's delegator copy
 /// (a request folder that travelled could carry a doctored delegator).
-pub fn import(request_dir: &Path, sig_files: &[PathBuf], out_dir: &Path, partial: bool, trusted_delegator: Option<&Path>) -> Result<ImportOutcome> {
-    import_inner(request_dir, sig_files, out_dir, partial, trusted_delegator).map_err(|e| match e {
+///
+/// `clients` are the clients the coordinator imports for (`--clients`); they must be the
+/// ones the request names, so a request.json altered on its way back cannot switch the
+/// writer rules off or narrow them.
+pub fn import(
+    request_dir: &Path,
+    sig_files: &[PathBuf],
+    out_dir: &Path,
+    partial: bool,
+    trusted_delegator: Option<&Path>,
+    clients: Clients,
+) -> Result<ImportOutcome> {
+    import_inner(request_dir, sig_files, out_dir, partial, trusted_delegator, clients).map_err(|e| match e {
         Error::Refused(m) if !m.contains("nothing was written") => Error::Refused(format!("{m}\nNothing was written.")),
         Error::Input { path, what } => Error::Input { path, what: format!("{what}\nNothing was written.") },
         other => other,
     })
 }
 
-fn import_inner(request_dir: &Path, sig_files: &[PathBuf], out_dir: &Path, partial: bool, trusted_delegator: Option<&Path>) -> Result<ImportOutcome> {
+fn import_inner(
+    request_dir: &Path,
+    sig_files: &[PathBuf],
+    out_dir: &Path,
+    partial: bool,
+    trusted_delegator: Option<&Path>,
+    clients: Clients,
+) -> Result<ImportOutcome> {
     let req = Request::load(request_dir)?;
+    if req.clients != clients {
+        return Err(Error::Refused(format!(
+            "the request names clients {}, but you import for {clients}: if the request was made for {}, pass --clients {}; otherwise request.json was altered",
+            req.clients,
+            req.clients,
+            req.clients.names().join(",")
+        )));
+    }
     if let Some(t) = trusted_delegator {
         let h = sha256_hex(&read(t)?);
         if h != req.file.delegator.sha256 {
