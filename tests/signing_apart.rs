@@ -578,3 +578,40 @@ fn a_previous_version_without_its_signatures_is_called_out() {
     r.unwrap_or_else(|e| panic!("{e}\n{}", ui.shown));
     assert!(ui.shown.contains("WARNING: valid signatures by only 0 of the keys 1.root.json gives it, threshold 2"), "{}", ui.shown);
 }
+
+/// `sign-request` run again for the same draft, on another day (SUMMARY.txt counts the days
+/// to expiry, so it differs): the same request folder, left as it is. A different request
+/// under the same name is refused. The folder is built in a staging folder and renamed into
+/// place, so none is left behind.
+#[test]
+fn sign_request_again_another_day_is_the_same_request() {
+    let (_, media) = rehearsal();
+    let tmp = tempfile::tempdir().unwrap();
+    let stick = tmp.path().join("stick");
+    let d = draft(media, &tmp.path().join("draft"), 2, "again/x.txt");
+    let (req, _) = sign_request(media, &d, &stick);
+    std::fs::write(req.join("SUMMARY.txt"), "as written yesterday\n").unwrap();
+    let (again, _) = sign_request(media, &d, &stick);
+    assert_eq!(again, req);
+    assert_eq!(std::fs::read_to_string(req.join("SUMMARY.txt")).unwrap(), "as written yesterday\n", "the existing folder is not touched");
+    let mut rj: serde_json::Value = serde_json::from_slice(&std::fs::read(req.join("request.json")).unwrap()).unwrap();
+    rj["clients"] = serde_json::json!(["python-tuf"]);
+    std::fs::write(req.join("request.json"), serde_json::to_vec_pretty(&rj).unwrap()).unwrap();
+    let md = media.join("metadata");
+    let o = cli(&[
+        "sign-request".as_ref(),
+        d.as_os_str(),
+        "--role".as_ref(),
+        "targets".as_ref(),
+        "--delegator".as_ref(),
+        md.join("1.root.json").as_os_str(),
+        "--previous".as_ref(),
+        md.join("1.targets.json").as_os_str(),
+        "--media".as_ref(),
+        stick.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("holds another request"), "{}", text(&o));
+    let names: Vec<String> = std::fs::read_dir(&stick).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}

@@ -89,11 +89,6 @@ pub struct Exported {
     pub len: u64,
 }
 
-/// Writes `items` under `dir/<id>/`, each atomically, never overwriting, read back.
-pub fn write_items(dir: &Path, id: &str, items: &[Item]) -> Result<Vec<Exported>, MediaError> {
-    write_into(&dir.join(id), items)
-}
-
 /// The hidden folder an export of `id` is built in.
 pub fn staging_dir(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!(".{id}.incomplete"))

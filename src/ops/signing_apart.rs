@@ -627,15 +627,32 @@ pub fn create_request(r: &NewRequest) -> Result<CreatedRequest> {
     if let Some((_, b, _)) = previous {
         items.push(Item { rel: PREVIOUS_FILE.into(), bytes: b });
     }
-    items.push(Item { rel: REQUEST_FILE.into(), bytes: rjson });
+    items.push(Item { rel: REQUEST_FILE.into(), bytes: rjson.clone() });
     items.push(Item { rel: SUMMARY_FILE.into(), bytes: text.clone().into_bytes() });
     let name = request_dir_name(r.role, md.version(), &hash);
+    let dir = r.media.join(&name);
+    // Made before (SUMMARY.txt counts days, so it differs from one day to the next): the
+    // same request if request.json, which names every other file by its hash, is the same.
+    if let Ok(existing) = std::fs::read(dir.join(REQUEST_FILE)) {
+        if existing == rjson {
+            return Ok(CreatedRequest { dir, canonical_sha256: hash, summary: text });
+        }
+        return Err(Error::Refused(format!("{} already exists and holds another request; refusing to overwrite it", dir.display())));
+    }
     let needed: u64 = items.iter().map(|i| i.bytes.len() as u64 * 2 + 65536).sum();
     media::check_media(r.media, needed).map_err(|e| Error::Refused(e.to_string()))?;
-    let mut written = media::write_items(r.media, &name, &items).map_err(|e| Error::Refused(e.to_string()))?;
-    let sums = media::sha256sums(&written);
-    written.extend(media::write_items(r.media, &name, &[Item { rel: "SHA256SUMS".into(), bytes: sums }]).map_err(|e| Error::Refused(e.to_string()))?);
-    Ok(CreatedRequest { dir: r.media.join(name), canonical_sha256: hash, summary: text })
+    // Built in a staging folder and renamed into place complete, as an export is.
+    let stage = media::begin_export(r.media, &name).map_err(|e| Error::Refused(e.to_string()))?;
+    let built = media::write_into(&stage, &items).and_then(|written| {
+        media::write_into(&stage, &[Item { rel: "SHA256SUMS".into(), bytes: media::sha256sums(&written) }])?;
+        let fin = media::finish_export(r.media, &name)?;
+        media::check_in_place(&fin, &written)
+    });
+    if let Err(e) = built {
+        media::abandon_export(r.media, &name);
+        return Err(Error::Refused(e.to_string()));
+    }
+    Ok(CreatedRequest { dir, canonical_sha256: hash, summary: text })
 }
 
 // ---------------------------------------------------------------------------------------
