@@ -554,3 +554,69 @@ fn a_keyholders_key_attested_by_another_device_is_not_attested() {
     assert!(bound.len() == 1 && bound[0].starts_with("alice:"), "{bound:?}");
     assert!(rep.keys[0].bound && rep.unattested.is_empty());
 }
+
+/// One TLV of DER: (tag, header length, content length).
+fn tlv(b: &[u8]) -> (u8, usize, usize) {
+    let (tag, first) = (b[0], b[1] as usize);
+    if first < 0x80 {
+        return (tag, 2, first);
+    }
+    let n = first & 0x7f;
+    let len = b[2..2 + n].iter().fold(0usize, |a, &x| a << 8 | x as usize);
+    (tag, 2 + n, len)
+}
+
+fn der_encode(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    match content.len() {
+        l if l < 0x80 => out.push(l as u8),
+        l if l < 0x100 => out.extend([0x81, l as u8]),
+        l => out.extend([0x82, (l >> 8) as u8, l as u8]),
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The children of a constructed TLV's content.
+fn children(content: &[u8]) -> Vec<&[u8]> {
+    let mut v = Vec::new();
+    let mut rest = content;
+    while !rest.is_empty() {
+        let (_, h, l) = tlv(rest);
+        v.push(&rest[..h + l]);
+        rest = &rest[h + l..];
+    }
+    v
+}
+
+/// A key certificate with its serial extension (41482.3.7) twice: another serial second.
+/// RFC 5280 allows one instance per extension; which one a reader takes is up to the
+/// reader, so the certificate is refused before anything is read from it.
+#[test]
+fn a_certificate_with_an_extension_twice_is_refused() {
+    let der = attest::der_certificates(&synth("key-b-p384.pem")).unwrap().remove(0);
+    let (_, h, l) = tlv(&der);
+    let outer = children(&der[h..h + l]);
+    let (_, th, tl) = tlv(outer[0]);
+    let tbs: Vec<Vec<u8>> = children(&outer[0][th..th + tl]).into_iter().map(<[u8]>::to_vec).collect();
+    let at = tbs.iter().position(|c| c[0] == 0xa3).expect("extensions");
+    let (_, eh, el) = tlv(&tbs[at]);
+    let (_, sh, sl) = tlv(&tbs[at][eh..eh + el]);
+    let exts_seq = &tbs[at][eh..eh + el];
+    let mut exts: Vec<Vec<u8>> = children(&exts_seq[sh..sh + sl]).into_iter().map(<[u8]>::to_vec).collect();
+    let serial_oid = [0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xc4, 0x0a, 0x03, 0x07];
+    let serial = exts.iter().find(|e| e.windows(serial_oid.len()).any(|w| w == serial_oid)).expect("serial extension").clone();
+    let rebuild = |exts: &[Vec<u8>]| {
+        let mut tbs = tbs.clone();
+        tbs[at] = der_encode(0xa3, &der_encode(0x30, &exts.concat()));
+        der_encode(0x30, &[der_encode(0x30, &tbs.concat()).as_slice(), outer[1], outer[2]].concat())
+    };
+    // The surgery is sound: without a duplicate it gives back the original bytes.
+    assert_eq!(rebuild(&exts), der);
+    let mut other = serial;
+    *other.last_mut().unwrap() ^= 0x01; // another serial
+    exts.push(other);
+    let forged = rebuild(&exts);
+    let e = attest::verify(&forged, &synth("device-b-with-intermediates.pem"), &chain_b_roots(), later()).unwrap_err();
+    assert!(matches!(&e, AttestError::Parse { reason, .. } if reason.contains("more than once")), "{e}");
+}

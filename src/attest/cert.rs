@@ -67,6 +67,15 @@ impl Cert {
         if tbs_cert.signature() != cert.signature_algorithm() {
             return Err(bad("the signature algorithm inside the signed part differs from the outer one".into()));
         }
+        // RFC 5280 §4.2: one instance per extension. With two, which serial or policy a
+        // reader takes would depend on the reader.
+        if let Some(exts) = tbs_cert.extensions() {
+            for (i, e) in exts.iter().enumerate() {
+                if exts[..i].iter().any(|p| p.extn_id == e.extn_id) {
+                    return Err(bad(format!("extension {} appears more than once", e.extn_id)));
+                }
+            }
+        }
         let subject_der = tbs_cert.subject().to_der().map_err(|e| bad(e.to_string()))?;
         let issuer_der = tbs_cert.issuer().to_der().map_err(|e| bad(e.to_string()))?;
         Ok(Cert { der: der.to_vec(), tbs, subject_der, issuer_der, sha256: Sha256::digest(der).into(), cert })
@@ -96,7 +105,8 @@ impl Cert {
         (v.not_before.to_unix_duration().as_secs(), v.not_after.to_unix_duration().as_secs())
     }
 
-    /// The raw extnValue contents of the extension `oid`, if present (first occurrence).
+    /// The raw extnValue contents of the extension `oid`, if present (never more than once:
+    /// `from_der` refuses duplicates).
     pub fn extension(&self, oid: &ObjectIdentifier) -> Option<&[u8]> {
         let exts = self.cert.tbs_certificate().extensions()?;
         exts.iter().find(|e| &e.extn_id == oid).map(|e| e.extn_value.as_bytes())
