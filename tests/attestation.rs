@@ -532,6 +532,7 @@ fn a_keyholders_key_attested_by_another_device_is_not_attested() {
         offline_keyids: vec!["k-alice".into()],
         key_file: "1.root.json".into(),
         key_files: BTreeMap::new(),
+        delegation_keyids: Default::default(),
         source: "keys".into(),
     };
     let results =
@@ -553,6 +554,15 @@ fn a_keyholders_key_attested_by_another_device_is_not_attested() {
     let bound: Vec<&str> = out.iter().filter(|f| f.finding.code == "attest-bound").map(|f| f.finding.message.as_str()).collect();
     assert!(bound.len() == 1 && bound[0].starts_with("alice:"), "{bound:?}");
     assert!(rep.keys[0].bound && rep.unattested.is_empty());
+
+    // A key listed only in targets' delegations: findings about it name that file and path.
+    let mut delegated = ctx(Some(7654321));
+    delegated.key_files.insert("k-alice".into(), "1.targets.json".into());
+    delegated.delegation_keyids.insert("k-alice".into());
+    let mut out = Vec::new();
+    check(&results(), &delegated, &mut out);
+    let f = out.iter().find(|f| f.finding.code == "attest-bound").unwrap();
+    assert_eq!((f.file.as_str(), f.finding.path.to_string().as_str()), ("1.targets.json", "$.signed.delegations.keys.k-alice"));
 }
 
 /// One TLV of DER: (tag, header length, content length).

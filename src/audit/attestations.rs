@@ -39,6 +39,8 @@ pub struct BindContext {
     pub key_file: String,
     /// keyid → the newest file that lists the key (for findings about one key).
     pub key_files: BTreeMap<String, String>,
+    /// Keyids listed only in targets' delegations (`$.signed.delegations.keys`), not in a root.
+    pub delegation_keyids: BTreeSet<String>,
     /// File (folder) to name for other findings.
     pub source: String,
 }
@@ -147,10 +149,15 @@ pub fn check(results: &[AttestationResult], ctx: &BindContext, out: &mut Vec<Aud
     for (&at, &bound) in attested_at.iter().zip(&bound_each) {
         rep.keys[at].bound = bound;
     }
-    for f in findings {
+    for mut f in findings {
         let path = f.path.to_string();
         let file = match path.strip_prefix("$.signed.keys.") {
-            Some(id) => ctx.key_files.get(id).unwrap_or(&ctx.key_file),
+            Some(id) => {
+                if ctx.delegation_keyids.contains(id) {
+                    f.path = JsonPath::root().key("signed").key("delegations").key("keys").key(id);
+                }
+                ctx.key_files.get(id).unwrap_or(&ctx.key_file)
+            }
             None if path.starts_with("$.signed") => &ctx.key_file,
             None => &ctx.source,
         };

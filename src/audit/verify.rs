@@ -601,10 +601,17 @@ fn bind_context(
             key_files.extend(r.keys.keys().map(|id| (id.clone(), f.file.clone())));
         }
     }
-    if let Some(d) = set.roles.get("targets").and_then(|f| f.md.signed.as_targets()).and_then(|t| t.delegations.as_ref())
+    let mut delegation_keyids = std::collections::BTreeSet::new();
+    if let Some((f, d)) = set.roles.get("targets").and_then(|f| f.md.signed.as_targets().and_then(|t| t.delegations.as_ref()).map(|d| (f, d)))
         && d.keys.len() <= 1024
     {
-        metadata_keys.extend(crate::attest::decode_keys(&d.keys, true));
+        for (id, key) in crate::attest::decode_keys(&d.keys, true) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = metadata_keys.entry(id.clone()) {
+                slot.insert(key);
+                key_files.insert(id.clone(), f.file.clone());
+                delegation_keyids.insert(id);
+            }
+        }
     }
     let mut offline: Vec<String> = Vec::new();
     if let Some(r) = newest.md.signed.as_root() {
@@ -629,7 +636,7 @@ fn bind_context(
             hs.push(Holder { name: r.keyholder.clone(), serial: r.serial.as_deref().and_then(|s| s.parse().ok()), keyid: Some(r.keyid.clone()) });
         }
     }
-    BindContext { metadata_keys, holders: hs, offline_keyids: offline, key_file: newest.file.clone(), key_files, source }
+    BindContext { metadata_keys, holders: hs, offline_keyids: offline, key_file: newest.file.clone(), key_files, delegation_keyids, source }
 }
 
 /// The transcript against the keys and metadata on the media: each keyholder's exported key
