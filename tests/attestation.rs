@@ -358,6 +358,18 @@ fn intermediates_from_the_device_file_must_be_pinned() {
     one.pin_intermediate(&attest::fingerprint(&synth("piv-b.pem")).unwrap());
     let e = attest::verify(&synth("key-b-p384.pem"), &synth("device-b-with-intermediates.pem"), &one, later()).unwrap_err();
     assert!(matches!(&e, AttestError::UnpinnedIntermediate { subject, .. } if subject.contains("Intermediate B 1")), "{e}");
+    // A root given in the device file is trusted only if its fingerprint is pinned (as the
+    // bundled store pins Yubico's published roots that it does not carry).
+    let with_root = [synth("device-b-with-intermediates.pem"), synth("root-b.pem")].concat();
+    let mut pins = Roots::empty();
+    for i in ["piv-b.pem", "inter-b.pem"] {
+        pins.pin_intermediate(&attest::fingerprint(&synth(i)).unwrap());
+    }
+    let e = attest::verify(&synth("key-b-p384.pem"), &with_root, &pins, later()).unwrap_err();
+    assert!(matches!(&e, AttestError::UnpinnedIntermediate { subject, .. } if subject.contains("Test Attestation Root 1")), "{e}");
+    pins.pin_root(&attest::fingerprint(&synth("root-b.pem")).unwrap());
+    let a = attest::verify(&synth("key-b-p384.pem"), &with_root, &pins, later()).unwrap();
+    assert_eq!((a.chain.len(), a.root_sha256), (5, attest::fingerprint(&synth("root-b.pem")).unwrap()));
     // The bundled store pins Yubico's published intermediates, not these.
     let e = attest::verify(&synth("key-b-p384.pem"), &synth("device-b-with-intermediates.pem"), &yubico(), later()).unwrap_err();
     assert!(matches!(e, AttestError::UnpinnedIntermediate { .. }), "{e}");

@@ -279,7 +279,7 @@ fn build_path<'a>(leaf: &'a Cert, supplied: &'a [Cert], roots: &'a Roots) -> Res
     link(leaf, device, "the key certificate", "the device certificate")?;
     let mut path = vec![leaf, device];
     // A key certificate signed directly by a root is not a device attestation.
-    if roots.is_root(device) {
+    if roots.trusts_root(device) {
         return Err(AttestError::DeviceIsRoot { subject: device.subject() });
     }
     let mut cur = device;
@@ -288,7 +288,8 @@ fn build_path<'a>(leaf: &'a Cert, supplied: &'a [Cert], roots: &'a Roots) -> Res
             return Err(AttestError::ChainTooLong);
         }
         let mut failure: Option<AttestError> = None;
-        for r in roots.roots.iter().filter(|r| r.subject_der == cur.issuer_der) {
+        let pinned_roots = supplied[1..].iter().filter(|c| !roots.is_root(c) && roots.trusts_root(c));
+        for r in roots.roots.iter().chain(pinned_roots).filter(|r| r.subject_der == cur.issuer_der) {
             match link(cur, r, &describe(cur, device), &format!("trusted root {}", r.subject())) {
                 Ok(()) => {
                     path.push(r);
@@ -299,7 +300,7 @@ fn build_path<'a>(leaf: &'a Cert, supplied: &'a [Cert], roots: &'a Roots) -> Res
         }
         // Above the device certificate only pinned certificates (see `Roots`): a name match
         // from the device file that is not pinned is reported, never used.
-        let named = |c: &&Cert| c.subject_der == cur.issuer_der && !roots.is_root(c) && !path.iter().any(|p| p.sha256 == c.sha256);
+        let named = |c: &&Cert| c.subject_der == cur.issuer_der && !roots.trusts_root(c) && !path.iter().any(|p| p.sha256 == c.sha256);
         if failure.is_none() {
             failure = supplied[1..]
                 .iter()

@@ -2,10 +2,11 @@
 //!
 //! Bundled: "Yubico PIV Root CA Serial 263751" (the 2018 certificate), which anchors every
 //! YubiKey 4/5 attestation made by firmware before 5.7.4. Firmware 5.7.4 and later attest
-//! under "Yubico Attestation Root 1" through two intermediates; its certificates are not
-//! bundled yet, but their published fingerprints are in [`YUBICO_PUBLISHED`], so adding one
-//! later is one line in `BUNDLED`, and [`Roots::add_published`] accepts any of them at run
-//! time (say, from a file on the ceremony media) only if its fingerprint is listed there.
+//! under "Yubico Attestation Root 1" through two intermediates; those certificates are not
+//! bundled, but their published fingerprints in [`YUBICO_PUBLISHED`] are pinned by
+//! [`Roots::bundled`], so a device file that carries them after the F9 certificate (as
+//! Yubico publishes them) verifies, and nothing else can stand in for them.
+//! [`Roots::add_published`] adds one to a store at run time, by the same fingerprints.
 
 use super::AttestError;
 use super::cert::{Cert, certificates, upper_hex};
@@ -99,6 +100,9 @@ pub struct Roots {
     pub(crate) intermediates: Vec<Cert>,
     /// Fingerprints (uppercase hex) of intermediates accepted from a device file.
     pub(crate) intermediate_pins: Vec<String>,
+    /// Fingerprints (uppercase hex) of roots accepted from a device file (Yubico's published
+    /// roots that are not bundled, such as the firmware ≥ 5.7.4 "Yubico Attestation Root 1").
+    pub(crate) root_pins: Vec<String>,
 }
 
 impl Roots {
@@ -114,10 +118,27 @@ impl Roots {
         for (role, pem, pin) in BUNDLED {
             r.add(*role, pem, pin)?;
         }
-        for p in YUBICO_PUBLISHED.iter().filter(|p| p.role == Role::Intermediate) {
-            r.pin_intermediate(p.sha256);
+        for p in YUBICO_PUBLISHED {
+            match p.role {
+                Role::Intermediate => r.pin_intermediate(p.sha256),
+                Role::Root => r.pin_root(p.sha256),
+            }
         }
         Ok(r)
+    }
+
+    /// Accepts a root certificate from a device file if its SHA-256 fingerprint is `sha256`:
+    /// trust rests on the pinned fingerprint, as for a bundled root.
+    pub fn pin_root(&mut self, sha256: &str) {
+        let pin = normalise_pin(sha256);
+        if !self.root_pins.contains(&pin) {
+            self.root_pins.push(pin);
+        }
+    }
+
+    /// Whether `c` is a trusted root: held by the store or pinned.
+    pub(crate) fn trusts_root(&self, c: &Cert) -> bool {
+        self.is_root(c) || self.root_pins.contains(&upper_hex(&c.sha256))
     }
 
     /// Accepts an intermediate certificate from a device file if its SHA-256 fingerprint
