@@ -55,26 +55,32 @@ fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-/// `sign-request` for a targets draft; returns the request folder and the printed summary.
-fn sign_request(media: &Path, draft: &Path, stick: &Path) -> (PathBuf, String) {
-    std::fs::create_dir_all(stick).unwrap(); // the mounted stick
-    let md = media.join("metadata");
-    let o = cli(&[
-        "sign-request".as_ref(),
-        draft.as_os_str(),
-        "--role".as_ref(),
-        "targets".as_ref(),
-        "--delegator".as_ref(),
-        md.join("1.root.json").as_os_str(),
-        "--previous".as_ref(),
-        md.join("1.targets.json").as_os_str(),
-        "--media".as_ref(),
-        stick.as_os_str(),
-    ]);
-    assert!(o.status.success(), "sign-request: {}", text(&o));
+/// Runs `sign-request` for a targets draft with `delegator` (and `previous`, if any) onto
+/// the stick folder (created: the mounted stick).
+fn sign_request_run(draft: &Path, delegator: &Path, previous: Option<&Path>, stick: &Path) -> Output {
+    std::fs::create_dir_all(stick).unwrap();
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec!["sign-request".as_ref(), draft.as_os_str(), "--role".as_ref(), "targets".as_ref(), "--delegator".as_ref(), delegator.as_os_str()];
+    if let Some(p) = previous {
+        args.extend(["--previous".as_ref(), p.as_os_str()]);
+    }
+    args.extend(["--media".as_ref(), stick.as_os_str()]);
+    cli(&args)
+}
+
+/// The request folder `sign-request` printed.
+fn request_folder(o: &Output) -> PathBuf {
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    let dir = out.lines().find_map(|l| l.strip_prefix("Request folder: ")).expect("request folder printed");
-    (PathBuf::from(dir), out)
+    PathBuf::from(out.lines().find_map(|l| l.strip_prefix("Request folder: ")).expect("request folder printed"))
+}
+
+/// `sign-request` for a targets draft against the rehearsal's root and targets v1; returns
+/// the request folder and the printed summary.
+fn sign_request(media: &Path, draft: &Path, stick: &Path) -> (PathBuf, String) {
+    let md = media.join("metadata");
+    let o = sign_request_run(draft, &md.join("1.root.json"), Some(&md.join("1.targets.json")), stick);
+    assert!(o.status.success(), "sign-request: {}", text(&o));
+    (request_folder(&o), String::from_utf8_lossy(&o.stdout).into_owned())
 }
 
 /// A keyholder signs `request` on "their machine", typing `typed` as the hash.
@@ -504,21 +510,9 @@ fn a_key_the_delegator_lists_in_a_legacy_form_signs() {
     std::fs::write(&delegator, root.to_pretty_bytes()).unwrap();
 
     let d = draft(media, &tmp.path().join("draft"), 2, "legacy/key.txt");
-    let stick = tmp.path().join("stick");
-    std::fs::create_dir_all(&stick).unwrap();
-    let o = cli(&[
-        "sign-request".as_ref(),
-        d.as_os_str(),
-        "--role".as_ref(),
-        "targets".as_ref(),
-        "--delegator".as_ref(),
-        delegator.as_os_str(),
-        "--media".as_ref(),
-        stick.as_os_str(),
-    ]);
+    let o = sign_request_run(&d, &delegator, None, &tmp.path().join("stick"));
     assert!(o.status.success(), "sign-request: {}", text(&o));
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    let req = PathBuf::from(out.lines().find_map(|l| l.strip_prefix("Request folder: ")).expect("request folder printed"));
+    let req = request_folder(&o);
     let hash = canonical_hash(&req);
 
     let plan = Plan::load(&dir.join("plan.toml"), chrono::Utc::now()).unwrap();
@@ -554,26 +548,12 @@ fn a_previous_version_without_its_signatures_is_called_out() {
     fake.signed.header_mut().version = 1;
     let fake_path = tmp.path().join("1.targets.json");
     std::fs::write(&fake_path, fake.to_pretty_bytes()).unwrap();
-    let stick = tmp.path().join("stick");
-    std::fs::create_dir_all(&stick).unwrap();
-    let md = media.join("metadata");
-    let o = cli(&[
-        "sign-request".as_ref(),
-        d.as_os_str(),
-        "--role".as_ref(),
-        "targets".as_ref(),
-        "--delegator".as_ref(),
-        md.join("1.root.json").as_os_str(),
-        "--previous".as_ref(),
-        fake_path.as_os_str(),
-        "--media".as_ref(),
-        stick.as_os_str(),
-    ]);
+    let o = sign_request_run(&d, &media.join("metadata/1.root.json"), Some(&fake_path), &tmp.path().join("stick"));
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
     assert!(out.contains("WARNING: valid signatures by only 0 of the keys 1.root.json gives it, threshold 2"), "{out}");
     assert!(!out.contains("target added"), "the doctored previous hides the change: {out}");
-    let req = PathBuf::from(out.lines().find_map(|l| l.strip_prefix("Request folder: ")).unwrap());
+    let req = request_folder(&o);
     let (r, ui) = sign_as("alice", &req, &tmp.path().join("alice"), &[&canonical_hash(&req)]);
     r.unwrap_or_else(|e| panic!("{e}\n{}", ui.shown));
     assert!(ui.shown.contains("WARNING: valid signatures by only 0 of the keys 1.root.json gives it, threshold 2"), "{}", ui.shown);
@@ -598,18 +578,7 @@ fn sign_request_again_another_day_is_the_same_request() {
     rj["clients"] = serde_json::json!(["python-tuf"]);
     std::fs::write(req.join("request.json"), serde_json::to_vec_pretty(&rj).unwrap()).unwrap();
     let md = media.join("metadata");
-    let o = cli(&[
-        "sign-request".as_ref(),
-        d.as_os_str(),
-        "--role".as_ref(),
-        "targets".as_ref(),
-        "--delegator".as_ref(),
-        md.join("1.root.json").as_os_str(),
-        "--previous".as_ref(),
-        md.join("1.targets.json").as_os_str(),
-        "--media".as_ref(),
-        stick.as_os_str(),
-    ]);
+    let o = sign_request_run(&d, &md.join("1.root.json"), Some(&md.join("1.targets.json")), &stick);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("holds another request"), "{}", text(&o));
     let names: Vec<String> = std::fs::read_dir(&stick).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
