@@ -171,8 +171,8 @@ pub struct ResignArgs {
     pub roles: Vec<String>,
     #[command(flatten)]
     pub common: UpdateArgs,
-    /// New expiry in days from now, instead of the plan's
-    #[arg(long)]
+    /// New expiry in days from now (1 to 3660), instead of the plan's
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=3660))]
     pub expires_days: Option<i64>,
 }
 
@@ -195,8 +195,8 @@ pub struct ClaimArgs {
     /// Remove this project from the role (repeatable)
     #[arg(long)]
     pub remove: Vec<String>,
-    /// New expiry in days from now, instead of the plan's
-    #[arg(long)]
+    /// New expiry in days from now (1 to 3660), instead of the plan's
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=3660))]
     pub expires_days: Option<i64>,
 }
 

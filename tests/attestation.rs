@@ -394,11 +394,9 @@ fn a_key_certificate_cannot_vouch_for_another_key() {
     let swapped = [synth("device-c.pem"), synth("key-c.pem")].concat();
     assert!(attest::verify(&synth("forged-c.pem"), &swapped, &roots, later()).is_err());
     // The forgery itself is sound (every signature on its path verifies): a store that
-    // pinned the two per-device certificates would accept it, serial and policy included.
+    // pinned the per-device F9 certificate would accept it, serial and policy included.
     let mut careless = synthetic_roots("root-c.pem");
-    for c in ["key-c.pem", "device-c.pem"] {
-        careless.pin_intermediate(&attest::fingerprint(&synth(c)).unwrap());
-    }
+    careless.pin_intermediate(&attest::fingerprint(&synth("device-c.pem")).unwrap());
     let forged = attest::verify(&synth("forged-c.pem"), &synth("forged-c-device.pem"), &careless, later()).unwrap();
     assert_eq!((forged.serial, forged.touch_policy), (Some(0x5A5A5A), Some(TouchPolicy::Always)));
 }
@@ -641,4 +639,13 @@ fn a_certificate_with_an_extension_twice_is_refused() {
     let forged = rebuild(&exts);
     let e = attest::verify(&forged, &synth("device-b-with-intermediates.pem"), &chain_b_roots(), later()).unwrap_err();
     assert!(matches!(&e, AttestError::Parse { reason, .. } if reason.contains("more than once")), "{e}");
+}
+
+/// A certificate the store trusts above devices (a pinned intermediate or root) cannot be
+/// the device certificate itself: the key certificate must be issued by an F9 certificate.
+#[test]
+fn a_pinned_intermediate_is_not_a_device() {
+    // piv-b (pinned) presented as the device, "attesting" device-b's own F9 key.
+    let e = attest::verify(&synth("device-b.pem"), &[synth("piv-b.pem"), synth("inter-b.pem")].concat(), &chain_b_roots(), later()).unwrap_err();
+    assert!(matches!(e, AttestError::DeviceIsRoot { .. }), "{e}");
 }

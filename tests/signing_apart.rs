@@ -134,7 +134,7 @@ fn two_keyholders_sign_apart_and_python_tuf_accepts_the_result() {
         "bob",
         "carol",
         "version 1 → 2",
-        "(version 1; valid signatures by 3 of the keys 1.root.json gives it, threshold 2)",
+        "(version 1; valid signatures by 3 of the keys 1.root.json gives targets, threshold 2)",
         "target added: hello/world.txt",
         &hash,
         &words(&hash),
@@ -551,12 +551,12 @@ fn a_previous_version_without_its_signatures_is_called_out() {
     let o = sign_request_run(&d, &media.join("metadata/1.root.json"), Some(&fake_path), &tmp.path().join("stick"));
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
-    assert!(out.contains("WARNING: valid signatures by only 0 of the keys 1.root.json gives it, threshold 2"), "{out}");
+    assert!(out.contains("WARNING: valid signatures by only 0 of the keys 1.root.json gives targets, threshold 2"), "{out}");
     assert!(!out.contains("target added"), "the doctored previous hides the change: {out}");
     let req = request_folder(&o);
     let (r, ui) = sign_as("alice", &req, &tmp.path().join("alice"), &[&canonical_hash(&req)]);
     r.unwrap_or_else(|e| panic!("{e}\n{}", ui.shown));
-    assert!(ui.shown.contains("WARNING: valid signatures by only 0 of the keys 1.root.json gives it, threshold 2"), "{}", ui.shown);
+    assert!(ui.shown.contains("WARNING: valid signatures by only 0 of the keys 1.root.json gives targets, threshold 2"), "{}", ui.shown);
 }
 
 /// `sign-request` run again for the same draft, on another day (SUMMARY.txt counts the days

@@ -250,12 +250,17 @@ fn multi_byte_characters_where_hex_is_expected_are_findings() {
 fn terminal_escapes_in_file_names_are_shown_not_obeyed() {
     let (_t, media) = media_copy();
     std::fs::write(media.join("metadata/evil\u{1b}[8m\u{202e}txt.exe"), b"x").unwrap();
+    std::fs::write(media.join("metadata/x\nResult: OK (exit 0)"), b"x").unwrap();
     let out = Command::new(support::bin()).arg("verify").arg(&media).output().expect("run verify");
     let all = [out.stdout.as_slice(), out.stderr.as_slice()].concat();
     assert_eq!(out.status.code(), Some(1));
     assert!(!all.contains(&0x1b), "a raw ESC reached the terminal:\n{}", String::from_utf8_lossy(&all));
     assert!(!String::from_utf8_lossy(&all).contains('\u{202e}'), "a raw bidi override reached the terminal");
     assert!(String::from_utf8_lossy(&all).contains("evil\\u{1b}[8m\\u{202e}txt.exe"), "{}", String::from_utf8_lossy(&all));
+    // A name cannot start a line of its own (a fake verdict).
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.lines().any(|l| l.starts_with("Result: OK")), "{stdout}");
+    assert!(stdout.contains("x\\u{a}Result: OK (exit 0)"), "{stdout}");
 }
 
 /// What macOS (on FAT/exFAT: an AppleDouble `._` file beside every file it copies, plus

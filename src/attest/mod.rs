@@ -186,7 +186,7 @@ pub enum AttestError {
     UnpinnedIntermediate { subject: String, sha256: String },
     #[error("{subject} is issued by {issuer}, which is neither a trusted root nor a known intermediate (trusted roots: {trusted})")]
     Untrusted { subject: String, issuer: String, trusted: String },
-    #[error("the device certificate is the trusted root {subject} itself: the key certificate must be issued by a device (F9) certificate")]
+    #[error("the device certificate is the trusted root or intermediate {subject} itself: the key certificate must be issued by a device (F9) certificate")]
     DeviceIsRoot { subject: String },
     #[error("certificate path longer than {MAX_CHAIN} certificates")]
     ChainTooLong,
@@ -279,7 +279,7 @@ fn build_path<'a>(leaf: &'a Cert, supplied: &'a [Cert], roots: &'a Roots) -> Res
     link(leaf, device, "the key certificate", "the device certificate")?;
     let mut path = vec![leaf, device];
     // A key certificate signed directly by a root is not a device attestation.
-    if roots.trusts_root(device) {
+    if roots.trusts_root(device) || roots.trusts_intermediate(device) {
         return Err(AttestError::DeviceIsRoot { subject: device.subject() });
     }
     let mut cur = device;

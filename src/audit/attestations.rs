@@ -131,7 +131,16 @@ pub fn check(results: &[AttestationResult], ctx: &BindContext, out: &mut Vec<Aud
                 // stands for the keyholder, with the serial it names.
                 let owner = ctx.holders.iter().find(|h| h.keyid.as_ref().is_some_and(|id| k.keyids.contains(id)));
                 let name = match owner {
-                    Some(h) if !r.names_keyholder => h.name.clone(),
+                    Some(h) if !r.names_keyholder => {
+                        // The folder names a serial (Sigstore's keys/<serial>/): with none
+                        // recorded for the keyholder, that one is compared.
+                        if let Some(held) = holders.iter_mut().find(|x| x.name == h.name)
+                            && held.serial.is_none()
+                        {
+                            held.serial = r.label.parse().ok();
+                        }
+                        h.name.clone()
+                    }
                     _ => {
                         if !r.names_keyholder && !holders.iter().any(|h| h.name == r.label) {
                             holders.push(Holder { name: r.label.clone(), serial: r.label.parse().ok(), keyid: None });

@@ -6,6 +6,7 @@ use super::set::{AuditFinding, RoleReport};
 use super::verify::Report;
 use crate::tuf::finding::Severity;
 use crate::tuf::verify::{KeyOutcome, ThresholdCheck};
+use crate::util::text::one_line;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -172,7 +173,7 @@ pub fn to_text(r: &Report) -> String {
     let _ = writeln!(s, "  at {}; clients {}; {} parsing", r.at.format("%Y-%m-%dT%H:%M:%SZ"), r.clients, if r.lenient { "lenient" } else { "strict" });
     if let Some(t) = &r.trusted {
         let how = if t.given { "given with --trusted-root" } else { "trust on first use: the lowest root present" };
-        let _ = writeln!(s, "  trusted root: {} (v{}, {how})", t.file, t.version);
+        let _ = writeln!(s, "  trusted root: {} (v{}, {how})", one_line(&t.file), t.version);
     }
     if let Some(c) = &r.chain {
         let verified = match (c.verified.first(), c.verified.last()) {
@@ -194,7 +195,7 @@ pub fn to_text(r: &Report) -> String {
         };
         let who = x.check.as_ref().map(|c| signers(c, &r.labels)).unwrap_or_else(|| "-".into());
         let mark = if x.superseded { " (superseded)" } else { "" };
-        let _ = writeln!(s, "  {:<18} {:>7}  {:<25} {:>5}  {:<16} {who}{mark}", x.role, x.version, x.expires, x.days_left, sigs);
+        let _ = writeln!(s, "  {:<18} {:>7}  {:<25} {:>5}  {:<16} {}{mark}", one_line(&x.role), x.version, x.expires, x.days_left, sigs, one_line(&who));
     }
     if !r.absent.is_empty() {
         let mut by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -211,7 +212,8 @@ pub fn to_text(r: &Report) -> String {
         let _ = writeln!(s, "  not in the folder: {}", parts.join("; "));
     }
     if !r.not_checked.is_empty() {
-        let _ = writeln!(s, "  not checked: {}", r.not_checked.iter().take(6).map(|(f, why)| format!("{f} ({why})")).collect::<Vec<_>>().join("; "));
+        let _ =
+            writeln!(s, "  not checked: {}", r.not_checked.iter().take(6).map(|(f, why)| format!("{} ({why})", one_line(f))).collect::<Vec<_>>().join("; "));
         if r.not_checked.len() > 6 {
             let _ = writeln!(s, "    … and {} more", r.not_checked.len() - 6);
         }
@@ -305,8 +307,16 @@ pub fn to_text(r: &Report) -> String {
         let n = shown.entry(k).or_default();
         *n += 1;
         if *n <= SHOW_SAME {
-            let _ =
-                writeln!(s, "  {:<7} {}: {} [{}] {}{}", f.finding.severity.as_str(), f.file, f.finding.path, f.finding.code, f.finding.message, rejected(f));
+            let _ = writeln!(
+                s,
+                "  {:<7} {}: {} [{}] {}{}",
+                f.finding.severity.as_str(),
+                one_line(&f.file),
+                one_line(&f.finding.path.to_string()),
+                f.finding.code,
+                one_line(&f.finding.message),
+                rejected(f)
+            );
         }
         let all = &total[&k];
         if *n == SHOW_SAME && all.len() > SHOW_SAME {

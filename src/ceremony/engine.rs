@@ -299,6 +299,24 @@ impl<'a> Engine<'a> {
     }
 
     fn record_key(&mut self, holder: &str, tk: &TokenKey, key: &Key, id: &str) -> Result<()> {
+        // One key, one device per keyholder: the same key for two would silently make a
+        // 2-of-3 role 2-of-2 (the metadata lists a key once); a previous keyholder's token
+        // still plugged in is the likely cause.
+        for (other, rec) in self.state.keys.iter().filter(|(h, _)| h.as_str() != holder) {
+            if rec.keyid == id {
+                return Err(CeremonyError::Refused(format!(
+                    "{holder}'s token holds the key already recorded for {other} (keyid {}…): take out {other}'s token, insert {holder}'s, and run the same command again",
+                    crate::util::text::prefix(id, 16)
+                )));
+            }
+            if let (Some(a), Some(b)) = (&rec.serial, &tk.serial)
+                && a == b
+            {
+                return Err(CeremonyError::Refused(format!(
+                    "{holder}'s token has serial {b}, already recorded for {other}: take out {other}'s token, insert {holder}'s, and run the same command again"
+                )));
+            }
+        }
         let rec = KeyRecord {
             key_json: String::from_utf8_lossy(&pretty(key)).into_owned(),
             keyid: id.to_string(),
@@ -446,7 +464,8 @@ impl<'a> Engine<'a> {
                 replace_atomic(&path, &md.to_pretty_bytes()).map_err(|e| CeremonyError::File { path, what: e.to_string() })?;
             }
             let sig = md.signatures.iter().find(|s| s.keyid == rec.keyid).map(|s| s.sig.clone()).unwrap_or_default();
-            self.ui.show(&format!("  ✓ {role} signed by {holder_name} (keyid {}…), verified against the recorded key", &rec.keyid[..16]));
+            self.ui
+                .show(&format!("  ✓ {role} signed by {holder_name} (keyid {}…), verified against the recorded key", crate::util::text::prefix(&rec.keyid, 16)));
             self.record(
                 "signature",
                 fields! {
@@ -565,11 +584,14 @@ impl<'a> Engine<'a> {
         let attempt = self.export_into(&stage, items);
         let placed = attempt.and_then(|(written, head, sums)| {
             let fin = media::finish_export(&self.opts.media, &media_id)?;
-            media::check_in_place(&fin, &written)?;
-            media::check_in_place(&fin, &[sums])?;
-            Ok((written, head))
+            let checked = media::check_in_place(&fin, &written).and_then(|()| media::check_in_place(&fin, std::slice::from_ref(&sums)));
+            if let Err(e) = checked {
+                media::set_aside(&self.opts.media, &media_id);
+                return Err(e.into());
+            }
+            Ok((written, head, sums))
         });
-        let (written, head) = match placed {
+        let (written, head, sums) = match placed {
             Ok(r) => r,
             Err(e) => {
                 media::abandon_export(&self.opts.media, &media_id);
@@ -579,8 +601,7 @@ impl<'a> Engine<'a> {
         };
         let dir = self.opts.media.join(&media_id);
         self.record("export.done", fields! { "media" => dir.display().to_string(), "transcript_head" => head.clone() })?;
-        let sums = std::fs::read(dir.join("SHA256SUMS")).map_err(|e| CeremonyError::File { path: dir.join("SHA256SUMS"), what: e.to_string() })?;
-        self.ui.show(&format!("Exported {} files to {}; SHA256SUMS sha256 {}", written.len() + 1, dir.display(), sha256_hex(&sums)));
+        self.ui.show(&format!("Exported {} files to {}; SHA256SUMS sha256 {}", written.len() + 1, dir.display(), sums.sha256));
         self.state.exported.push(format!("{}|{head}", dir.display()));
         Ok(())
     }

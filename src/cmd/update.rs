@@ -33,7 +33,10 @@ fn next_version(current: &crate::ceremony::job::CurrentFiles, role: &str) -> u64
 
 pub fn resign(a: &ResignArgs) -> Result<i32> {
     let current = read_current(&a.common.current).map_err(|e| Error::input(&a.common.current, e))?;
-    for r in &a.roles {
+    for (i, r) in a.roles.iter().enumerate() {
+        if a.roles[..i].contains(r) {
+            return Err(Error::Usage(format!("{r} is given twice")));
+        }
         if r != "root" && !current.set.roles.contains_key(r) {
             return Err(Error::input(
                 &a.common.current,

@@ -32,7 +32,7 @@ pub enum MediaError {
     #[error("{}: read back differs from what was written (faulty media?)", path.display())]
     ReadBack { path: PathBuf },
     #[error(
-        "{}: {what} after the export was moved into place (faulty media?); nothing is lost (the work folder still has everything): use another stick and run the same command again",
+        "{}: {what} after the export was moved into place (faulty media?); it was moved aside to a hidden .failed folder and nothing is lost (everything is still where it was written from): run the same command again, better on another stick",
         path.display()
     )]
     Moved { path: PathBuf, what: String },
@@ -135,9 +135,27 @@ pub fn check_in_place(fin: &Path, files: &[Exported]) -> Result<(), MediaError> 
     Ok(())
 }
 
-/// Removes the staging folder of a failed export (best effort: the medium may be gone).
+/// Removes the staging folder of a failed export (best effort: the medium may be gone),
+/// and moves a finished folder that failed its read-back out of the way (to a hidden
+/// `.<id>.failed-N`), so what stays under the export's name is never a bad copy and the
+/// same command can be run again on the same stick.
 pub fn abandon_export(dir: &Path, id: &str) {
     let _ = std::fs::remove_dir_all(staging_dir(dir, id));
+}
+
+/// Moves `dir/<id>` out of the way after it failed [`check_in_place`] (best effort).
+pub fn set_aside(dir: &Path, id: &str) {
+    let fin = dir.join(id);
+    if !fin.exists() {
+        return;
+    }
+    for n in 1..1000 {
+        let to = dir.join(format!(".{id}.failed-{n}"));
+        if !to.exists() {
+            let _ = std::fs::rename(&fin, &to);
+            return;
+        }
+    }
 }
 
 /// Writes `items` under `base`, each atomically, never overwriting, read back.

@@ -59,6 +59,22 @@ fn short(id: &str) -> &str {
     crate::util::text::prefix(id, 16)
 }
 
+/// JSON text with every non-ASCII character as a `\\uXXXX` escape: the same JSON value,
+/// and nothing a terminal could act on (control characters are escaped by the encoder).
+fn ascii_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            for unit in c.encode_utf16(&mut [0u16; 2]) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
 /// Hex digest → PGP words.
 pub fn words(hex: &str) -> String {
     pgpwords::phrase_of_hex(hex)
@@ -406,18 +422,18 @@ impl Request {
 
 /// Whether the previous version the changes are shown against is the one clients accept:
 /// a request folder is the coordinator's work, and a doctored previous version (the draft
-/// itself, say) would make a swapped key read as "nothing else changed". Said, not
-/// refused: between the two versions the delegator may have changed this role's keys.
+/// itself, say) would make a swapped key read as "nothing else changed". Checked against
+/// the delegator's keys (for a new root N the delegator is root N-1, so a previous root
+/// signed only by keys of its own choosing does not pass). Said, not refused: between the
+/// two versions the delegator may have changed this role's keys.
 fn previous_signed(role: &str, previous: &Metadata, delegator: &Metadata, delegator_file: &str) -> String {
     let payload = previous.signed_bytes();
-    let check = match (role, previous.signed.as_root(), delegator.signed.as_root(), delegator.signed.as_targets()) {
-        ("root", Some(own), _, _) => check_top_level(own, "root", previous, &payload, true).map(|c| (c, "its own root keys".to_string())),
-        (r, _, Some(root), _) if TOP_LEVEL_ROLES.contains(&r) => {
-            check_top_level(root, r, previous, &payload, true).map(|c| (c, format!("the keys {delegator_file} gives it")))
-        }
-        (r, _, _, Some(t)) => check_delegated(t, r, previous, &payload, true).map(|c| (c, format!("the keys {delegator_file} gives it"))),
+    let check = match (delegator.signed.as_root(), delegator.signed.as_targets()) {
+        (Some(root), _) if TOP_LEVEL_ROLES.contains(&role) => check_top_level(root, role, previous, &payload, true),
+        (_, Some(t)) => check_delegated(t, role, previous, &payload, true),
         _ => None,
-    };
+    }
+    .map(|c| (c, format!("the keys {delegator_file} gives {role}")));
     match check {
         Some((c, by)) if c.met() => format!("valid signatures by {} of {by}, threshold {}", c.valid(), c.threshold),
         Some((c, by)) => format!(
@@ -646,7 +662,7 @@ pub fn create_request(r: &NewRequest) -> Result<CreatedRequest> {
     let built = media::write_into(&stage, &items).and_then(|written| {
         media::write_into(&stage, &[Item { rel: "SHA256SUMS".into(), bytes: media::sha256sums(&written) }])?;
         let fin = media::finish_export(r.media, &name)?;
-        media::check_in_place(&fin, &written)
+        media::check_in_place(&fin, &written).inspect_err(|_| media::set_aside(r.media, &name))
     });
     if let Err(e) = built {
         media::abandon_export(r.media, &name);
@@ -785,7 +801,7 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
         ui.show(&format!(
             "The signature could not be written to {}. It is not lost: save the text between the lines as that file (or any name) and hand it to the coordinator.\n----\n{}----",
             out.display(),
-            String::from_utf8_lossy(&file.to_bytes())
+            ascii_json(&String::from_utf8_lossy(&file.to_bytes()))
         ));
         return Err(e);
     }

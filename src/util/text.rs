@@ -19,15 +19,28 @@ pub fn prefix(s: &str, n: usize) -> &str {
 /// bidirectional controls ("Trojan Source"). Everything the tool prints for people goes
 /// through this, so a hostile name cannot hide or fake what a live-streamed ceremony shows.
 pub fn for_terminal(s: &str) -> Cow<'_, str> {
-    fn unsafe_char(c: char) -> bool {
-        (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    }
-    if !s.chars().any(unsafe_char) {
+    escape(s, |c| (c.is_control() && c != '\n' && c != '\t') || hidden(c))
+}
+
+/// One value (a file name, a role name, a finding) put into a line of a report: as
+/// [`for_terminal`], and line breaks too, so a name cannot start a fake line of its own.
+pub fn one_line(s: &str) -> Cow<'_, str> {
+    escape(s, |c| c.is_control() || hidden(c) || matches!(c, '\u{2028}' | '\u{2029}'))
+}
+
+/// Characters that change what a terminal shows without being seen: bidirectional
+/// controls ("Trojan Source").
+fn hidden(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn escape(s: &str, bad: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(&bad) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
-        if unsafe_char(c) {
+        if bad(c) {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);
@@ -39,6 +52,12 @@ pub fn for_terminal(s: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::{for_terminal, prefix};
+
+    #[test]
+    fn one_value_stays_on_one_line() {
+        assert_eq!(super::one_line("x\n  OK fake\tline\u{2028}"), "x\\u{a}  OK fake\\u{9}line\\u{2028}");
+        assert!(matches!(super::one_line("1.root.json"), std::borrow::Cow::Borrowed(_)));
+    }
 
     #[test]
     fn control_characters_are_shown_not_obeyed() {
