@@ -227,3 +227,31 @@ fn run_refuses_with_a_network_interface_up_unless_overridden() {
     assert!(text.contains("--allow-network"), "{text}");
     assert!(text.contains("preflight.clock"), "{text}");
 }
+
+/// The previous keyholder's token still in the reader when the next one's key is loaded
+/// (here: bob's simulated token is a copy of alice's): refused, naming both, instead of
+/// recording one key for two keyholders (a 2-of-3 root would silently become 2-of-2).
+/// After the right token is in, the same command finishes.
+#[test]
+fn one_key_cannot_be_recorded_for_two_keyholders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("r");
+    let out = rehearse(&dir, Some("keys.keyholder:alice"));
+    assert!(!out.status.success());
+    let tokens = dir.join("tokens");
+    let saved = tmp.path().join("bob-token");
+    std::fs::rename(tokens.join("bob"), &saved).unwrap();
+    std::fs::create_dir(tokens.join("bob")).unwrap();
+    for f in ["key.pem", "serial", "REHEARSAL-PASSPHRASE"] {
+        std::fs::copy(tokens.join("alice").join(f), tokens.join("bob").join(f)).unwrap();
+    }
+    let out = rehearse(&dir, None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("bob's token") && err.contains("already recorded for alice"), "{err}");
+    std::fs::remove_dir_all(tokens.join("bob")).unwrap();
+    std::fs::rename(&saved, tokens.join("bob")).unwrap();
+    let out = rehearse(&dir, None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_complete(&media_dir(&dir));
+}

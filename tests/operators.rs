@@ -354,3 +354,33 @@ fn rotation_reaches_offline_roles_nested_under_claimed() {
     assert!(err.contains("claimed delegates to legacy"), "{err}");
     assert_eq!(std::fs::read_dir(tmp.path().join("stick4")).unwrap().count(), 0, "nothing exported");
 }
+
+/// `--expires-days` outside 1..=3660 (0 would write expired metadata; a huge number
+/// overflowed the date arithmetic) and a role given twice are usage errors (exit 2).
+#[test]
+fn out_of_range_expiry_and_a_role_twice_are_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, current) = rehearsal(tmp.path());
+    let resign = |extra: &[&str]| {
+        Command::new(support::bin())
+            .arg("resign")
+            .args(extra)
+            .args(["--allow-network", "--plan"])
+            .arg(dir.join("plan.toml"))
+            .arg("--current")
+            .arg(&current)
+            .arg("--media")
+            .arg(tmp.path().join("stick"))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    for days in ["0", "-5", "3661", "99999999999"] {
+        let o = resign(&["claimed", &format!("--expires-days={days}")]);
+        assert_eq!(o.status.code(), Some(2), "{days}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("--expires-days"), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let o = resign(&["claimed", "claimed"]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("claimed is given twice"), "{}", String::from_utf8_lossy(&o.stderr));
+}
