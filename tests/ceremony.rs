@@ -255,3 +255,32 @@ fn one_key_cannot_be_recorded_for_two_keyholders() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_complete(&media_dir(&dir));
 }
+
+/// Power lost in the middle of a transcript append leaves a torn last line: the run
+/// resumes, the torn bytes are cut off and recorded (`transcript.repaired`), and the
+/// exported transcript verifies. A transcript that is gone while the state says the
+/// ceremony has begun is refused, not started afresh.
+#[test]
+fn a_torn_transcript_resumes_and_a_missing_one_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("r");
+    assert!(!rehearse(&dir, Some("keys.keyholder:bob")).status.success());
+    let t = dir.join("work/transcript.jsonl");
+    let mut bytes = std::fs::read(&t).unwrap();
+    let saved = bytes.clone();
+    bytes.extend_from_slice(b"{\"seq\":99,\"time\":\"2026-");
+    std::fs::write(&t, &bytes).unwrap();
+    std::fs::remove_file(&t).unwrap();
+    let out = rehearse(&dir, None);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("transcript.jsonl is missing"), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(&t, &bytes).unwrap();
+    let out = rehearse(&dir, None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let media = media_dir(&dir);
+    assert_complete(&media);
+    let v = transcript::verify(&std::fs::read(media.join("transcript.jsonl")).unwrap()).unwrap();
+    let repaired: Vec<_> = v.lines.iter().filter(|l| l["kind"] == "transcript.repaired").collect();
+    assert_eq!(repaired.len(), 1);
+    assert_eq!(repaired[0]["dropped_bytes"], bytes.len() - saved.len());
+}

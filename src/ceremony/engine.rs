@@ -113,7 +113,14 @@ impl<'a> Engine<'a> {
         let work = Workdir::new(workdir);
         let fresh = !work.state_path().exists();
         let state = work.load_or_init(&opts.job.fingerprint(&plan.sha256))?;
-        let mut transcript = Transcript::open(&work.transcript_path())?;
+        if !fresh && !work.transcript_path().exists() {
+            return Err(CeremonyError::Refused(format!(
+                "{} is missing, but {} says the ceremony has begun: restore the transcript (a new one would not record what was done)",
+                work.transcript_path().display(),
+                work.state_path().display()
+            )));
+        }
+        let mut transcript = Transcript::open(&work.transcript_path(), &now_str(Utc::now()))?;
         if fresh {
             work.save(&state)?;
             let job = match &opts.job {

@@ -30,15 +30,31 @@ pub struct Transcript {
 
 impl Transcript {
     /// Opens (verifying the existing chain) or creates the transcript at `path`.
-    pub fn open(path: &Path) -> Result<Self, TranscriptError> {
-        let (head, seq) = if path.exists() {
-            let bytes = std::fs::read(path).map_err(|e| TranscriptError::Io(format!("{}: {e}", path.display())))?;
-            let v = verify(&bytes)?;
-            (v.head, v.entries)
-        } else {
-            (GENESIS.to_string(), 0)
-        };
-        Ok(Transcript { path: path.to_path_buf(), head, seq })
+    ///
+    /// A last line without its newline is what a crash or power loss in the middle of an
+    /// append leaves: it is cut off and a `transcript.repaired` entry records the length and
+    /// sha256 of the bytes dropped, so the ceremony can resume and an auditor sees it. Any
+    /// other damage is an error.
+    pub fn open(path: &Path, time: &str) -> Result<Self, TranscriptError> {
+        let io = |e: std::io::Error| TranscriptError::Io(format!("{}: {e}", path.display()));
+        if !path.exists() {
+            return Ok(Transcript { path: path.to_path_buf(), head: GENESIS.to_string(), seq: 0 });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let v = verify(&bytes[..whole])?;
+        let mut t = Transcript { path: path.to_path_buf(), head: v.head, seq: v.entries };
+        if whole < bytes.len() {
+            let torn = &bytes[whole..];
+            let f = OpenOptions::new().write(true).open(path).map_err(io)?;
+            f.set_len(whole as u64).and_then(|()| f.sync_all()).map_err(io)?;
+            t.append(
+                time,
+                "transcript.repaired",
+                crate::fields! { "dropped_bytes" => torn.len(), "dropped_sha256" => sha256_hex(torn), "why" => "an incomplete last line (an append cut short by a crash) was cut off" },
+            )?;
+        }
+        Ok(t)
     }
 
     pub fn head(&self) -> &str {
@@ -60,8 +76,14 @@ impl Transcript {
         }
         let mut line = serde_json::to_vec(&Value::Object(m)).map_err(|e| TranscriptError::Io(e.to_string()))?;
         line.push(b'\n');
-        let mut f = OpenOptions::new().create(true).append(true).open(&self.path).map_err(|e| TranscriptError::Io(format!("{}: {e}", self.path.display())))?;
-        f.write_all(&line).and_then(|_| f.sync_all()).map_err(|e| TranscriptError::Io(format!("{}: {e}", self.path.display())))?;
+        let io = |e: std::io::Error| TranscriptError::Io(format!("{}: {e}", self.path.display()));
+        let mut f = OpenOptions::new().create(true).append(true).open(&self.path).map_err(io)?;
+        let before = f.metadata().map_err(io)?.len();
+        if let Err(e) = f.write_all(&line).and_then(|_| f.sync_all()) {
+            // No half line left behind (a full disk): the next append continues the chain.
+            let _ = f.set_len(before).and_then(|()| f.sync_all());
+            return Err(io(e));
+        }
         self.seq += 1;
         self.head = sha256_hex(&line);
         Ok(self.head.clone())
@@ -119,7 +141,7 @@ mod tests {
 
     fn sample(dir: &Path) -> Vec<u8> {
         let p = dir.join("t.jsonl");
-        let mut t = Transcript::open(&p).unwrap();
+        let mut t = Transcript::open(&p, "2026-01-01T00:00:00Z").unwrap();
         for i in 0..5 {
             t.append("2026-01-01T00:00:00Z", "step", fields! {"n" => i}).unwrap();
         }
@@ -132,7 +154,7 @@ mod tests {
         let bytes = sample(d.path());
         let v = verify(&bytes).unwrap();
         assert_eq!(v.entries, 5);
-        let mut t = Transcript::open(&d.path().join("t.jsonl")).unwrap();
+        let mut t = Transcript::open(&d.path().join("t.jsonl"), "2026-01-01T00:00:00Z").unwrap();
         assert_eq!(t.head(), v.head);
         t.append("x", "more", fields! {}).unwrap();
         assert_eq!(verify(&std::fs::read(d.path().join("t.jsonl")).unwrap()).unwrap().entries, 6);
@@ -159,5 +181,28 @@ mod tests {
         // why the head is read aloud and printed in SUMMARY.txt.
         let v = verify(&lines[..4].concat()).unwrap();
         assert_ne!(v.head, verify(&bytes).unwrap().head);
+    }
+
+    /// A crash in the middle of an append leaves a last line without its newline: the
+    /// transcript reopens with that line cut off and the repair recorded; the chain verifies.
+    #[test]
+    fn a_torn_last_line_is_cut_off_and_recorded() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("t.jsonl");
+        let bytes = sample(d.path());
+        let torn = b"{\"seq\":6,\"time\":\"2026-01-0";
+        std::fs::write(&p, [bytes.as_slice(), torn].concat()).unwrap();
+        assert!(verify(&std::fs::read(&p).unwrap()).is_err());
+        let t = Transcript::open(&p, "2026-01-02T00:00:00Z").unwrap();
+        let v = verify(&std::fs::read(&p).unwrap()).unwrap();
+        assert_eq!((v.entries, t.head()), (6, v.head.as_str()));
+        let last = &v.lines[5];
+        assert_eq!(last["kind"], "transcript.repaired");
+        assert_eq!(last["dropped_bytes"], torn.len());
+        assert_eq!(last["dropped_sha256"], sha256_hex(torn));
+        // Damage before the last line is still an error, never repaired.
+        let edited = String::from_utf8(bytes).unwrap().replacen("\"n\":2", "\"n\":9", 1);
+        std::fs::write(&p, [edited.as_bytes(), torn].concat()).unwrap();
+        assert!(Transcript::open(&p, "2026-01-02T00:00:00Z").is_err());
     }
 }
