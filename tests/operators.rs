@@ -251,8 +251,15 @@ fn rotation_of_targets_and_claimed_keys_writes_new_targets_and_claimed() {
     let media = tmp.path().join("stick");
     std::fs::create_dir_all(&media).unwrap();
     let cur = Arc::new(read_current(&current).unwrap());
-    let opts = Options { media: media.clone(), rehearsal: true, current: Some(cur), ..Default::default() };
+    let opts = Options { media: media.clone(), rehearsal: true, current: Some(cur.clone()), ..Default::default() };
     Engine::open(&plan, &tmp.path().join("rot.work"), &mut ui, &mut tokens, opts).unwrap().run().unwrap();
+    // The working directory belongs to this rotation with these --current files: resumed
+    // without them it would sign root alone, leaving carol's power over targets and claimed.
+    let opts = Options { media: media.clone(), rehearsal: true, current: None, ..Default::default() };
+    let e = Engine::open(&plan, &tmp.path().join("rot.work"), &mut ui, &mut tokens, opts).err().expect("refused without --current").to_string();
+    assert!(e.contains("belongs to another run") && e.contains("--current"), "{e}");
+    let opts = Options { media: media.clone(), rehearsal: true, current: Some(cur), ..Default::default() };
+    assert!(Engine::open(&plan, &tmp.path().join("rot.work"), &mut ui, &mut tokens, opts).is_ok(), "the same --current resumes");
     let out = only_media_folder(&media).join("metadata");
     let mut names: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();

@@ -3,7 +3,7 @@
 //! hash-chained transcript. The terminal is just one `Ui`; tests drive the same steps.
 
 use super::build::{self, file_name, rotation_only, signers_of};
-use super::job::{Job, apply_claims};
+use super::job::{CurrentFiles, Job, apply_claims};
 use super::plan::Plan;
 use super::state::{KeyRecord, State, StateError, Workdir, replace_atomic};
 use super::steps::{Step, expand};
@@ -88,10 +88,24 @@ fn now_str(t: DateTime<Utc>) -> String {
 }
 
 /// Step ids and whether each is done, for `run --status`.
-pub fn status(plan: &Plan, workdir: &Path, job: &Job) -> Result<Vec<(String, String, bool)>> {
+pub fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&CurrentFiles>) -> Result<Vec<(String, String, bool)>> {
     let work = Workdir::new(workdir);
-    let state = if work.state_path().exists() { work.load_or_init(&job.fingerprint(&plan.sha256))? } else { State::default() };
+    let state = if work.state_path().exists() { work.load_or_init(&fingerprint(plan, job, current))? } else { State::default() };
     Ok(steps_for(plan, job).into_iter().map(|s| (s.id(), s.title(), state.completed.contains(&s.id()))).collect())
+}
+
+/// What a working directory belongs to: the plan and job, and for a root rotation the
+/// `--current` files too. A rotation resumed without them (or with others) would decide
+/// its follow-up roles differently from the drafts already built, so it is refused.
+fn fingerprint(plan: &Plan, job: &Job, current: Option<&CurrentFiles>) -> String {
+    let base = job.fingerprint(&plan.sha256);
+    match current {
+        None => base,
+        Some(c) => {
+            let files: String = c.digests.iter().map(|(f, h)| format!("{f} {h}\n")).collect();
+            sha256_hex(format!("{base}\n--current\n{files}").as_bytes())
+        }
+    }
 }
 
 fn steps_for(plan: &Plan, job: &Job) -> Vec<Step> {
@@ -112,7 +126,7 @@ impl<'a> Engine<'a> {
     pub fn open(plan: &'a Plan, workdir: &Path, ui: &'a mut dyn Ui, tokens: &'a mut dyn TokenBackend, opts: Options) -> Result<Self> {
         let work = Workdir::new(workdir);
         let fresh = !work.state_path().exists();
-        let state = work.load_or_init(&opts.job.fingerprint(&plan.sha256))?;
+        let state = work.load_or_init(&fingerprint(plan, &opts.job, opts.current.as_deref()))?;
         if !fresh && !work.transcript_path().exists() {
             return Err(CeremonyError::Refused(format!(
                 "{} is missing, but {} says the ceremony has begun: restore the transcript (a new one would not record what was done)",

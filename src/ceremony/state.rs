@@ -50,7 +50,10 @@ pub enum StateError {
     Io { path: PathBuf, what: String },
     #[error("{}: {what}", path.display())]
     Corrupt { path: PathBuf, what: String },
-    #[error("{} belongs to a ceremony with plan sha256 {found}, not this plan ({expected}); use another --workdir", path.display())]
+    #[error(
+        "{} belongs to another run (its fingerprint is {found}, this one's {expected}): the plan, the job or the --current files differ; run the same command as when it began, or use another --workdir",
+        path.display()
+    )]
     OtherPlan { path: PathBuf, found: String, expected: String },
 }
 

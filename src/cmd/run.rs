@@ -25,17 +25,17 @@ pub(crate) fn ceremony_err(e: engine::CeremonyError) -> Error {
 pub fn run(a: &RunArgs) -> Result<i32> {
     let plan = Plan::load(&a.plan, Utc::now()).map_err(|e| Error::input(&a.plan, e))?;
     let workdir = a.workdir.clone().unwrap_or_else(|| a.plan.with_file_name(format!("{}.work", plan.id)));
+    let current = match &a.current {
+        Some(dir) => Some(std::sync::Arc::new(crate::ceremony::job::read_current(dir).map_err(|e| Error::input(dir, e))?)),
+        None => None,
+    };
     if a.status {
-        return status(&plan, &workdir, &Job::Ceremony);
+        return status(&plan, &workdir, &Job::Ceremony, current.as_deref());
     }
     let media = a.media.clone().ok_or_else(|| Error::Usage("--media DIR is required (where the removable media is mounted)".into()))?;
     let tokens_dir = a.tokens.clone().unwrap_or_else(|| workdir.join("tokens"));
     let mut tokens = Tokens::new(tokens_dir);
     let mut ui = TerminalUi;
-    let current = match &a.current {
-        Some(dir) => Some(std::sync::Arc::new(crate::ceremony::job::read_current(dir).map_err(|e| Error::input(dir, e))?)),
-        None => None,
-    };
     if current.is_some() && plan.previous_root.is_none() {
         return Err(Error::Usage("--current is for a root rotation: the plan needs [previous_root]".into()));
     }
@@ -43,8 +43,8 @@ pub fn run(a: &RunArgs) -> Result<i32> {
     drive(&plan, &workdir, &mut ui, &mut tokens, opts)
 }
 
-pub(crate) fn status(plan: &Plan, workdir: &Path, job: &Job) -> Result<i32> {
-    let steps = engine::status(plan, workdir, job).map_err(ceremony_err)?;
+pub(crate) fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&crate::ceremony::job::CurrentFiles>) -> Result<i32> {
+    let steps = engine::status(plan, workdir, job, current).map_err(ceremony_err)?;
     let done = steps.iter().filter(|s| s.2).count();
     println!("Ceremony {} (plan sha256 {}), working directory {}", plan.id, plan.sha256, workdir.display());
     for (id, title, ok) in &steps {

@@ -18,7 +18,7 @@ fn run_update(common: &UpdateArgs, job: Update) -> Result<i32> {
     let workdir = common.workdir.clone().unwrap_or_else(|| common.plan.with_file_name(format!("{}-{}.work", plan.id, job.label)));
     let job = Job::Update(job);
     if common.status {
-        return status(&plan, &workdir, &job);
+        return status(&plan, &workdir, &job, None);
     }
     let media = common.media.clone().ok_or_else(|| Error::Usage("--media DIR is required".into()))?;
     let mut tokens = Tokens::new(common.tokens.clone().unwrap_or_else(|| workdir.join("tokens")));
