@@ -29,6 +29,11 @@ pub enum MediaError {
     NotUsable { path: PathBuf, what: String },
     #[error("{}: already exists with different content; refusing to overwrite it", path.display())]
     Exists { path: PathBuf },
+    #[error(
+        "{}: a folder of that name is already on the media (an earlier export, perhaps interrupted, of this ceremony or another); it is left as it is: move it away or use another stick, and run the same command again",
+        path.display()
+    )]
+    FolderExists { path: PathBuf },
     #[error("{}: read back differs from what was written (faulty media?)", path.display())]
     ReadBack { path: PathBuf },
     #[error(
@@ -99,7 +104,7 @@ pub fn staging_dir(dir: &Path, id: &str) -> PathBuf {
 pub fn begin_export(dir: &Path, id: &str) -> Result<PathBuf, MediaError> {
     let fin = dir.join(id);
     if fin.exists() {
-        return Err(MediaError::Exists { path: fin });
+        return Err(MediaError::FolderExists { path: fin });
     }
     let stage = staging_dir(dir, id);
     if stage.exists() {
@@ -114,7 +119,7 @@ pub fn finish_export(dir: &Path, id: &str) -> Result<PathBuf, MediaError> {
     let stage = staging_dir(dir, id);
     let fin = dir.join(id);
     if fin.exists() {
-        return Err(MediaError::Exists { path: fin });
+        return Err(MediaError::FolderExists { path: fin });
     }
     std::fs::rename(&stage, &fin).map_err(|e| io(&fin, e, 0))?;
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e, 0))?;
