@@ -299,7 +299,15 @@ fn a_simulated_year_of_operations() {
     }
     let imported = y.tmp.join("imported");
     std::fs::create_dir_all(&imported).unwrap();
-    let outcome = sa::import(&req.dir, &sig_files, &imported, false, Some(&root_path), tuf_ceremony::tuf::finding::Clients::ALL).unwrap();
+    let outcome = sa::import(&sa::ImportInput {
+        request_dir: &req.dir,
+        sig_files: &sig_files,
+        out_dir: &imported,
+        partial: false,
+        trusted_delegator: Some(&root_path),
+        clients: tuf_ceremony::tuf::finding::Clients::ALL,
+    })
+    .unwrap();
     assert!(!outcome.partial);
     y.publish_from(&imported);
     let t2 = load(&y.repo.join(format!("{}.targets.json", tv + 1)));

@@ -48,7 +48,14 @@ pub fn sign(a: &SignArgs) -> Result<i32> {
 
 pub fn import(a: &ImportSignaturesArgs) -> Result<i32> {
     let clients = Clients::parse(&a.clients).map_err(|w| Error::Usage(format!("--clients: {w}")))?;
-    let o = sa::import(&a.request, &a.signatures, &a.out, a.partial, a.delegator.as_deref(), clients)?;
+    let o = sa::import(&sa::ImportInput {
+        request_dir: &a.request,
+        sig_files: &a.signatures,
+        out_dir: &a.out,
+        partial: a.partial,
+        trusted_delegator: a.delegator.as_deref(),
+        clients,
+    })?;
     for (id, who) in &o.added {
         let who = who.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
         println!("{}", for_terminal(&format!("imported signature by {id}{who}")));

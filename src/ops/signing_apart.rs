@@ -839,33 +839,30 @@ pub struct ImportOutcome {
 /// Any bad signature file refuses the whole import with every reason, and nothing is written.
 /// `trusted_delegator`, when given, must be byte-identical to the request's delegator copy
 /// (a request folder that travelled could carry a doctored delegator).
-///
-/// `clients` are the clients the coordinator imports for (`--clients`); they must be the
-/// ones the request names, so a request.json altered on its way back cannot switch the
-/// writer rules off or narrow them.
-pub fn import(
-    request_dir: &Path,
-    sig_files: &[PathBuf],
-    out_dir: &Path,
-    partial: bool,
-    trusted_delegator: Option<&Path>,
-    clients: Clients,
-) -> Result<ImportOutcome> {
-    import_inner(request_dir, sig_files, out_dir, partial, trusted_delegator, clients).map_err(|e| match e {
+pub fn import(input: &ImportInput) -> Result<ImportOutcome> {
+    import_inner(input).map_err(|e| match e {
         Error::Refused(m) if !m.contains("nothing was written") => Error::Refused(format!("{m}\nNothing was written.")),
         Error::Input { path, what } => Error::Input { path, what: format!("{what}\nNothing was written.") },
         other => other,
     })
 }
 
-fn import_inner(
-    request_dir: &Path,
-    sig_files: &[PathBuf],
-    out_dir: &Path,
-    partial: bool,
-    trusted_delegator: Option<&Path>,
-    clients: Clients,
-) -> Result<ImportOutcome> {
+/// What `import-signatures` is given.
+pub struct ImportInput<'a> {
+    pub request_dir: &'a Path,
+    pub sig_files: &'a [PathBuf],
+    pub out_dir: &'a Path,
+    /// Write below threshold too, as `V.ROLE.json.partial`.
+    pub partial: bool,
+    pub trusted_delegator: Option<&'a Path>,
+    /// The clients the coordinator imports for (`--clients`); they must be the ones the
+    /// request names, so a request.json altered on its way back cannot switch the writer
+    /// rules off or narrow them.
+    pub clients: Clients,
+}
+
+fn import_inner(input: &ImportInput) -> Result<ImportOutcome> {
+    let ImportInput { request_dir, sig_files, out_dir, partial, trusted_delegator, clients } = *input;
     let req = Request::load(request_dir)?;
     if req.clients != clients {
         return Err(Error::Refused(format!(
