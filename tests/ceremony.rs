@@ -284,3 +284,29 @@ fn a_torn_transcript_resumes_and_a_missing_one_is_refused() {
     assert_eq!(repaired.len(), 1);
     assert_eq!(repaired[0]["dropped_bytes"], bytes.len() - saved.len());
 }
+
+/// A draft changed in the working directory after it was built (here: a target slipped
+/// into targets): signing refuses it before the token is used, naming the file and both
+/// hashes, and nothing is signed. With the built draft back, the run completes.
+#[test]
+fn a_draft_changed_after_its_build_is_not_signed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("r");
+    assert!(!rehearse(&dir, Some("build.delegations")).status.success());
+    let draft = dir.join("work/metadata/targets.json");
+    let built = std::fs::read(&draft).unwrap();
+    let mut md = load(&draft);
+    if let Signed::Targets(t) = &mut md.signed {
+        t.targets.insert("evil/payload.tar.gz".into(), TargetFile::from_data(b"evil"));
+    }
+    std::fs::write(&draft, md.to_pretty_bytes()).unwrap();
+    let out = rehearse(&dir, None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("targets.json") && err.contains("changed after it was built") && err.contains("nothing was signed"), "{err}");
+    assert!(load(&draft).signatures.iter().all(|s| s.sig.is_empty()), "the changed draft was signed");
+    std::fs::write(&draft, built).unwrap();
+    let out = rehearse(&dir, None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_complete(&media_dir(&dir));
+}

@@ -443,6 +443,18 @@ impl<'a> Engine<'a> {
         Ok(roles)
     }
 
+    /// role → canonical sha256 of its latest `build` entry in the transcript.
+    fn built_hashes(&self) -> Result<BTreeMap<String, String>> {
+        let path = self.transcript.path();
+        let bytes = std::fs::read(path).map_err(|e| CeremonyError::File { path: path.to_path_buf(), what: e.to_string() })?;
+        let v = super::transcript::verify(&bytes)?;
+        Ok(v.lines
+            .iter()
+            .filter(|l| l.get("kind").and_then(|k| k.as_str()) == Some("build"))
+            .filter_map(|l| Some((l.get("role")?.as_str()?.to_string(), l.get("canonical_sha256")?.as_str()?.to_string())))
+            .collect())
+    }
+
     fn sign(&mut self, holder_name: &str) -> Result<()> {
         let keys = self.keys_map()?;
         let Some(rec) = self.state.keys.get(holder_name).cloned() else {
@@ -474,11 +486,22 @@ impl<'a> Engine<'a> {
         self.ui.wait(&format!("Keyholder {holder_name}: insert your token ({}). You will sign: {}.", rec.token, todo.join(", ")))?;
         let expected =
             TokenKey { public: public.clone(), serial: rec.serial.clone(), description: rec.token.clone(), attestation: Vec::new(), generated: false };
+        let built = self.built_hashes()?;
         let mut signer = self.tokens.open(&holder, &expected, self.ui)?;
         for role in &todo {
             let mut md = self.load_draft(role)?;
             let payload = md.signed_bytes();
-            self.ui.show(&format!("Signing {role} (canonical sha256 {})…", &sha256_hex(&payload)[..16]));
+            let hash = sha256_hex(&payload);
+            // Only what the build step made, verified and recorded is signed: a draft
+            // changed in the working directory since then is refused, not signed.
+            if built.get(role.as_str()) != Some(&hash) {
+                return Err(CeremonyError::Refused(format!(
+                    "{}: its canonical sha256 is {hash}, but the transcript records {} for the build of {role}: the draft changed after it was built; nothing was signed",
+                    self.work.draft(role).display(),
+                    built.get(role.as_str()).map(String::as_str).unwrap_or("no build")
+                )));
+            }
+            self.ui.show(&format!("Signing {role} (canonical sha256 {})…", &hash[..16]));
             let outcome = sign_payload(&mut md, &payload, signer.as_mut()).map_err(TokenError::from)?;
             if outcome == SignOutcome::Added {
                 let path = self.work.draft(role);
