@@ -171,11 +171,12 @@ fn conflicting_or_forged_batches_are_refused_before_anything_runs() {
     assert_eq!(std::fs::read_dir(&media).unwrap().count(), 0);
     assert!(!media.with_extension("work").exists());
 
-    // 2. A project name outside the charset: refused.
+    // 2. A project name outside the charset: an input error naming the file and field.
     std::fs::write(&list, format!(r#"[{{"project": "bad/name", "keys": [{k}], "threshold": 1}}]"#)).unwrap();
     let out = cli_claim(&dir, &cur2, &tmp.path().join("m2"), &["--list".as_ref(), list.as_os_str()]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("bad/name"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad/name") && err.contains("list.json") && err.contains("$[0].project"), "{err}");
 
     // 3. A forged recently-claimed (signed by a key that is not the online key): refused.
     let mut rc = Targets::new(1, chrono::Utc::now() + chrono::Duration::days(1));

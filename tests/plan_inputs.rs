@@ -223,8 +223,30 @@ fn the_base_plan_is_valid() {
     let out = plan_check(&p);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("Plan sha256: "), "{text}");
+    assert!(text.contains("Plan digest: ") && text.contains("covers the plan file (sha256 "), "{text}");
+    assert!(text.contains("roles.timestamp.key") && text.contains("online/timestamp.pub"), "{text}");
     assert!(text.contains("claimed") && text.contains("2 of 3"), "{text}");
+}
+
+/// The plan digest covers every file the plan points to: the same plan text with another
+/// online key file gives the same plan sha256 but another digest.
+#[test]
+fn the_plan_digest_covers_the_files_the_plan_points_to() {
+    let tmp = tempfile::tempdir().unwrap();
+    setup(tmp.path());
+    let p = tmp.path().join("plan.toml");
+    std::fs::write(&p, BASE).unwrap();
+    let line = |text: &str, start: &str| text.lines().find(|l| l.starts_with(start)).map(str::to_string).unwrap_or_default();
+    let before = String::from_utf8_lossy(&plan_check(&p).stdout).into_owned();
+    // Another key in the timestamp key's place.
+    use tuf_ceremony::signer::Signer;
+    let k = tuf_ceremony::signer::software::SoftwareKey::generate(tuf_ceremony::tuf::keys::Algorithm::Ed25519, "other").unwrap();
+    std::fs::write(tmp.path().join("online/timestamp.pub"), k.public_key().to_pem()).unwrap();
+    let after = String::from_utf8_lossy(&plan_check(&p).stdout).into_owned();
+    assert!(!line(&before, "Plan digest: ").is_empty());
+    assert_ne!(line(&before, "Plan digest: "), line(&after, "Plan digest: "), "{after}");
+    let sha = |t: &str| t.lines().find(|l| l.contains("covers the plan file")).map(str::to_string).unwrap_or_default();
+    assert_eq!(sha(&before), sha(&after), "the plan text did not change");
 }
 
 #[test]

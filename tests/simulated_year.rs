@@ -216,7 +216,7 @@ fn a_simulated_year_of_operations() {
         if month == 6 {
             let refused = tuf_ceremony::ceremony::claims::apply(probe.signed.as_targets().cloned().as_mut().unwrap(), &batch);
             assert_eq!(refused, Err(ClaimError::Conflict("p01-a".into())), "month 6: the conflicting registration is refused");
-            assert!(apply_claims(&mut probe, &batch).unwrap_err().contains("already claimed with other keys"));
+            assert!(apply_claims(&mut probe, &batch).unwrap_err().to_string().contains("already claimed with other keys"));
             // The operator drops the refused registration and claims the rest.
             batch.add.retain(|r| r.project != "p01-a");
         }

@@ -39,8 +39,6 @@ impl AttestationBundle {
     }
 }
 
-/// Largest file read (a PEM chain of a few certificates is a few KiB).
-const MAX_FILE: u64 = 64 * 1024;
 /// Deepest folder searched below `dir`.
 const MAX_DEPTH: usize = 12;
 
@@ -103,11 +101,7 @@ fn is_piv_tool_key_cert(name: &str) -> bool {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, AttestError> {
-    let meta = std::fs::metadata(path).map_err(|e| io(path, e))?;
-    if meta.len() > MAX_FILE {
-        return Err(io(path, format!("{} bytes is larger than the {MAX_FILE}-byte limit for a certificate file", meta.len())));
-    }
-    std::fs::read(path).map_err(|e| io(path, e))
+    crate::util::fsx::read_in(path, crate::util::fsx::Kind::Certificate).map_err(|e| io(path, e))
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use crate::tuf::finding::{Clients, Finding};
 use crate::tuf::json::{JsonPath, Reader};
 use crate::tuf::keys::{PublicKey, keyid, sha256_hex};
 use crate::tuf::metadata::read_key;
+use crate::util::fsx::{self, Kind};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -103,6 +104,9 @@ pub struct Listing {
     /// What an operating system wrote (`layout::os_file`): files, and top-level folders
     /// (with a trailing `/`, not entered).
     pub os_files: Vec<String>,
+    /// Symbolic links, as `rel -> target`: never followed, so a link cannot make the walk
+    /// leave the folder or go round in a loop.
+    pub links: Vec<String>,
 }
 
 /// Lists `dir` (see `Listing`).
@@ -114,14 +118,19 @@ pub fn list_files(dir: &Path) -> std::io::Result<Listing> {
         for e in std::fs::read_dir(base.join(rel))? {
             let e = e?;
             let name = e.file_name().to_string_lossy().into_owned();
-            let m = std::fs::metadata(e.path())?;
-            let os = super::layout::os_file(&e.path(), &name, m.is_dir(), rel.is_empty());
-            let r = if rel.is_empty() { name } else { format!("{rel}/{name}") };
-            match (m.is_dir(), os) {
+            // The entry as it is: a link is reported, never followed.
+            let t = e.file_type()?;
+            let r = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            if t.is_symlink() {
+                out.links.push(super::layout::link_entry(&r, &e.path()));
+                continue;
+            }
+            let os = super::layout::os_file(&e.path(), &name, t.is_dir(), rel.is_empty());
+            match (t.is_dir(), os) {
                 (true, true) => out.os_files.push(format!("{r}/")),
                 (true, false) => walk(base, &r, out, depth + 1)?,
-                (false, true) if m.is_file() => out.os_files.push(r),
-                (false, false) if m.is_file() => out.files.push(r),
+                (false, true) if t.is_file() => out.os_files.push(r),
+                (false, false) if t.is_file() => out.files.push(r),
                 _ => {}
             }
         }
@@ -131,6 +140,7 @@ pub fn list_files(dir: &Path) -> std::io::Result<Listing> {
     walk(dir, "", &mut out, 0)?;
     out.files.sort();
     out.os_files.sort();
+    out.links.sort();
     Ok(out)
 }
 
@@ -144,12 +154,12 @@ fn clean_rel(p: &str) -> bool {
 fn file_hashes(dir: &Path, files: &[String], known: &HashMap<String, String>, out: &mut Vec<AuditFinding>) -> HashMap<String, (String, u64)> {
     let mut m = HashMap::new();
     for f in files {
-        let len = std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0);
+        let len = std::fs::symlink_metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0);
         if let Some(h) = known.get(f) {
             m.insert(f.clone(), (h.clone(), len));
             continue;
         }
-        match std::fs::read(dir.join(f)) {
+        match fsx::read_large_in(&dir.join(f)) {
             Ok(b) => {
                 m.insert(f.clone(), (sha256_hex(&b), b.len() as u64));
             }
@@ -163,7 +173,7 @@ fn file_hashes(dir: &Path, files: &[String], known: &HashMap<String, String>, ou
 pub fn check(inv: &Inventory, known: &HashMap<String, String>, out: &mut Vec<AuditFinding>) -> EvidenceReport {
     let dir = &inv.dir;
     let mut rep = EvidenceReport::default();
-    let Listing { files, os_files } = match list_files(dir) {
+    let Listing { files, os_files, links } = match list_files(dir) {
         Ok(f) => f,
         Err(e) => {
             push(out, "(folder)", Finding::error("unreadable", JsonPath::root(), format!("cannot list {}: {e}", dir.display()), Clients::NONE));
@@ -182,12 +192,28 @@ pub fn check(inv: &Inventory, known: &HashMap<String, String>, out: &mut Vec<Aud
             ),
         );
     }
+    for l in &links {
+        let name = l.split(" -> ").next().unwrap_or(l);
+        push(
+            out,
+            name,
+            Finding::error(
+                "symlink",
+                JsonPath::root(),
+                format!("a symbolic link ({l}) on the media: the ceremony writes none, and links are never followed"),
+                Clients::NONE,
+            ),
+        );
+    }
     let files: Vec<String> = files.into_iter().filter(|f| f != "SHA256SUMS").collect();
     rep.files = files.len();
     let hashes = file_hashes(dir, &files, known, out);
 
     // SHA256SUMS: exactly "<64 lowercase hex>  <path>\n" per line, every file listed once.
-    match std::fs::read(dir.join("SHA256SUMS")) {
+    match fsx::read_in(&dir.join("SHA256SUMS"), Kind::Evidence) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            push(out, "SHA256SUMS", Finding::error("unreadable", JsonPath::root(), format!("cannot read: {e}"), Clients::NONE))
+        }
         Err(_) => push(
             out,
             "SHA256SUMS",
@@ -202,14 +228,17 @@ pub fn check(inv: &Inventory, known: &HashMap<String, String>, out: &mut Vec<Aud
     }
 
     // The transcript.
-    let t_bytes = std::fs::read(dir.join("transcript.jsonl"));
+    let t_bytes = fsx::read_in(&dir.join("transcript.jsonl"), Kind::Transcript);
     match &t_bytes {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            push(out, "transcript.jsonl", Finding::error("unreadable", JsonPath::root(), format!("cannot read: {e}"), Clients::NONE))
+        }
         Err(_) => push(out, "transcript.jsonl", Finding::error("transcript-missing", JsonPath::root(), "the media has no transcript.jsonl", Clients::NONE)),
         Ok(bytes) => rep.transcript = Some(check_transcript(bytes, &hashes, out)),
     }
 
     // SUMMARY.txt (listed in SHA256SUMS; its content is cross-checked when present).
-    if let Ok(text) = std::fs::read(dir.join("SUMMARY.txt")) {
+    if let Ok(text) = fsx::read_in(&dir.join("SUMMARY.txt"), Kind::Evidence) {
         rep.summary = Some(check_summary(&String::from_utf8_lossy(&text), rep.transcript.as_ref(), &hashes, out));
     }
     rep
@@ -473,11 +502,19 @@ fn check_summary(text: &str, t: Option<&TranscriptReport>, hashes: &HashMap<Stri
 pub fn holder_keys(dir: &Path, out: &mut Vec<AuditFinding>) -> Vec<HolderKey> {
     let mut v = Vec::new();
     let Ok(rd) = std::fs::read_dir(dir.join("keys")) else { return v };
-    let mut holders: Vec<String> = rd.filter_map(|e| e.ok()).filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut holders: Vec<String> =
+        rd.filter_map(|e| e.ok()).filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     holders.sort();
     for h in holders {
         let rel = format!("keys/{h}/{h}.key.json");
-        let Ok(bytes) = std::fs::read(dir.join(&rel)) else { continue };
+        let bytes = match fsx::read_in(&dir.join(&rel), Kind::Key) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                push(out, &rel, Finding::error("unreadable", JsonPath::root(), format!("cannot read: {e}"), Clients::NONE));
+                continue;
+            }
+        };
         let key = Reader::new(&bytes).and_then(|mut r| {
             let k = read_key(&mut r)?;
             r.finish()?;
@@ -492,7 +529,7 @@ pub fn holder_keys(dir: &Path, out: &mut Vec<AuditFinding>) -> Vec<HolderKey> {
         };
         let id = keyid(&key);
         let pem_rel = format!("keys/{h}/{h}.pub.pem");
-        if let Ok(pem) = std::fs::read_to_string(dir.join(&pem_rel)) {
+        if let Ok(pem) = fsx::read_text_in(&dir.join(&pem_rel), Kind::Key) {
             let same = PublicKey::from_key(&key, true).map(|pk| pk.to_pem().trim() == pem.trim()).unwrap_or(false);
             if !same {
                 push(

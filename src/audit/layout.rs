@@ -53,6 +53,9 @@ pub struct Inventory {
     pub ignored: Vec<String>,
     /// What an operating system wrote when the media was mounted (`os_file`), ignored.
     pub os_files: Vec<String>,
+    /// Symbolic links, as `rel -> target`: never followed (a link can point anywhere on
+    /// the machine, or back at its own folder), so what they name is not checked.
+    pub links: Vec<String>,
     /// Names: "consistent" (N. prefixes), "unversioned", "mixed", plus "+root_history".
     pub naming: String,
 }
@@ -113,9 +116,7 @@ pub fn os_file(path: &Path, name: &str, is_dir: bool, top_level: bool) -> bool {
 
 /// AppleDouble files start with the magic number 0x00051607 (RFC 1740).
 fn apple_double(path: &Path) -> bool {
-    use std::io::Read;
-    let mut magic = [0u8; 4];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == [0x00, 0x05, 0x16, 0x07]
+    crate::util::fsx::read_prefix_in(path, 4).is_ok_and(|m| m == [0x00, 0x05, 0x16, 0x07])
 }
 
 /// Splits `N.role.json` / `role.json` into (role, version).
@@ -134,17 +135,34 @@ pub fn parse_name(name: &str) -> Option<(String, Option<u64>)> {
     Some((percent_decode(stem), None))
 }
 
+/// A folder's entries by name, as they are: a link is listed as a link, never followed.
 fn read_dir_sorted(dir: &Path) -> Result<Vec<(String, PathBuf, std::fs::Metadata)>, LayoutError> {
     let rd = std::fs::read_dir(dir).map_err(|e| LayoutError::Io { path: dir.to_path_buf(), source: e })?;
     let mut v = Vec::new();
     for e in rd {
         let e = e.map_err(|e| LayoutError::Io { path: dir.to_path_buf(), source: e })?;
         let p = e.path();
-        let m = std::fs::metadata(&p).map_err(|e| LayoutError::Io { path: p.clone(), source: e })?;
+        let m = std::fs::symlink_metadata(&p).map_err(|e| LayoutError::Io { path: p.clone(), source: e })?;
         v.push((e.file_name().to_string_lossy().into_owned(), p, m));
     }
     v.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(v)
+}
+
+/// `rel -> target` for a link found at `path`.
+pub fn link_entry(rel: &str, path: &Path) -> String {
+    let target = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_else(|_| "?".into());
+    format!("{rel} -> {target}")
+}
+
+/// Whether `path` is a real folder (not a link to one).
+pub fn real_dir(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_dir())
+}
+
+/// Whether `path` is a regular file (not a link to one).
+pub fn real_file(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
 }
 
 /// The evidence files that mark a ceremony's media folder.
@@ -156,8 +174,8 @@ pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
     if !meta.is_dir() {
         return Err(LayoutError::NotAFolder(dir.to_path_buf()));
     }
-    let has_metadata_dir = dir.join("metadata").is_dir();
-    let media = has_metadata_dir && (EVIDENCE.iter().any(|f| dir.join(f).exists()) || dir.join("keys").is_dir());
+    let has_metadata_dir = real_dir(&dir.join("metadata"));
+    let media = has_metadata_dir && (EVIDENCE.iter().any(|f| std::fs::symlink_metadata(dir.join(f)).is_ok()) || real_dir(&dir.join("keys")));
     let (kind, metadata_dir, prefix) = if media {
         (FolderKind::CeremonyMedia, dir.join("metadata"), "metadata/".to_string())
     } else if has_metadata_dir && !has_root_files(dir)? {
@@ -174,11 +192,16 @@ pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
         entries: BTreeMap::new(),
         ignored: Vec::new(),
         os_files: Vec::new(),
+        links: Vec::new(),
         naming: String::new(),
     };
     let (mut versioned, mut unversioned) = (false, false);
     let top_level = kind == FolderKind::Repository && prefix.is_empty();
     for (name, path, m) in read_dir_sorted(&metadata_dir)? {
+        if m.file_type().is_symlink() {
+            inv.links.push(link_entry(&format!("{prefix}{name}"), &path));
+            continue;
+        }
         if os_file(&path, &name, m.is_dir(), top_level) {
             inv.os_files.push(format!("{prefix}{name}{}", if m.is_dir() { "/" } else { "" }));
             continue;
@@ -186,6 +209,10 @@ pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
         if m.is_dir() {
             if name == "root_history" {
                 for (hname, hpath, hm) in read_dir_sorted(&path)? {
+                    if hm.file_type().is_symlink() {
+                        inv.links.push(link_entry(&format!("{prefix}root_history/{hname}"), &hpath));
+                        continue;
+                    }
                     if os_file(&hpath, &hname, hm.is_dir(), false) {
                         inv.os_files.push(format!("{prefix}root_history/{hname}"));
                         continue;
@@ -235,7 +262,7 @@ pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
     if inv.entries.is_empty() {
         let mut hint = String::new();
         if let Ok(sub) = read_dir_sorted(dir) {
-            let media: Vec<&String> = sub.iter().filter(|(_, p, m)| m.is_dir() && p.join("metadata").is_dir()).map(|(n, _, _)| n).collect();
+            let media: Vec<&String> = sub.iter().filter(|(_, p, m)| m.is_dir() && real_dir(&p.join("metadata"))).map(|(n, _, _)| n).collect();
             if !media.is_empty() {
                 hint = format!("; did you mean {}?", media.iter().map(|n| dir.join(n).display().to_string()).collect::<Vec<_>>().join(" or "));
             }

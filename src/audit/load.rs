@@ -103,7 +103,7 @@ fn hashes_of(job: &Job, bytes: &[u8]) -> BTreeMap<String, String> {
 
 /// Loads one file (see the module documentation).
 pub fn load_one(job: &Job) -> Loaded {
-    let bytes = match fsx::read_large(&job.path) {
+    let bytes = match fsx::read_large_in(&job.path) {
         Ok(b) => b,
         Err(e) => return Loaded::Io { rel: job.rel.clone(), message: e.to_string() },
     };

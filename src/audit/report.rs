@@ -148,8 +148,13 @@ fn short(id: &str) -> &str {
 }
 
 fn signers(c: &ThresholdCheck, labels: &BTreeMap<String, String>) -> String {
-    let v: Vec<String> = c.valid_keyids().map(|id| labels.get(id).cloned().unwrap_or_else(|| format!("{}…", short(id)))).collect();
+    let v: Vec<String> = c.valid_keyids().map(|id| labels.get(id).map(|l| ol(l)).unwrap_or_else(|| format!("{}…", ol(short(id))))).collect();
     if v.is_empty() { "-".into() } else { v.join(", ") }
+}
+
+/// One value from a file, on one line.
+fn ol(s: &str) -> String {
+    one_line(s).into_owned()
 }
 
 /// How many findings of one (severity, file, code) are printed before they are summarised.
@@ -169,7 +174,7 @@ pub fn to_text(r: &Report) -> String {
         super::layout::FolderKind::CeremonyMedia => "a ceremony's media folder",
         super::layout::FolderKind::Repository => "a metadata folder",
     };
-    let _ = writeln!(s, "tuf-ceremony verify {} ({kind}; {naming}{history})", r.path.display());
+    let _ = writeln!(s, "tuf-ceremony verify {} ({kind}; {naming}{history})", ol(&r.path.display().to_string()));
     let _ = writeln!(s, "  at {}; clients {}; {} parsing", r.at.format("%Y-%m-%dT%H:%M:%SZ"), r.clients, if r.lenient { "lenient" } else { "strict" });
     if let Some(t) = &r.trusted {
         let how = if t.given { "given with --trusted-root" } else { "trust on first use: the lowest root present" };
@@ -195,25 +200,26 @@ pub fn to_text(r: &Report) -> String {
         };
         let who = x.check.as_ref().map(|c| signers(c, &r.labels)).unwrap_or_else(|| "-".into());
         let mark = if x.superseded { " (superseded)" } else { "" };
-        let _ = writeln!(s, "  {:<18} {:>7}  {:<25} {:>5}  {:<16} {}{mark}", one_line(&x.role), x.version, x.expires, x.days_left, sigs, one_line(&who));
+        let _ = writeln!(s, "  {:<18} {:>7}  {:<25} {:>5}  {:<16} {}{mark}", one_line(&x.role), x.version, ol(&x.expires), x.days_left, sigs, one_line(&who));
     }
     if !r.absent.is_empty() {
         let mut by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for a in &r.absent {
             by.entry(a.named_by.as_str()).or_default().push(&a.role);
         }
+        let by: BTreeMap<String, Vec<String>> = by.into_iter().map(|(k, v)| (ol(k), v.into_iter().map(ol).collect())).collect();
         let parts: Vec<String> = by
             .iter()
             .map(|(who, roles)| {
                 let list = if roles.len() > 6 { format!("{}, … ({} roles)", roles[..3].join(", "), roles.len()) } else { roles.join(", ") };
-                if *who == "root" { format!("{list} (top-level)") } else { format!("{list} (delegated by {who})") }
+                if who == "root" { format!("{list} (top-level)") } else { format!("{list} (delegated by {who})") }
             })
             .collect();
         let _ = writeln!(s, "  not in the folder: {}", parts.join("; "));
     }
     if !r.not_checked.is_empty() {
         let _ =
-            writeln!(s, "  not checked: {}", r.not_checked.iter().take(6).map(|(f, why)| format!("{} ({why})", one_line(f))).collect::<Vec<_>>().join("; "));
+            writeln!(s, "  not checked: {}", r.not_checked.iter().take(6).map(|(f, why)| format!("{} ({})", ol(f), ol(why))).collect::<Vec<_>>().join("; "));
         if r.not_checked.len() > 6 {
             let _ = writeln!(s, "    … and {} more", r.not_checked.len() - 6);
         }
@@ -233,17 +239,23 @@ pub fn to_text(r: &Report) -> String {
             Some(t) => {
                 match &t.head {
                     Some(h) => {
-                        let _ = writeln!(s, "  transcript.jsonl: {} entries, hash chain intact, head {h}", t.entries);
+                        let _ = writeln!(s, "  transcript.jsonl: {} entries, hash chain intact, head {}", t.entries, ol(h));
                     }
                     None => {
                         let _ = writeln!(s, "  transcript.jsonl: hash chain BROKEN");
                     }
                 }
                 if let Some(c) = &t.ceremony {
-                    let _ = writeln!(s, "    ceremony {c}; {}; confirmed clock {}", t.tool.as_deref().unwrap_or("tool ?"), t.clock.as_deref().unwrap_or("?"));
+                    let _ = writeln!(
+                        s,
+                        "    ceremony {}; {}; confirmed clock {}",
+                        ol(c),
+                        ol(t.tool.as_deref().unwrap_or("tool ?")),
+                        ol(t.clock.as_deref().unwrap_or("?"))
+                    );
                 }
-                let _ = writeln!(s, "    plan sha256    {}", t.plan_sha256.as_deref().unwrap_or("(not recorded)"));
-                let _ = writeln!(s, "    program sha256 {}", t.binary_sha256.as_deref().unwrap_or("(not recorded)"));
+                let _ = writeln!(s, "    plan sha256    {}", ol(t.plan_sha256.as_deref().unwrap_or("(not recorded)")));
+                let _ = writeln!(s, "    program sha256 {}", ol(t.binary_sha256.as_deref().unwrap_or("(not recorded)")));
                 if t.head.is_some() {
                     let _ = writeln!(s, "    {} of {} files it records match", t.files_matching, t.files_recorded);
                 }
@@ -259,36 +271,36 @@ pub fn to_text(r: &Report) -> String {
         }
     }
     if let Some(a) = &r.attestations {
-        let _ = writeln!(s, "\nAttestations ({})", a.source);
+        let _ = writeln!(s, "\nAttestations ({})", ol(&a.source));
         if a.keys.is_empty() {
             let _ = writeln!(s, "  none found");
         }
         for k in &a.keys {
             match &k.error {
                 Some(e) => {
-                    let _ = writeln!(s, "  {}: INVALID: {e}", k.label);
+                    let _ = writeln!(s, "  {}: INVALID: {}", ol(&k.label), ol(e));
                 }
                 None => {
                     let ids = if k.keyids.is_empty() {
                         "no metadata key".to_string()
                     } else {
-                        k.keyids.iter().map(|i| format!("{}…", short(i))).collect::<Vec<_>>().join(", ")
+                        k.keyids.iter().map(|i| format!("{}…", ol(short(i)))).collect::<Vec<_>>().join(", ")
                     };
                     let ids = if k.bound { ids } else { format!("{ids} (NOT bound: see the findings)") };
                     let _ = writeln!(
                         s,
                         "  {}: serial {}, firmware {}, PIN {}, touch {} → {ids}",
-                        k.label,
+                        ol(&k.label),
                         k.serial.map(|x| x.to_string()).unwrap_or_else(|| "?".into()),
-                        k.firmware.as_deref().unwrap_or("?"),
-                        k.pin_policy.as_deref().unwrap_or("?"),
-                        k.touch_policy.as_deref().unwrap_or("?")
+                        ol(k.firmware.as_deref().unwrap_or("?")),
+                        ol(k.pin_policy.as_deref().unwrap_or("?")),
+                        ol(k.touch_policy.as_deref().unwrap_or("?"))
                     );
                 }
             }
         }
         if !a.unattested.is_empty() {
-            let names: Vec<String> = a.unattested.iter().map(|id| r.labels.get(id).cloned().unwrap_or_else(|| format!("{}…", short(id)))).collect();
+            let names: Vec<String> = a.unattested.iter().map(|id| r.labels.get(id).map(|l| ol(l)).unwrap_or_else(|| format!("{}…", ol(short(id))))).collect();
             let _ = writeln!(s, "  unattested offline keys: {}", names.join(", "));
         }
     }
@@ -322,6 +334,7 @@ pub fn to_text(r: &Report) -> String {
         if *n == SHOW_SAME && all.len() > SHOW_SAME {
             let mut files: Vec<&str> = all[SHOW_SAME..].to_vec();
             files.dedup();
+            let files: Vec<String> = files.into_iter().map(ol).collect();
             let list = if files.len() > 4 { format!("{} … {}", files[..2].join(", "), files[files.len() - 1]) } else { files.join(", ") };
             let _ = writeln!(s, "  {:<7} … and {} more [{}] in {list} (all in --json)", f.finding.severity.as_str(), all.len() - SHOW_SAME, f.finding.code);
         }

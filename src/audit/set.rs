@@ -30,7 +30,7 @@ use crate::tuf::finding::{Clients, Finding, Severity};
 use crate::tuf::json::JsonPath;
 use crate::tuf::keys::{PublicKey, sha256_hex};
 use crate::tuf::metadata::{DelegatedRole, DelegatedRoles, Key, MetaFile, Metadata, PathSpec, Root, Signed, Targets};
-use crate::tuf::rules;
+use crate::tuf::rules::{self, MAX_EXPIRY_DAYS};
 use crate::tuf::verify::{KeyOutcome, ThresholdCheck, check_root_rotation, check_threshold, check_top_level};
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
@@ -195,6 +195,26 @@ struct Out {
 impl Out {
     fn push(&mut self, file: &str, f: Finding) {
         self.findings.push(AuditFinding { file: file.to_string(), finding: f });
+    }
+
+    /// An expiry more than ten years after `now`: no client refuses it, but a key that
+    /// signs for that long cannot be revoked by letting it expire (a typo, or an attempt
+    /// to make a role outlive its keys).
+    fn far_future(&mut self, file: &str, name: &str, expires: DateTime<Utc>, now: DateTime<Utc>) {
+        if now.checked_add_signed(chrono::Duration::days(MAX_EXPIRY_DAYS)).is_some_and(|limit| expires > limit) {
+            self.push(
+                file,
+                Finding::warning(
+                    "expires-far",
+                    expires_path(),
+                    format!(
+                        "{name} expires more than ten years ahead ({}); the tool writes at most {MAX_EXPIRY_DAYS} days",
+                        expires.format("%Y-%m-%dT%H:%M:%SZ")
+                    ),
+                    Clients::NONE,
+                ),
+            );
+        }
     }
 
     /// Findings of one threshold check: `what` says which check it was.
@@ -460,6 +480,7 @@ pub fn audit_set(set: &MetadataSet, o: &SetOptions) -> SetReport {
         if at <= o.at {
             out.push(&f.file, Finding::error("expired", expires_path(), format!("{name} expired at {e}"), Clients::ALL));
         }
+        out.far_future(&f.file, name, at, o.at);
         report.roles.push(RoleReport {
             role: name.into(),
             file: f.file.clone(),
@@ -677,6 +698,7 @@ fn walk_root_chain(
     if at <= o.at {
         out.push(&current.file, Finding::error("expired", expires_path(), format!("the newest root (v{newest_v}) expired at {e}"), Clients::ALL));
     }
+    out.far_future(&current.file, &format!("the newest root (v{newest_v})"), at, o.at);
     // The newest root's other roles: distinct keys.
     let nr = current.md.signed.as_root().expect("chain holds roots");
     for role in ["targets", "snapshot", "timestamp"] {
@@ -945,6 +967,7 @@ fn walk_delegations(set: &MetadataSet, o: &SetOptions, out: &mut Out, report: &m
             if at <= o.at {
                 out.push(&cf.file, Finding::error("expired", expires_path(), format!("{name} expired at {e}"), Clients::PYTHON.or(Clients::GO)));
             }
+            out.far_future(&cf.file, &name, at, o.at);
             report.roles.push(RoleReport {
                 role: name.to_string(),
                 file: cf.file.clone(),

@@ -238,11 +238,12 @@ fn sort_loaded(entries: Vec<&Entry>, loaded: Vec<Loaded>, lenient: bool, out: &m
 /// Loads the trusted root given with `--trusted-root` (errors here are exit 2).
 fn load_trusted(p: &Path, inv: &Inventory) -> Result<(PathBuf, Vec<u8>, Metadata), VerifyError> {
     let candidates = [p.to_path_buf(), inv.metadata_dir.join(p), inv.metadata_dir.join("root_history").join(p), inv.dir.join(p)];
-    let path = candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| VerifyError::Input {
-        path: p.to_path_buf(),
-        what: "--trusted-root: no such file (looked as given, and in the metadata folder)".into(),
-    })?;
-    let bytes = std::fs::read(&path).map_err(|e| VerifyError::Input { path: path.clone(), what: format!("--trusted-root: {e}") })?;
+    // The path as given may be a link the auditor chose; inside the folder, only real files.
+    let path =
+        candidates.iter().enumerate().find(|(i, c)| if *i == 0 { c.is_file() } else { layout::real_file(c) }).map(|(_, c)| c).cloned().ok_or_else(|| {
+            VerifyError::Input { path: p.to_path_buf(), what: "--trusted-root: no such file (looked as given, and in the metadata folder)".into() }
+        })?;
+    let bytes = crate::util::fsx::read_large(&path).map_err(|e| VerifyError::Input { path: path.clone(), what: format!("--trusted-root: {e}") })?;
     let md = Metadata::from_bytes(&bytes, Mode::Lenient)
         .map_err(|e| VerifyError::Input { path: path.clone(), what: format!("--trusted-root is not TUF metadata: {e}") })?;
     if md.signed.as_root().is_none() {
@@ -258,7 +259,7 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
     let attest_dir = match &o.attestations {
         Some(d) if !d.is_dir() => return Err(VerifyError::Input { path: d.clone(), what: "--attestations: not a folder".into() }),
         Some(d) => Some(d.clone()),
-        None if inv.kind == FolderKind::CeremonyMedia && inv.dir.join("keys").is_dir() => Some(inv.dir.join("keys")),
+        None if inv.kind == FolderKind::CeremonyMedia && layout::real_dir(&inv.dir.join("keys")) => Some(inv.dir.join("keys")),
         None => None,
     };
     let trusted_given = o.trusted_root.as_deref().map(|p| load_trusted(p, &inv)).transpose()?;
@@ -266,6 +267,18 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
     let mut out: Vec<AuditFinding> = Vec::new();
     let mut not_checked: Vec<(String, String)> = inv.ignored.iter().map(|f| (f.clone(), "not a metadata file name".to_string())).collect();
     not_checked.extend(inv.os_files.iter().map(|f| (f.clone(), "written by an operating system that mounted the media".to_string())));
+    for l in &inv.links {
+        let name = l.split(" -> ").next().unwrap_or(l).to_string();
+        not_checked.push((name.clone(), format!("a symbolic link ({l}): links are never followed")));
+        // (On a ceremony's media the evidence check reports every link, as an error.)
+        if inv.kind == FolderKind::Repository {
+            push(
+                &mut out,
+                &name,
+                Finding::warning("symlink", JsonPath::root(), format!("a symbolic link ({l}): not followed, so what it names is not checked"), Clients::NONE),
+            );
+        }
+    }
     let mut sorted = Sorted { files: Vec::new(), unreadable: Vec::new(), hashes: HashMap::new() };
     let empty = Vec::new();
     let entries = |role: &str| inv.entries.get(role).unwrap_or(&empty);

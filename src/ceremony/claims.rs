@@ -73,11 +73,18 @@ pub enum ClaimError {
     NotClaimed(String, &'static str),
     #[error("claimed delegates with succinct_roles; projects need explicit roles")]
     Succinct,
+    #[error("claims go into a targets role")]
+    NotTargets,
+}
+
+/// A project name: a role name the writer accepts, at most 64 characters, no leading dot.
+pub fn project_name_ok(p: &str) -> bool {
+    role_name_ok(p) && p.len() <= 64 && !p.starts_with('.')
 }
 
 /// Validates a registration's shape.
 fn check(r: &Registration) -> Result<(), ClaimError> {
-    if !role_name_ok(&r.project) || r.project.len() > 64 || r.project.starts_with('.') {
+    if !project_name_ok(&r.project) {
         return Err(ClaimError::BadName(r.project.clone()));
     }
     if r.keys.is_empty() {
@@ -205,8 +212,23 @@ pub fn parse_list(bytes: &[u8]) -> JsonResult<Vec<Registration>> {
         let (mut project, mut keys, mut threshold) = (None, None, None);
         r.object(|r, k| {
             match &*k {
-                "project" => project = Some(r.string()?),
-                "threshold" => threshold = Some(r.int()?),
+                "project" => {
+                    let p = r.string()?;
+                    if !project_name_ok(&p) {
+                        return Err(crate::tuf::json::JsonError::invalid(format!(
+                            "{:?} is not a project name (1-64 characters of A-Z a-z 0-9 . _ - ~, not starting with a dot)",
+                            crate::util::text::one_line(&p)
+                        )));
+                    }
+                    project = Some(p)
+                }
+                "threshold" => {
+                    let t = r.int()?;
+                    if t < 1 {
+                        return Err(crate::tuf::json::JsonError::invalid(format!("{t} is not a threshold (at least 1)")));
+                    }
+                    threshold = Some(t)
+                }
                 "keys" => {
                     let mut v = Vec::new();
                     r.array(|r, _| {
@@ -223,7 +245,7 @@ pub fn parse_list(bytes: &[u8]) -> JsonResult<Vec<Registration>> {
         out.push(Registration {
             project: project.ok_or_else(|| missing("project"))?,
             keys: keys.ok_or_else(|| missing("keys"))?,
-            threshold: threshold.unwrap_or(1).max(0) as u64,
+            threshold: threshold.map_or(1, |t| t as u64),
         });
         Ok(())
     })?;

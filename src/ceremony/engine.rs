@@ -5,7 +5,7 @@
 use super::build::{self, file_name, rotation_only, signers_of};
 use super::job::{CurrentFiles, Job, apply_claims};
 use super::plan::Plan;
-use super::state::{KeyRecord, State, StateError, Workdir, replace_atomic};
+use super::state::{KeyRecord, State, StateError, Workdir};
 use super::steps::{Step, expand};
 use super::tokens::{TokenBackend, TokenError, TokenKey};
 use super::transcript::{Transcript, TranscriptError};
@@ -18,7 +18,9 @@ use crate::tuf::encode::pretty;
 use crate::tuf::finding::Severity;
 use crate::tuf::keys::{PublicKey, keyid, sha256_hex};
 use crate::tuf::metadata::{Key, Metadata, Mode};
+use crate::util::fsx::{self, Kind, replace_atomic};
 use crate::util::pgpwords;
+use crate::util::text::one_line;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -90,7 +92,7 @@ fn now_str(t: DateTime<Utc>) -> String {
 /// Step ids and whether each is done, for `run --status`.
 pub fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&CurrentFiles>) -> Result<Vec<(String, String, bool)>> {
     let work = Workdir::new(workdir);
-    let state = if work.state_path().exists() { work.load_or_init(&fingerprint(plan, job, current))? } else { State::default() };
+    let state = if fsx::occupied(&work.state_path()) { work.load_or_init(&fingerprint(plan, job, current))? } else { State::default() };
     Ok(steps_for(plan, job).into_iter().map(|s| (s.id(), s.title(), state.completed.contains(&s.id()))).collect())
 }
 
@@ -98,7 +100,7 @@ pub fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&CurrentFi
 /// `--current` files too. A rotation resumed without them (or with others) would decide
 /// its follow-up roles differently from the drafts already built, so it is refused.
 fn fingerprint(plan: &Plan, job: &Job, current: Option<&CurrentFiles>) -> String {
-    let base = job.fingerprint(&plan.sha256);
+    let base = job.fingerprint(&plan.digest);
     match current {
         None => base,
         Some(c) => {
@@ -125,9 +127,17 @@ fn steps_for(plan: &Plan, job: &Job) -> Vec<Step> {
 impl<'a> Engine<'a> {
     pub fn open(plan: &'a Plan, workdir: &Path, ui: &'a mut dyn Ui, tokens: &'a mut dyn TokenBackend, opts: Options) -> Result<Self> {
         let work = Workdir::new(workdir);
-        let fresh = !work.state_path().exists();
-        let state = work.load_or_init(&fingerprint(plan, &opts.job, opts.current.as_deref()))?;
-        if !fresh && !work.transcript_path().exists() {
+        let fresh = !fsx::occupied(&work.state_path());
+        let state = match work.load_or_init(&fingerprint(plan, &opts.job, opts.current.as_deref())) {
+            Err(StateError::OtherPlan { path, found, expected }) => {
+                return Err(match super::freeze::changed_since(&work.root, plan) {
+                    Some(why) => CeremonyError::Refused(why),
+                    None => StateError::OtherPlan { path, found, expected }.into(),
+                });
+            }
+            r => r?,
+        };
+        if !fresh && !fsx::occupied(&work.transcript_path()) {
             return Err(CeremonyError::Refused(format!(
                 "{} is missing, but {} says the ceremony has begun: restore the transcript (a new one would not record what was done)",
                 work.transcript_path().display(),
@@ -136,6 +146,7 @@ impl<'a> Engine<'a> {
         }
         let mut transcript = Transcript::open(&work.transcript_path(), &now_str(Utc::now()))?;
         if fresh {
+            super::freeze::freeze(&work.root, plan).map_err(|(path, e)| CeremonyError::File { path, what: e.to_string() })?;
             work.save(&state)?;
             let job = match &opts.job {
                 Job::Ceremony => "ceremony".to_string(),
@@ -149,10 +160,16 @@ impl<'a> Engine<'a> {
                     "job" => job,
                     "job_fingerprint" => state.plan_sha256.clone(),
                     "plan_sha256" => plan.sha256.clone(),
+                    "plan_digest" => plan.digest.clone(),
+                    "plan_files" => plan.files.iter().map(|f| serde_json::json!({"field": f.field, "path": f.written.display().to_string(), "sha256": f.sha256})).collect::<Vec<_>>(),
                     "tool" => concat!("tuf-ceremony ", env!("CARGO_PKG_VERSION")),
                 },
             )?;
         } else {
+            // Everything in the state that decides output must be what the transcript says.
+            let tpath = work.transcript_path();
+            let bytes = fsx::read_in(&tpath, Kind::Transcript).map_err(|e| CeremonyError::File { path: tpath.clone(), what: e.to_string() })?;
+            state.check_against(&super::transcript::verify(&bytes)?.lines, &work.state_path())?;
             transcript.append(&now_str(Utc::now()), "ceremony.resume", fields! { "completed_steps" => state.completed.len() })?;
         }
         Ok(Engine { plan, work, state, transcript, ui, tokens, opts, rotation_roles: std::cell::OnceCell::new() })
@@ -193,9 +210,10 @@ impl<'a> Engine<'a> {
             }
             self.ui.show(&format!("\n━━ Step {}/{total} [{id}] {}", i + 1, step.title()));
             self.run_step(step)?;
+            // The transcript first: the state never says more than the transcript.
+            self.record("step.done", fields! { "step" => id.clone() })?;
             self.state.completed.push(id.clone());
             self.work.save(&self.state)?;
-            self.record("step.done", fields! { "step" => id.clone() })?;
             if self.opts.crash_after.as_deref() == Some(id.as_str()) {
                 // Test hook: simulate a power loss right after the step was persisted.
                 std::process::abort();
@@ -262,7 +280,7 @@ impl<'a> Engine<'a> {
 
     fn preflight_binary(&mut self) -> Result<()> {
         let exe = std::env::current_exe().map_err(|e| CeremonyError::File { path: "<current exe>".into(), what: e.to_string() })?;
-        let bytes = std::fs::read(&exe).map_err(|e| CeremonyError::File { path: exe.clone(), what: e.to_string() })?;
+        let bytes = fsx::read(&exe, Kind::Program).map_err(|e| CeremonyError::File { path: exe.clone(), what: e.to_string() })?;
         let h = sha256_hex(&bytes);
         self.ui.show(&format!("This program is {}\n  sha256 {h}\nCompare it with the published release hash.", exe.display()));
         self.state.binary_sha256 = Some(h.clone());
@@ -307,12 +325,12 @@ impl<'a> Engine<'a> {
             holder_name,
             if tk.generated { "generated" } else { "found existing" },
             tk.public.algorithm().name(),
-            tk.serial.as_deref().unwrap_or("(none)")
+            one_line(tk.serial.as_deref().unwrap_or("(none)"))
         ));
         if let Some(s) = &tk.serial
-            && !self.ui.confirm(&format!("Read the serial aloud: does {s} match the serial written on {holder_name}'s bag?"))?
+            && !self.ui.confirm(&format!("Read the serial aloud: does {} match the serial written on {holder_name}'s bag?", one_line(s)))?
         {
-            return Err(CeremonyError::Refused(format!("serial {s} does not match {holder_name}'s bag: stop and investigate before going on")));
+            return Err(CeremonyError::Refused(format!("serial {} does not match {holder_name}'s bag: stop and investigate before going on", one_line(s))));
         }
         self.record_key(holder_name, &tk, &key, &id)?;
         self.ui.wait(&format!("{holder_name}: remove your token and put it back in its bag."))?;
@@ -346,8 +364,6 @@ impl<'a> Engine<'a> {
             pem: tk.public.to_pem(),
             attestation: tk.attestation.iter().map(|(n, b)| (n.clone(), String::from_utf8_lossy(b).into_owned())).collect(),
         };
-        self.state.keys.insert(holder.to_string(), rec.clone());
-        self.work.save(&self.state)?;
         self.record(
             "key",
             fields! {
@@ -358,8 +374,12 @@ impl<'a> Engine<'a> {
                 "serial" => tk.serial.clone().unwrap_or_default(),
                 "token" => tk.description.clone(),
                 "generated" => tk.generated,
+                "attestation_sha256" => super::state::attestation_digest(&rec.attestation),
             },
-        )
+        )?;
+        self.state.keys.insert(holder.to_string(), rec);
+        self.work.save(&self.state)?;
+        Ok(())
     }
 
     /// The recorded keys, as metadata key objects.
@@ -378,7 +398,7 @@ impl<'a> Engine<'a> {
         let mut built = 0;
         for (role, md) in drafts.into_iter().filter(|(r, _)| which(r)) {
             let path = self.work.draft(&role);
-            if path.exists() {
+            if fsx::occupied(&path) {
                 // A crash after writing the draft: keep it (and any signatures) if it is the same role.
                 let existing = self.load_draft(&role)?;
                 if existing.signed != md.signed {
@@ -406,7 +426,7 @@ impl<'a> Engine<'a> {
 
     fn load_draft(&self, role: &str) -> Result<Metadata> {
         let path = self.work.draft(role);
-        let bytes = std::fs::read(&path).map_err(|e| CeremonyError::File { path: path.clone(), what: e.to_string() })?;
+        let bytes = fsx::read_large_in(&path).map_err(|e| CeremonyError::File { path: path.clone(), what: e.to_string() })?;
         Metadata::from_bytes(&bytes, Mode::Strict).map_err(|e| CeremonyError::File { path, what: e.to_string() })
     }
 
@@ -446,7 +466,7 @@ impl<'a> Engine<'a> {
     /// role → canonical sha256 of its latest `build` entry in the transcript.
     fn built_hashes(&self) -> Result<BTreeMap<String, String>> {
         let path = self.transcript.path();
-        let bytes = std::fs::read(path).map_err(|e| CeremonyError::File { path: path.to_path_buf(), what: e.to_string() })?;
+        let bytes = fsx::read_in(path, Kind::Transcript).map_err(|e| CeremonyError::File { path: path.to_path_buf(), what: e.to_string() })?;
         let v = super::transcript::verify(&bytes)?;
         Ok(v.lines
             .iter()
@@ -483,7 +503,7 @@ impl<'a> Engine<'a> {
             return Ok(());
         }
         let holder = self.plan.keyholder(holder_name).expect("keyholder from plan").clone();
-        self.ui.wait(&format!("Keyholder {holder_name}: insert your token ({}). You will sign: {}.", rec.token, todo.join(", ")))?;
+        self.ui.wait(&format!("Keyholder {holder_name}: insert your token ({}). You will sign: {}.", one_line(&rec.token), todo.join(", ")))?;
         let expected =
             TokenKey { public: public.clone(), serial: rec.serial.clone(), description: rec.token.clone(), attestation: Vec::new(), generated: false };
         let built = self.built_hashes()?;
@@ -559,8 +579,10 @@ impl<'a> Engine<'a> {
             set.roots.insert(prev.version(), MetadataFile::new(format!("{}.root.json", prev.version()), bytes, prev.clone()));
         }
         let mut refusals = Vec::new();
+        let mut drafts = Vec::new();
         for role in self.draft_roles() {
             let md = self.load_draft(&role)?;
+            drafts.push((role.clone(), md.version()));
             let name = file_name(&role, &md);
             let bytes = match crate::tuf::write(&md, self.plan.clients) {
                 Ok(b) => b,
@@ -585,14 +607,31 @@ impl<'a> Engine<'a> {
             let sigs = r.check.as_ref().map(|c| format!("{}/{}", c.valid(), c.threshold)).unwrap_or_else(|| "-".into());
             self.ui.show(&format!(
                 "  {:<18} v{:<3} signatures {sigs:<6} expires {} ({} days)  checked by {}",
-                r.role, r.version, r.expires, r.days_left, r.checked_by
+                one_line(&r.role),
+                r.version,
+                one_line(&r.expires),
+                r.days_left,
+                one_line(&r.checked_by)
             ));
         }
-        let errors: Vec<String> =
-            report.findings.iter().filter(|f| f.finding.severity == Severity::Error).map(|f| format!("{}: {}", f.file, f.finding)).collect();
+        let mut errors: Vec<String> =
+            report.findings.iter().filter(|f| f.finding.severity == Severity::Error).map(|f| format!("{}: {}", one_line(&f.file), f.finding)).collect();
+        // Nothing leaves the machine without a threshold of valid signatures, checked
+        // against its delegator: a role nothing delegates to is never checked, so refused.
+        for (role, version) in &drafts {
+            let r = report.roles.iter().find(|r| &r.role == role && r.version == *version);
+            let ok = r.is_some_and(|r| r.check.as_ref().is_some_and(|c| c.met()) && r.by_previous.as_ref().is_none_or(|c| c.met()));
+            if !ok {
+                let why = match r.and_then(|r| r.check.as_ref()) {
+                    Some(c) => format!("{} valid signatures, threshold {}", c.valid(), c.threshold),
+                    None => "no delegator's keys checked it (nothing delegates to it)".to_string(),
+                };
+                errors.push(format!("{} v{version}: not signed by a threshold of its delegator's keys ({why})", one_line(role)));
+            }
+        }
         let warnings = report.findings.iter().filter(|f| f.finding.severity == Severity::Warning).count();
         for f in report.findings.iter().filter(|f| show && f.finding.severity == Severity::Warning) {
-            self.ui.show(&format!("  warning: {}: {}", f.file, f.finding));
+            self.ui.show(&format!("  warning: {}: {}", one_line(&f.file), one_line(&f.finding.to_string())));
         }
         if !errors.is_empty() || !refusals.is_empty() {
             let all: Vec<String> = refusals.into_iter().chain(errors).collect();
@@ -618,8 +657,8 @@ impl<'a> Engine<'a> {
         let media_id = self.media_id();
         for name in ["CHANGES.txt", "CHANGES.json"] {
             let changes = self.work.root.join(name);
-            if changes.exists() {
-                let bytes = std::fs::read(&changes).map_err(|e| CeremonyError::File { path: changes.clone(), what: e.to_string() })?;
+            if fsx::occupied(&changes) {
+                let bytes = fsx::read_in(&changes, Kind::Evidence).map_err(|e| CeremonyError::File { path: changes.clone(), what: e.to_string() })?;
                 items.push(Item { rel: name.into(), bytes });
             }
         }
@@ -627,7 +666,7 @@ impl<'a> Engine<'a> {
         let stage = media::begin_export(&self.opts.media, &media_id)?;
         let attempt = self.export_into(&stage, items);
         let placed = attempt.and_then(|(written, head, sums)| {
-            let fin = media::finish_export(&self.opts.media, &media_id)?;
+            let fin = media::finish_export(&self.opts.media, &media_id, &stage)?;
             let checked = media::check_in_place(&fin, &written).and_then(|()| media::check_in_place(&fin, std::slice::from_ref(&sums)));
             if let Err(e) = checked {
                 media::set_aside(&self.opts.media, &media_id);
@@ -638,7 +677,7 @@ impl<'a> Engine<'a> {
         let (written, head, sums) = match placed {
             Ok(r) => r,
             Err(e) => {
-                media::abandon_export(&self.opts.media, &media_id);
+                media::abandon_export(&stage);
                 let _ = self.record("export.failed", fields! { "media" => self.opts.media.display().to_string(), "error" => e.to_string() });
                 return Err(e);
             }
@@ -658,8 +697,8 @@ impl<'a> Engine<'a> {
         for f in &written {
             self.record("export.file", fields! { "path" => f.rel.clone(), "sha256" => f.sha256.clone(), "length" => f.len })?;
         }
-        let transcript =
-            std::fs::read(self.transcript.path()).map_err(|e| CeremonyError::File { path: self.transcript.path().to_path_buf(), what: e.to_string() })?;
+        let transcript = fsx::read_in(self.transcript.path(), Kind::Transcript)
+            .map_err(|e| CeremonyError::File { path: self.transcript.path().to_path_buf(), what: e.to_string() })?;
         let head = self.transcript.head().to_string();
         written.extend(media::write_into(stage, &[Item { rel: "transcript.jsonl".into(), bytes: transcript }])?);
         let summary = self.summary(&written, &head)?;
@@ -676,12 +715,23 @@ impl<'a> Engine<'a> {
         let _ =
             writeln!(s, "TUF key ceremony {}{}", self.media_id(), if plan.description.is_empty() { String::new() } else { format!(" — {}", plan.description) });
         let _ = writeln!(s, "Ceremony time (confirmed clock, UTC): {}", self.state.ceremony_time.as_deref().unwrap_or("?"));
-        let _ = writeln!(s, "Plan sha256:    {}", plan.sha256);
+        let _ = writeln!(s, "Plan digest:    {}", plan.digest);
+        let _ = writeln!(s, "  {}", pgp(&plan.digest));
+        let _ = writeln!(s, "Plan sha256:    {} (the plan file alone)", plan.sha256);
+        for f in &plan.files {
+            let _ = writeln!(s, "  {:<28} {}  {}", f.field, f.sha256, one_line(&f.written.display().to_string()));
+        }
         let _ = writeln!(s, "Program sha256: {}", self.state.binary_sha256.as_deref().unwrap_or("?"));
         let _ = writeln!(s, "\nTranscript head (read aloud):\n  {head}\n  {}", pgp(head));
         let _ = writeln!(s, "\nKeyholders and keys:");
         for (holder, rec) in &self.state.keys {
-            let _ = writeln!(s, "  {holder}\n    keyid  {}\n    serial {}\n    token  {}", rec.keyid, rec.serial.as_deref().unwrap_or("-"), rec.token);
+            let _ = writeln!(
+                s,
+                "  {holder}\n    keyid  {}\n    serial {}\n    token  {}",
+                one_line(&rec.keyid),
+                one_line(rec.serial.as_deref().unwrap_or("-")),
+                one_line(&rec.token)
+            );
         }
         let _ = writeln!(s, "\nRoles:");
         let at = self.ceremony_time()?;
@@ -709,9 +759,13 @@ impl<'a> Engine<'a> {
         let _ = writeln!(s, "\nSignatures by keyid:");
         for role in self.draft_roles() {
             let md = self.load_draft(&role)?;
-            let who: Vec<String> =
-                md.signatures.iter().filter(|x| !x.sig.is_empty()).map(|x| names.get(&x.keyid).cloned().unwrap_or_else(|| x.keyid[..16].to_string())).collect();
-            let _ = writeln!(s, "  {:<18} {}", role, who.join(", "));
+            let who: Vec<String> = md
+                .signatures
+                .iter()
+                .filter(|x| !x.sig.is_empty())
+                .map(|x| names.get(&x.keyid).cloned().unwrap_or_else(|| one_line(crate::util::text::prefix(&x.keyid, 16)).into_owned()))
+                .collect();
+            let _ = writeln!(s, "  {:<18} {}", one_line(&role), who.join(", "));
         }
         Ok(s)
     }
@@ -746,7 +800,9 @@ impl<'a> Engine<'a> {
             md.signatures.clear();
             let days = u.expires_days;
             let expiry = match (days, self.plan.offline_roles().iter().find(|r| &r.name == role)) {
-                (Some(d), _) => at + chrono::Duration::days(d),
+                (Some(d), _) => chrono::Duration::try_days(d)
+                    .and_then(|d| at.checked_add_signed(d))
+                    .ok_or_else(|| CeremonyError::Refused(format!("--expires-days {d} is out of range")))?,
                 (None, Some(r)) => r.expiry.resolve(at),
                 (None, None) => return Err(CeremonyError::Refused(format!("the plan has no expiry for {role}; pass --expires-days"))),
             };
@@ -760,7 +816,7 @@ impl<'a> Engine<'a> {
             if let Some((claims_role, batch)) = &u.claims
                 && claims_role == role
             {
-                let report = apply_claims(&mut md, batch).map_err(CeremonyError::Refused)?;
+                let report = apply_claims(&mut md, batch).map_err(|e| CeremonyError::Refused(e.to_string()))?;
                 lines.push(report.render());
             }
             // Everything else that differs, in plain words (nothing, for a re-signing).
@@ -775,8 +831,10 @@ impl<'a> Engine<'a> {
                 let diff = crate::ops::diff::json_diff(&current.md.signed, &md.signed);
                 self.ui.show(&format!("JSON diff of {role}:\n{}", serde_json::to_string_pretty(&diff).unwrap_or_default()));
                 let p = self.work.root.join("CHANGES.json");
-                let mut all: serde_json::Map<String, serde_json::Value> =
-                    std::fs::read(&p).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+                let mut all: serde_json::Map<String, serde_json::Value> = match read_optional(&p)? {
+                    None => Default::default(),
+                    Some(b) => serde_json::from_slice(&b).map_err(|e| CeremonyError::File { path: p.clone(), what: format!("not a JSON object: {e}") })?,
+                };
                 all.insert(role.clone(), diff);
                 replace_atomic(&p, &serde_json::to_vec_pretty(&all).unwrap_or_default())
                     .map_err(|e| CeremonyError::File { path: p.clone(), what: e.to_string() })?;
@@ -795,7 +853,7 @@ impl<'a> Engine<'a> {
                 self.ui.show(l.trim_end());
             }
             let path = self.work.draft(role);
-            if path.exists() {
+            if fsx::occupied(&path) {
                 let existing = self.load_draft(role)?;
                 if existing.signed != md.signed {
                     return Err(CeremonyError::Refused(format!(
@@ -807,7 +865,10 @@ impl<'a> Engine<'a> {
                 replace_atomic(&path, &md.to_pretty_bytes()).map_err(|e| CeremonyError::File { path: path.clone(), what: e.to_string() })?;
             }
             let changes = self.work.root.join("CHANGES.txt");
-            let mut all = std::fs::read_to_string(&changes).unwrap_or_default();
+            let mut all = match read_optional(&changes)? {
+                None => String::new(),
+                Some(b) => String::from_utf8(b).map_err(|_| CeremonyError::File { path: changes.clone(), what: "is not UTF-8 text".into() })?,
+            };
             if !all.contains(&text) {
                 all.push_str(&text);
                 all.push('\n');
@@ -828,16 +889,24 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// A working directory file the tool writes itself: its bytes, or `None` if it is not there yet.
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    if !fsx::occupied(path) {
+        return Ok(None);
+    }
+    fsx::read_in(path, Kind::Evidence).map(Some).map_err(|e| CeremonyError::File { path: path.to_path_buf(), what: e.to_string() })
+}
+
 /// Hex digest → PGP words.
 pub fn pgp(hex: &str) -> String {
     pgpwords::phrase_of_hex(hex)
 }
 
 fn read_sums(dir: &Path) -> Vec<Exported> {
-    let Ok(text) = std::fs::read_to_string(dir.join("SHA256SUMS")) else { return Vec::new() };
+    let Ok(text) = fsx::read_text_in(&dir.join("SHA256SUMS"), Kind::Evidence) else { return Vec::new() };
     text.lines()
         .filter_map(|l| l.split_once("  "))
-        .map(|(h, p)| Exported { rel: p.to_string(), sha256: h.to_string(), len: std::fs::metadata(dir.join(p)).map(|m| m.len()).unwrap_or(0) })
+        .map(|(h, p)| Exported { rel: p.to_string(), sha256: h.to_string(), len: std::fs::symlink_metadata(dir.join(p)).map(|m| m.len()).unwrap_or(0) })
         .collect()
 }
 

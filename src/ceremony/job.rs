@@ -79,7 +79,7 @@ pub fn read_current(dir: &Path) -> Result<CurrentFiles, String> {
     for (role, entries) in &inv.entries {
         for e in entries {
             let name = e.rel.strip_prefix(inv.prefix.as_str()).unwrap_or(&e.rel).to_string();
-            let bytes = std::fs::read(&e.path).map_err(|err| format!("{}: {err}", e.path.display()))?;
+            let bytes = crate::util::fsx::read_large_in(&e.path).map_err(|err| format!("{}: {err}", e.path.display()))?;
             let md = Metadata::from_bytes(&bytes, Mode::Strict).map_err(|err| format!("{}: {err}", e.path.display()))?;
             if let Some(v) = e.version
                 && md.version() != v
@@ -104,12 +104,53 @@ pub fn read_current(dir: &Path) -> Result<CurrentFiles, String> {
     Ok(CurrentFiles { set, digests })
 }
 
+/// The roles a client can reach: root, targets, and every role the delegation tree from
+/// targets names, through the roles present here. A role file nothing delegates to is
+/// never fetched by a client, so it is never updated either.
+pub fn reachable_roles(current: &CurrentFiles) -> std::collections::BTreeSet<String> {
+    let mut seen: std::collections::BTreeSet<String> = ["root".to_string(), "targets".to_string()].into();
+    let mut todo = vec!["targets".to_string()];
+    while let Some(r) = todo.pop() {
+        let Some(t) = current.set.roles.get(&r).and_then(|f| f.md.signed.as_targets()) else { continue };
+        for d in t.delegated_roles() {
+            if seen.insert(d.name.clone()) {
+                todo.push(d.name.clone());
+            }
+        }
+    }
+    seen
+}
+
+/// Checks a role name given for an update: one the writer accepts, that the delegation
+/// tree reaches, and that is here. `what` is the option or argument it came from.
+pub fn updatable_role(current: &CurrentFiles, role: &str) -> Result<(), String> {
+    let shown = crate::util::text::one_line(role);
+    if role == "snapshot" || role == "timestamp" {
+        return Err(format!("{shown} is an online role; the online system re-signs it"));
+    }
+    if role != "root" && role != "targets" && !crate::tuf::rules::role_name_ok(role) {
+        return Err(format!("{shown:?} is not a role name this tool writes (letters, digits, . _ ~ -; not . or ..)"));
+    }
+    if role != "root" && !current.set.roles.contains_key(role) {
+        let present: Vec<&str> = current.set.roles.keys().map(String::as_str).collect();
+        return Err(format!("no {shown} role here (roles present: {})", one_line_list(&present)));
+    }
+    if !reachable_roles(current).contains(role) {
+        return Err(format!("nothing delegates to {shown}: no client would fetch it, so it is not updated (a file named after a role is not a role)"));
+    }
+    Ok(())
+}
+
+fn one_line_list(v: &[&str]) -> String {
+    v.iter().map(|s| crate::util::text::one_line(s).into_owned()).collect::<Vec<_>>().join(", ")
+}
+
 /// Applies a claims batch to a role's metadata, returning the change report.
-pub fn apply_claims(md: &mut Metadata, batch: &Batch) -> Result<claims::Report, String> {
+pub fn apply_claims(md: &mut Metadata, batch: &Batch) -> Result<claims::Report, claims::ClaimError> {
     let crate::tuf::metadata::Signed::Targets(t) = &mut md.signed else {
-        return Err("claims go into a targets role".into());
+        return Err(claims::ClaimError::NotTargets);
     };
-    claims::apply(t, batch).map_err(|e| e.to_string())
+    claims::apply(t, batch)
 }
 
 /// Registrations from the online system's `recently-claimed` metadata, accepted only if it

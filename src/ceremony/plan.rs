@@ -6,8 +6,9 @@
 use crate::tuf::finding::Clients;
 use crate::tuf::keys::{Algorithm, PublicKey};
 use crate::tuf::metadata::{Key, Metadata, Mode, Root};
-use crate::tuf::rules::{path_pattern_ok, role_name_ok};
+use crate::tuf::rules::{MAX_EXPIRY_DAYS, path_pattern_ok, role_name_ok};
 use crate::tuf::{bins::HashBins, keys};
+use crate::util::text::one_line;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -174,7 +175,8 @@ impl Expiry {
     /// The expiry date for a ceremony held at `now`.
     pub fn resolve(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         match self {
-            Expiry::Days(d) => now + Duration::days(*d),
+            // Saturating: a plan checked `--at` a far date must not overflow.
+            Expiry::Days(d) => Duration::try_days(*d).and_then(|d| now.checked_add_signed(d)).unwrap_or(DateTime::<Utc>::MAX_UTC),
             Expiry::At(t) => *t,
         }
     }
@@ -224,8 +226,42 @@ pub struct Plan {
     pub previous_root: Option<(Metadata, String)>,
     /// sha256 of the plan file's bytes.
     pub sha256: String,
+    /// The plan file's text.
+    pub text: String,
+    /// Every file the plan points to (online keys, the previous root), as read.
+    pub files: Vec<PlanFile>,
+    /// The plan digest: what witnesses approve. It covers the plan's text and the content
+    /// of every file it points to ([`digest`]), so swapping a key file changes it.
+    pub digest: String,
     /// The directory relative paths in the plan are resolved against.
     pub base_dir: PathBuf,
+}
+
+/// A file the plan points to, as it was read when the plan was loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanFile {
+    /// The plan field naming it (`roles.timestamp.key`, `delegation[2].online_key`).
+    pub field: String,
+    /// The path as the plan writes it.
+    pub written: PathBuf,
+    /// Where it was read from.
+    pub path: PathBuf,
+    pub sha256: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The plan digest's text: the plan file's sha256, then each file it points to by field
+/// and content sha256, sorted by field. Paths are not part of it: the same plan and the
+/// same files give the same digest wherever they are.
+pub fn manifest(plan_sha256: &str, files: &[PlanFile]) -> String {
+    let mut lines: Vec<String> = files.iter().map(|f| format!("{} {}\n", f.field, f.sha256)).collect();
+    lines.sort();
+    format!("tuf-ceremony plan digest v1\nplan {plan_sha256}\n{}", lines.concat())
+}
+
+/// sha256 of [`manifest`].
+pub fn digest(plan_sha256: &str, files: &[PlanFile]) -> String {
+    keys::sha256_hex(manifest(plan_sha256, files).as_bytes())
 }
 
 /// PEP 458 / 480 defaults for the re-signing window when the plan does not say.
@@ -239,7 +275,7 @@ pub fn default_window(role: &str) -> i64 {
 impl Plan {
     /// Reads and validates a plan file; `now` decides whether absolute expiry dates are past.
     pub fn load(path: &Path, now: DateTime<Utc>) -> Result<Plan, PlanError> {
-        let bytes = std::fs::read(path).map_err(|e| err("(file)", format!("cannot read: {e}")))?;
+        let bytes = crate::util::fsx::read(path, crate::util::fsx::Kind::Plan).map_err(|e| err("(file)", format!("cannot read: {e}")))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Self::parse(&bytes, &base, now)
     }
@@ -251,7 +287,7 @@ impl Plan {
             let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
             err(line.map(|l| format!("line {l}")).unwrap_or_else(|| "(toml)".into()), msg)
         })?;
-        validate(raw, keys::sha256_hex(bytes), base_dir, now)
+        validate(raw, text, base_dir, now)
     }
 
     pub fn keyholder(&self, name: &str) -> Option<&Keyholder> {
@@ -283,13 +319,18 @@ fn parse_expiry(field: &str, days: Option<i64>, at: Option<&str>, now: DateTime<
     match (days, at) {
         (Some(_), Some(_)) => Err(err(field, "give expires_days or expires, not both")),
         (None, None) => Err(err(field, "missing expires_days (or expires)")),
-        (Some(d), None) if !(1..=3660).contains(&d) => Err(err(format!("{field}.expires_days"), format!("{d} is not between 1 and 3660 days"))),
+        (Some(d), None) if !(1..=MAX_EXPIRY_DAYS).contains(&d) => {
+            Err(err(format!("{field}.expires_days"), format!("{d} is not between 1 and {MAX_EXPIRY_DAYS} days")))
+        }
         (Some(d), None) => Ok(Expiry::Days(d)),
         (None, Some(s)) => {
             let e =
                 crate::tuf::metadata::Expires::parse_strict(s).ok_or_else(|| err(format!("{field}.expires"), format!("{s:?} is not YYYY-MM-DDTHH:MM:SSZ")))?;
             if e.at() <= now {
                 return Err(err(format!("{field}.expires"), format!("{s} is in the past (now is {})", now.format("%Y-%m-%dT%H:%M:%SZ"))));
+            }
+            if now.checked_add_signed(Duration::days(MAX_EXPIRY_DAYS)).is_none_or(|limit| e.at() > limit) {
+                return Err(err(format!("{field}.expires"), format!("{s} is more than {MAX_EXPIRY_DAYS} days ahead, the longest validity the tool writes")));
             }
             Ok(Expiry::At(e.at()))
         }
@@ -321,16 +362,26 @@ fn offline_role(
         return Err(err(format!("{field}.threshold"), format!("threshold {threshold} must be between 1 and the number of keyholders ({})", keyholders.len())));
     }
     let window = window.unwrap_or_else(|| default_window(name));
-    if window < 0 {
-        return Err(err(format!("{field}.signing_window_days"), "must not be negative"));
+    // A window no longer than the validity itself (else the role is always due).
+    let longest = match &expiry {
+        Expiry::Days(d) => *d,
+        Expiry::At(_) => MAX_EXPIRY_DAYS,
+    };
+    if !(0..=longest).contains(&window) {
+        return Err(err(format!("{field}.signing_window_days"), format!("{window} is not between 0 and {longest} days (the role's validity)")));
     }
     Ok(OfflineRole { name: name.into(), keyholders: keyholders.to_vec(), threshold: threshold as u64, expiry, signing_window_days: window })
 }
 
 /// Reads an online public key: TUF key JSON (`{"keytype":…}`) or SubjectPublicKeyInfo PEM.
 pub fn read_public_key(path: &Path) -> Result<Key, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let text = String::from_utf8_lossy(&bytes);
+    let bytes = crate::util::fsx::read(path, crate::util::fsx::Kind::Key).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse_public_key(path, &bytes)
+}
+
+/// [`read_public_key`] on bytes already read from `path`.
+pub fn parse_public_key(path: &Path, bytes: &[u8]) -> Result<Key, String> {
+    let text = String::from_utf8_lossy(bytes);
     // A TUF key object is JSON even when its value is a PEM; only a bare PEM is read as one.
     if !text.trim_start().starts_with('{') && text.contains("-----BEGIN PUBLIC KEY-----") {
         use p256::pkcs8::DecodePublicKey;
@@ -346,17 +397,26 @@ pub fn read_public_key(path: &Path) -> Result<Key, String> {
         };
         return Ok(pk.to_key());
     }
-    let mut r = crate::tuf::json::Reader::new(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut r = crate::tuf::json::Reader::new(bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     let key = crate::tuf::metadata::read_key(&mut r).map_err(|e| format!("{}: {e}", path.display()))?;
     r.finish().map_err(|e| format!("{}: {e}", path.display()))?;
     PublicKey::from_key(&key, false).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(key)
 }
 
-fn validate(raw: RawPlan, sha256: String, base: &Path, now: DateTime<Utc>) -> Result<Plan, PlanError> {
+fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result<Plan, PlanError> {
+    let sha256 = keys::sha256_hex(text.as_bytes());
     let c = &raw.ceremony;
     if !name_ok(&c.id) {
         return Err(err("ceremony.id", format!("{:?} must be 1-64 characters of A-Z a-z 0-9 . _ - (it names the media folder)", c.id)));
+    }
+    if c.description.chars().count() > 200
+        || c.description.chars().any(|ch| ch.is_control() || crate::util::text::hidden(ch) || matches!(ch, '\u{2028}' | '\u{2029}'))
+    {
+        return Err(err(
+            "ceremony.description",
+            "must be one line of at most 200 characters, without control or bidirectional characters (it is printed in every summary)",
+        ));
     }
     let clients = match &c.clients {
         None => Clients::ALL,
@@ -460,7 +520,14 @@ fn validate(raw: RawPlan, sha256: String, base: &Path, now: DateTime<Utc>) -> Re
         r.targets.signing_window_days,
         &names,
     )?;
-    let online = |field: &str, p: &Path| -> Result<Key, PlanError> { read_public_key(&base.join(p)).map_err(|e| err(field, e)) };
+    let mut files: Vec<PlanFile> = Vec::new();
+    let mut online = |field: &str, p: &Path| -> Result<Key, PlanError> {
+        let path = base.join(p);
+        let bytes = crate::util::fsx::read(&path, crate::util::fsx::Kind::Key).map_err(|e| err(field, format!("cannot read {}: {e}", path.display())))?;
+        let key = parse_public_key(&path, &bytes).map_err(|e| err(field, e))?;
+        files.push(PlanFile { field: field.to_string(), written: p.to_path_buf(), sha256: keys::sha256_hex(&bytes), path, bytes });
+        Ok(key)
+    };
     let snapshot_key = online("roles.snapshot.key", &r.snapshot.key)?;
     let timestamp_key = online("roles.timestamp.key", &r.timestamp.key)?;
     for (field, k) in [("roles.snapshot.key", &snapshot_key), ("roles.timestamp.key", &timestamp_key)] {
@@ -527,13 +594,15 @@ fn validate(raw: RawPlan, sha256: String, base: &Path, now: DateTime<Utc>) -> Re
         None => None,
         Some(p) => {
             let path = base.join(&p.file);
-            let bytes = std::fs::read(&path).map_err(|e| err("previous_root.file", format!("cannot read {}: {e}", path.display())))?;
+            let bytes = crate::util::fsx::read_large(&path).map_err(|e| err("previous_root.file", format!("cannot read {}: {e}", path.display())))?;
             let md = Metadata::from_bytes(&bytes, Mode::Strict).map_err(|e| err("previous_root.file", format!("{}: {e}", path.display())))?;
             let Some(prev) = md.signed.as_root() else {
                 return Err(err("previous_root.file", format!("{} is not a root", path.display())));
             };
             check_previous_root_signed(prev, &md).map_err(|e| err("previous_root.file", format!("{}: {e}", path.display())))?;
-            Some((md, keys::sha256_hex(&bytes)))
+            let sha256 = keys::sha256_hex(&bytes);
+            files.push(PlanFile { field: "previous_root.file".into(), written: p.file.clone(), path, sha256: sha256.clone(), bytes });
+            Some((md, sha256))
         }
     };
 
@@ -549,7 +618,10 @@ fn validate(raw: RawPlan, sha256: String, base: &Path, now: DateTime<Utc>) -> Re
         timestamp_key,
         delegations,
         previous_root,
+        digest: digest(&sha256, &files),
         sha256,
+        text: text.to_string(),
+        files,
         base_dir: base.to_path_buf(),
     })
 }
@@ -568,8 +640,13 @@ pub fn describe(plan: &Plan, now: DateTime<Utc>) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
-    let _ = writeln!(s, "Ceremony {} — {}", plan.id, if plan.description.is_empty() { "(no description)" } else { &plan.description });
-    let _ = writeln!(s, "Plan sha256: {}", plan.sha256);
+    let _ = writeln!(s, "Ceremony {} — {}", plan.id, if plan.description.is_empty() { "(no description)".into() } else { one_line(&plan.description) });
+    let _ = writeln!(s, "Plan digest: {}", plan.digest);
+    let _ = writeln!(s, "  {}", crate::util::pgpwords::phrase_of_hex(&plan.digest));
+    let _ = writeln!(s, "  covers the plan file (sha256 {}) and {} file(s) it points to:", plan.sha256, plan.files.len());
+    for f in &plan.files {
+        let _ = writeln!(s, "    {:<28} {}  {}", f.field, f.sha256, one_line(&f.written.display().to_string()));
+    }
     let _ = writeln!(s, "Output must be accepted by: {}", plan.clients);
     match &plan.previous_root {
         None => {
@@ -618,8 +695,14 @@ pub fn describe(plan: &Plan, now: DateTime<Utc>) -> String {
                 Signers::Offline(r) => format!("offline, {} of {}", r.threshold, r.keyholders.len()),
                 Signers::Online(k) => format!("online key {}", &keys::keyid(k)[..16]),
             };
-            let _ =
-                writeln!(s, "  {} → {:<16} {who}, {}terminating, paths {}", d.delegator, d.name, if d.terminating { "" } else { "non-" }, d.paths.join(" "));
+            let _ = writeln!(
+                s,
+                "  {} → {:<16} {who}, {}terminating, paths {}",
+                d.delegator,
+                d.name,
+                if d.terminating { "" } else { "non-" },
+                one_line(&d.paths.join(" "))
+            );
             if let Some((b, k)) = &d.bins {
                 let _ =
                     writeln!(s, "  {} → {} hashed bins ({} … {}), online key {}", d.name, b.count(), b.name(0), b.name(b.count() - 1), &keys::keyid(k)[..16]);

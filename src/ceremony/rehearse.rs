@@ -58,8 +58,9 @@ pub fn prepare(layout: &Layout, ceremony_id: &str, unattended: bool) -> Result<(
     if layout.plan().exists() {
         return Ok(());
     }
-    for d in [layout.root.clone(), layout.online(), layout.tokens(), layout.media()] {
-        std::fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+    crate::util::fsx::ensure_named_dir(&layout.root).map_err(|e| format!("{}: {e}", layout.root.display()))?;
+    for d in [layout.online(), layout.tokens(), layout.media()] {
+        crate::util::fsx::ensure_dir(&d).map_err(|e| format!("{}: {e}", d.display()))?;
     }
     let online_pass = random_passphrase()?;
     crate::util::fsx::create_atomic(&layout.online().join("REHEARSAL-PASSPHRASE"), online_pass.as_bytes(), true).map_err(|e| e.to_string())?;
@@ -74,7 +75,8 @@ pub fn prepare(layout: &Layout, ceremony_id: &str, unattended: bool) -> Result<(
     if unattended {
         for h in KEYHOLDERS {
             let p = passphrase_file(&layout.tokens(), h);
-            std::fs::create_dir_all(p.parent().expect("token dir")).map_err(|e| e.to_string())?;
+            let dir = layout.tokens().join(h);
+            crate::util::fsx::ensure_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
             crate::util::fsx::create_atomic(&p, random_passphrase()?.as_bytes(), true).map_err(|e| format!("{}: {e}", p.display()))?;
         }
     }

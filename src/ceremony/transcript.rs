@@ -6,7 +6,6 @@
 
 use crate::tuf::keys::sha256_hex;
 use serde_json::{Map, Value};
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -37,16 +36,16 @@ impl Transcript {
     /// other damage is an error.
     pub fn open(path: &Path, time: &str) -> Result<Self, TranscriptError> {
         let io = |e: std::io::Error| TranscriptError::Io(format!("{}: {e}", path.display()));
-        if !path.exists() {
+        if !crate::util::fsx::occupied(path) {
             return Ok(Transcript { path: path.to_path_buf(), head: GENESIS.to_string(), seq: 0 });
         }
-        let bytes = std::fs::read(path).map_err(io)?;
+        let bytes = crate::util::fsx::read_in(path, crate::util::fsx::Kind::Transcript).map_err(io)?;
         let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let v = verify(&bytes[..whole])?;
         let mut t = Transcript { path: path.to_path_buf(), head: v.head, seq: v.entries };
         if whole < bytes.len() {
             let torn = &bytes[whole..];
-            let f = OpenOptions::new().write(true).open(path).map_err(io)?;
+            let f = crate::util::fsx::open_write_existing(path).map_err(io)?;
             f.set_len(whole as u64).and_then(|()| f.sync_all()).map_err(io)?;
             t.append(
                 time,
@@ -77,7 +76,7 @@ impl Transcript {
         let mut line = serde_json::to_vec(&Value::Object(m)).map_err(|e| TranscriptError::Io(e.to_string()))?;
         line.push(b'\n');
         let io = |e: std::io::Error| TranscriptError::Io(format!("{}: {e}", self.path.display()));
-        let mut f = OpenOptions::new().create(true).append(true).open(&self.path).map_err(io)?;
+        let mut f = crate::util::fsx::open_append(&self.path).map_err(io)?;
         let before = f.metadata().map_err(io)?.len();
         if let Err(e) = f.write_all(&line).and_then(|_| f.sync_all()) {
             // No half line left behind (a full disk): the next append continues the chain.

@@ -8,6 +8,7 @@ use crate::ceremony::tokens::Tokens;
 use crate::ceremony::ui::{AutoUi, SecretKind, TerminalUi, Ui};
 use crate::cli::{RehearseArgs, RunArgs};
 use crate::error::{Error, Result, exit};
+use crate::util::text::one_line;
 use chrono::Utc;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
@@ -18,8 +19,17 @@ pub(crate) fn crash_hook() -> Option<String> {
     std::env::var("TUF_CEREMONY_CRASH_AFTER").ok()
 }
 
+/// A ceremony error for the command line: a working directory that is damaged or that
+/// disagrees with its transcript, and a file that cannot be read, are input errors (exit 2);
+/// everything else is a refusal (exit 1).
 pub(crate) fn ceremony_err(e: engine::CeremonyError) -> Error {
-    Error::Refused(e.to_string())
+    use crate::ceremony::state::StateError;
+    match e {
+        engine::CeremonyError::State(s @ (StateError::Corrupt { .. } | StateError::Disagrees { .. } | StateError::Io { .. })) => Error::Usage(s.to_string()),
+        engine::CeremonyError::File { path, what } => Error::Input { path, what },
+        t @ engine::CeremonyError::Transcript(_) => Error::Usage(t.to_string()),
+        e => Error::Refused(e.to_string()),
+    }
 }
 
 pub fn run(a: &RunArgs) -> Result<i32> {
@@ -46,7 +56,7 @@ pub fn run(a: &RunArgs) -> Result<i32> {
 pub(crate) fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&crate::ceremony::job::CurrentFiles>) -> Result<i32> {
     let steps = engine::status(plan, workdir, job, current).map_err(ceremony_err)?;
     let done = steps.iter().filter(|s| s.2).count();
-    println!("Ceremony {} (plan sha256 {}), working directory {}", plan.id, plan.sha256, workdir.display());
+    println!("Ceremony {} (plan digest {}), working directory {}", plan.id, plan.digest, one_line(&workdir.display().to_string()));
     for (id, title, ok) in &steps {
         println!("  [{}] {id:<28} {title}", if *ok { "x" } else { " " });
     }
@@ -72,7 +82,7 @@ pub fn rehearse(a: &RehearseArgs) -> Result<i32> {
     let id = format!("rehearsal-{}", Utc::now().format("%Y-%m-%d"));
     rehearse::prepare(&layout, &id, a.yes).map_err(Error::Refused)?;
     let plan = rehearse::load_plan(&layout, Utc::now()).map_err(Error::Refused)?;
-    println!("Rehearsal in {} on the built-in {} plan (plan sha256 {}).", a.out.display(), rehearse::TEMPLATE, plan.sha256);
+    println!("Rehearsal in {} on the built-in {} plan (plan digest {}).", a.out.display(), rehearse::TEMPLATE, plan.digest);
     println!("Simulated tokens are in {} — outside the media.", layout.tokens().display());
     let mut tokens = Tokens::new(layout.tokens());
     let opts = Options { media: layout.media(), allow_network: false, rehearsal: true, crash_after: crash_hook(), job: Job::Ceremony, current: None };
@@ -80,7 +90,9 @@ pub fn rehearse(a: &RehearseArgs) -> Result<i32> {
         let tokens_dir: PathBuf = layout.tokens();
         let mut ui = AutoUi {
             secrets: move |holder: &str, _kind: &SecretKind| {
-                std::fs::read_to_string(passphrase_file(&tokens_dir, holder)).ok().map(|s| Zeroizing::new(s.trim().to_string()))
+                crate::util::fsx::read_text_in(&passphrase_file(&tokens_dir, holder), crate::util::fsx::Kind::Secret)
+                    .ok()
+                    .map(|s| Zeroizing::new(s.trim().to_string()))
             },
             quiet: false,
         };

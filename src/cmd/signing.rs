@@ -7,7 +7,7 @@ use crate::cli::{ImportSignaturesArgs, SignArgs, SignRequestArgs};
 use crate::error::{Error, Result, exit};
 use crate::ops::signing_apart::{self as sa, Authority, NewRequest, SignInput};
 use crate::tuf::finding::Clients;
-use crate::util::text::for_terminal;
+use crate::util::text::{for_terminal, one_line};
 use chrono::Utc;
 
 pub fn request(a: &SignRequestArgs) -> Result<i32> {
@@ -57,15 +57,15 @@ pub fn import(a: &ImportSignaturesArgs) -> Result<i32> {
         clients,
     })?;
     for (id, who) in &o.added {
-        let who = who.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
-        println!("{}", for_terminal(&format!("imported signature by {id}{who}")));
+        let who = who.as_deref().map(|w| format!(" ({})", one_line(w))).unwrap_or_default();
+        println!("imported signature by {}{who}", one_line(id));
     }
     for id in &o.dropped {
-        println!("{}", for_terminal(&format!("dropped a signature by {id} from the draft: it does not verify over this content")));
+        println!("dropped a signature by {} from the draft: it does not verify over this content", one_line(id));
     }
     println!("signatures: {}", for_terminal(&Authority::describe(&o.checks)));
     let what = if o.partial { "BELOW THRESHOLD — partial file, not for publishing" } else { "threshold met" };
     let how = if o.already_there { "already there, identical" } else { "written" };
-    println!("{}: {how} ({what})", o.path.display());
+    println!("{}: {how} ({what})", one_line(&o.path.display().to_string()));
     Ok(exit::OK)
 }

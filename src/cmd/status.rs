@@ -18,7 +18,7 @@ pub fn run(a: &StatusArgs) -> Result<i32> {
     let f = folder::load(&a.path)?;
     let report = status::status(&f, at, plan.as_ref());
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report.to_json()).expect("json value"));
+        println!("{}", crate::util::text::json_for_output(&report.to_json()));
     } else {
         print!("{}", for_terminal(&report.to_table()));
     }

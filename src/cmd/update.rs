@@ -2,7 +2,7 @@
 //! through the same guided steps as a ceremony (tokens, signing, verification, export).
 
 use crate::ceremony::claims::{self, Batch};
-use crate::ceremony::job::{Job, Update, read_current};
+use crate::ceremony::job::{Job, Update, read_current, updatable_role};
 use crate::ceremony::plan::Plan;
 use crate::ceremony::tokens::Tokens;
 use crate::ceremony::ui::TerminalUi;
@@ -10,6 +10,7 @@ use crate::cli::{ClaimArgs, ResignArgs, UpdateArgs};
 use crate::cmd::run::{crash_hook, drive, status};
 use crate::error::{Error, Result};
 use crate::tuf::metadata::{Metadata, Mode};
+use crate::util::text::one_line;
 use chrono::Utc;
 use std::sync::Arc;
 
@@ -35,17 +36,9 @@ pub fn resign(a: &ResignArgs) -> Result<i32> {
     let current = read_current(&a.common.current).map_err(|e| Error::input(&a.common.current, e))?;
     for (i, r) in a.roles.iter().enumerate() {
         if a.roles[..i].contains(r) {
-            return Err(Error::Usage(format!("{r} is given twice")));
+            return Err(Error::Usage(format!("{} is given twice", one_line(r))));
         }
-        if r != "root" && !current.set.roles.contains_key(r) {
-            return Err(Error::input(
-                &a.common.current,
-                format!("no {r} role here (roles present: {})", current.set.roles.keys().cloned().collect::<Vec<_>>().join(", ")),
-            ));
-        }
-        if r == "snapshot" || r == "timestamp" {
-            return Err(Error::Usage(format!("{r} is an online role; the online system re-signs it")));
-        }
+        updatable_role(&current, r).map_err(|e| Error::input(&a.common.current, e))?;
     }
     let label = format!("resign-{}-v{}", a.roles.join("-"), next_version(&current, &a.roles[0]));
     run_update(
@@ -57,25 +50,43 @@ pub fn resign(a: &ResignArgs) -> Result<i32> {
 pub fn claim(a: &ClaimArgs) -> Result<i32> {
     let current = read_current(&a.common.current).map_err(|e| Error::input(&a.common.current, e))?;
     let role = a.role.clone();
-    if !current.set.roles.contains_key(&role) {
-        return Err(Error::input(&a.common.current, format!("no {role} role here")));
-    }
+    updatable_role(&current, &role).map_err(|e| Error::input(&a.common.current, e))?;
     let mut add = Vec::new();
+    // Which file each registration came from, for an error that names it.
+    let mut source_of: std::collections::BTreeMap<String, std::path::PathBuf> = Default::default();
     if let Some(p) = &a.recently_claimed {
-        let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+        let bytes = crate::util::fsx::read_large(p).map_err(|e| Error::io(p, e))?;
         let md = Metadata::from_bytes(&bytes, Mode::Strict).map_err(|e| Error::input(p, e))?;
         let regs = crate::ceremony::job::registrations_from_recently_claimed(&current, &md, Utc::now())
             .map_err(|e| Error::Refused(format!("{}: {e}", p.display())))?;
+        source_of.extend(regs.iter().map(|r| (r.project.clone(), p.clone())));
         add.extend(regs);
     }
     if let Some(p) = &a.list {
-        let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
-        add.extend(claims::parse_list(&bytes).map_err(|e| Error::input(p, e))?);
+        let bytes = crate::util::fsx::read_input(p, crate::util::fsx::Kind::List)?;
+        let regs = claims::parse_list(&bytes).map_err(|e| Error::input(p, e))?;
+        source_of.extend(regs.iter().map(|r| (r.project.clone(), p.clone())));
+        add.extend(regs);
+    }
+    if add.is_empty() && a.rotate.is_empty() && a.remove.is_empty() {
+        return Err(Error::Usage("nothing to do: give --list FILE or --recently-claimed FILE with projects to claim, or --remove PROJECT".into()));
     }
     let batch = Batch { add, rotate: a.rotate.iter().cloned().collect(), remove: a.remove.iter().cloned().collect() };
     // Check the batch against the current role now, so a conflict is refused before any step runs.
     let mut probe = current.set.roles[&role].md.clone();
-    crate::ceremony::job::apply_claims(&mut probe, &batch).map_err(Error::Refused)?;
+    let report = crate::ceremony::job::apply_claims(&mut probe, &batch).map_err(|e| {
+        use claims::ClaimError as C;
+        let from = |p: &str| source_of.get(p).cloned().unwrap_or_else(|| a.common.current.clone());
+        match &e {
+            C::BadName(p) | C::BadKeys(p, _) | C::Duplicate(p) => Error::input(&from(p), e.to_string()),
+            C::NotClaimed(..) => Error::Usage(e.to_string()),
+            C::Succinct | C::NotTargets => Error::input(&a.common.current, e.to_string()),
+            _ => Error::Refused(e.to_string()),
+        }
+    })?;
+    if report.added.is_empty() && report.changed.is_empty() && report.removed.is_empty() {
+        return Err(Error::Usage(format!("nothing to do: every project given ({}) is already claimed with these keys", report.unchanged.len())));
+    }
     let label = format!("claim-{role}-v{}", next_version(&current, &role));
     run_update(
         &a.common,

@@ -20,7 +20,7 @@ pub fn run(a: &VerifyArgs) -> Result<i32> {
         VerifyError::Input { path, what } => Error::input(&path, what),
     })?;
     if a.json {
-        let mut s = serde_json::to_string_pretty(&report::to_json(&r)).unwrap_or_default();
+        let mut s = crate::util::text::json_for_output(&report::to_json(&r));
         s.push('\n');
         print!("{s}");
     } else {

@@ -15,6 +15,7 @@
 //! Private key material is never passed here.
 
 use crate::tuf::keys::sha256_hex;
+use crate::util::fsx::{self, Kind};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
@@ -70,9 +71,7 @@ pub fn check_media(dir: &Path, needed: u64) -> Result<u64, MediaError> {
     if !meta.is_dir() {
         return Err(MediaError::NotUsable { path: dir.to_path_buf(), what: "not a directory".into() });
     }
-    let probe = dir.join(format!(".tuf-ceremony-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"probe").map_err(|e| io(dir, e, needed))?;
-    let _ = std::fs::remove_file(&probe);
+    fsx::probe_writable(dir).map_err(|e| io(dir, e, needed))?;
     let free = free_bytes(dir).unwrap_or(u64::MAX);
     if free < needed {
         return Err(MediaError::Full { path: dir.to_path_buf(), needed });
@@ -94,34 +93,39 @@ pub struct Exported {
     pub len: u64,
 }
 
-/// The hidden folder an export of `id` is built in.
-pub fn staging_dir(dir: &Path, id: &str) -> PathBuf {
-    dir.join(format!(".{id}.incomplete"))
-}
-
 /// Starts an export of `id` on the media at `dir`: refuses if `dir/<id>` already exists
-/// (never overwrite a finished export) and clears a staging folder a failed attempt left.
+/// (never overwrite a finished export), clears staging folders failed attempts left, and
+/// creates a new hidden staging folder with an unpredictable name
+/// (`.<id>.incomplete-<hex>`), which it returns.
 pub fn begin_export(dir: &Path, id: &str) -> Result<PathBuf, MediaError> {
     let fin = dir.join(id);
-    if fin.exists() {
+    if fsx::occupied(&fin) {
         return Err(MediaError::FolderExists { path: fin });
     }
-    let stage = staging_dir(dir, id);
-    if stage.exists() {
-        std::fs::remove_dir_all(&stage).map_err(|e| io(&stage, e, 0))?;
+    let prefix = format!(".{id}.incomplete");
+    let stale: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| io(dir, e, 0))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect();
+    for s in stale {
+        // A failed attempt's folder (or a link someone placed: removed, never followed).
+        remove_entry(&s).map_err(|e| io(&s, e, 0))?;
     }
-    std::fs::create_dir_all(&stage).map_err(|e| io(&stage, e, 0))?;
-    Ok(stage)
+    fsx::create_temp_dir_beside(&fin, "incomplete").map_err(|e| io(dir, e, 0))
 }
 
 /// Moves a complete staging folder into place and makes the rename durable.
-pub fn finish_export(dir: &Path, id: &str) -> Result<PathBuf, MediaError> {
-    let stage = staging_dir(dir, id);
+pub fn finish_export(dir: &Path, id: &str, stage: &Path) -> Result<PathBuf, MediaError> {
     let fin = dir.join(id);
-    if fin.exists() {
+    if fsx::occupied(&fin) {
         return Err(MediaError::FolderExists { path: fin });
     }
-    std::fs::rename(&stage, &fin).map_err(|e| io(&fin, e, 0))?;
+    fsx::rename_no_replace_path(stage, &fin).map_err(|e| match e.kind() {
+        ErrorKind::AlreadyExists => MediaError::FolderExists { path: fin.clone() },
+        _ => io(&fin, e, 0),
+    })?;
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e, 0))?;
     Ok(fin)
 }
@@ -131,7 +135,7 @@ pub fn finish_export(dir: &Path, id: &str) -> Result<PathBuf, MediaError> {
 pub fn check_in_place(fin: &Path, files: &[Exported]) -> Result<(), MediaError> {
     for f in files {
         let path = fin.join(&f.rel);
-        match std::fs::read(&path) {
+        match fsx::read_in(&path, Kind::Metadata) {
             Ok(back) if sha256_hex(&back) == f.sha256 => {}
             Ok(_) => return Err(MediaError::Moved { path, what: "holds other bytes".into() }),
             Err(e) => return Err(MediaError::Moved { path, what: e.to_string() }),
@@ -144,21 +148,20 @@ pub fn check_in_place(fin: &Path, files: &[Exported]) -> Result<(), MediaError> 
 /// and moves a finished folder that failed its read-back out of the way (to a hidden
 /// `.<id>.failed-N`), so what stays under the export's name is never a bad copy and the
 /// same command can be run again on the same stick.
-pub fn abandon_export(dir: &Path, id: &str) {
-    let _ = std::fs::remove_dir_all(staging_dir(dir, id));
+pub fn abandon_export(stage: &Path) {
+    let _ = remove_entry(stage);
 }
 
 /// Moves `dir/<id>` out of the way after it failed [`check_in_place`] (best effort).
 pub fn set_aside(dir: &Path, id: &str) {
     let fin = dir.join(id);
-    if !fin.exists() {
+    if !fsx::occupied(&fin) {
         return;
     }
     for n in 1..1000 {
-        let to = dir.join(format!(".{id}.failed-{n}"));
-        if !to.exists() {
-            let _ = std::fs::rename(&fin, &to);
-            return;
+        match fsx::rename_no_replace_path(&fin, &dir.join(format!(".{id}.failed-{n}"))) {
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+            _ => return,
         }
     }
 }
@@ -168,23 +171,41 @@ pub fn write_into(base: &Path, items: &[Item]) -> Result<Vec<Exported>, MediaErr
     let needed: u64 = items.iter().map(|i| i.bytes.len() as u64 + 4096).sum();
     let mut out = Vec::new();
     for item in items {
+        // Only plain names below `base`: no absolute path, no `..`, nothing empty.
+        let clean = !item.rel.is_empty()
+            && std::path::Path::new(&item.rel).components().all(|c| matches!(c, std::path::Component::Normal(_)))
+            && !item.rel.contains('\\');
+        if !clean {
+            return Err(MediaError::Io {
+                path: base.to_path_buf(),
+                source: std::io::Error::new(ErrorKind::InvalidInput, format!("{:?} is not a plain relative name", item.rel)),
+            });
+        }
         let path = base.join(&item.rel);
         let parent = path.parent().unwrap_or(base);
-        std::fs::create_dir_all(parent).map_err(|e| io(parent, e, needed))?;
+        fsx::ensure_dir(parent).map_err(|e| io(parent, e, needed))?;
         let want = sha256_hex(&item.bytes);
-        match std::fs::read(&path) {
+        match fsx::read_in(&path, Kind::Metadata) {
             Ok(existing) if sha256_hex(&existing) == want => {}
             Ok(_) => return Err(MediaError::Exists { path }),
-            Err(e) if e.kind() == ErrorKind::NotFound => crate::util::fsx::create_atomic(&path, &item.bytes, false).map_err(|e| io(&path, e, needed))?,
+            Err(e) if e.kind() == ErrorKind::NotFound => fsx::create_atomic(&path, &item.bytes, false).map_err(|e| io(&path, e, needed))?,
             Err(e) => return Err(io(&path, e, needed)),
         }
-        let back = std::fs::read(&path).map_err(|e| io(&path, e, needed))?;
+        let back = fsx::read_in(&path, Kind::Metadata).map_err(|e| io(&path, e, needed))?;
         if sha256_hex(&back) != want {
             return Err(MediaError::ReadBack { path });
         }
         out.push(Exported { rel: item.rel.clone(), sha256: want, len: item.bytes.len() as u64 });
     }
     Ok(out)
+}
+
+/// Removes a folder tree, or a link or file in its place (a link is removed, not followed).
+fn remove_entry(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path)?.file_type().is_dir() {
+        true => std::fs::remove_dir_all(path),
+        false => std::fs::remove_file(path),
+    }
 }
 
 /// `sha256sum` format: "<hex>  <path>\n", sorted by path.

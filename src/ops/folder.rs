@@ -40,7 +40,7 @@ pub fn load(path: &std::path::Path) -> Result<Folder> {
     for (role, entries) in &inv.entries {
         for e in entries {
             let rel = e.rel.strip_prefix(inv.prefix.as_str()).unwrap_or(&e.rel).to_string();
-            let bytes = std::fs::read(&e.path).map_err(|err| Error::io(&e.path, err))?;
+            let bytes = crate::util::fsx::read_large_in(&e.path).map_err(|err| Error::io(&e.path, err))?;
             let md = Metadata::from_bytes(&bytes, Mode::Lenient).map_err(|err| Error::input(&e.path, err))?;
             let ty = md.signed.type_name();
             let want = if TOP_LEVEL_ROLES.contains(&role.as_str()) { role.as_str() } else { "targets" };

@@ -31,6 +31,7 @@ use crate::tuf::keys::{Algorithm, PublicKey, SigCheck, hex, keyid, sha256_hex, u
 use crate::tuf::metadata::{DelegatedRoles, Key, Metadata, Mode, Signature, TOP_LEVEL_ROLES};
 use crate::tuf::rules;
 use crate::tuf::verify::{ThresholdCheck, check_delegated, check_threshold, check_top_level};
+use crate::util::fsx::{self, Kind};
 use crate::util::pgpwords;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -50,6 +51,11 @@ pub const SUMMARY_FILE: &str = "SUMMARY.txt";
 
 /// How many times a keyholder may mistype the hash before `sign` gives up.
 pub const HASH_TRIES: u32 = 3;
+
+/// One value from a file, on one line.
+fn ol(s: &str) -> String {
+    crate::util::text::one_line(s).into_owned()
+}
 
 fn fmt_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -258,6 +264,16 @@ pub struct SignatureFile {
 }
 
 impl SignatureFile {
+    /// Reads a signature file's bytes: the JSON shape and the format name and version
+    /// (what each field says is checked against the request by `import`).
+    pub fn parse(bytes: &[u8]) -> std::result::Result<SignatureFile, String> {
+        let sf: SignatureFile = serde_json::from_slice(bytes).map_err(|e| format!("not a signature file: {e}"))?;
+        if sf.format != SIGNATURE_FORMAT || sf.format_version != FORMAT_VERSION {
+            return Err(format!("format {:?} version {} is not {SIGNATURE_FORMAT} version {FORMAT_VERSION}", ol(&sf.format), sf.format_version));
+        }
+        Ok(sf)
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut v = serde_json::to_vec_pretty(self).expect("plain struct");
         v.push(b'\n');
@@ -275,8 +291,15 @@ pub fn output_file_name(role: &str, version: u64, partial: bool) -> String {
     format!("{version}.{role}.json{}", if partial { ".partial" } else { "" })
 }
 
+/// A file the operator named: metadata size limit, regular files only.
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(path, e))
+    fsx::read_large(path).map_err(|e| Error::io(path, e))
+}
+
+/// A file inside a request folder: never through a link placed there.
+fn read_in(path: &Path, kind: Kind) -> Result<Vec<u8>> {
+    let res = if kind == Kind::Metadata { fsx::read_large_in(path) } else { fsx::read_in(path, kind) };
+    res.map_err(|e| Error::io(path, e))
 }
 
 fn file_name_of(path: &Path) -> String {
@@ -295,9 +318,13 @@ pub fn keyholder_names(keys_dir: &Path) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let rd = std::fs::read_dir(keys_dir).map_err(|e| Error::io(keys_dir, e))?;
     for e in rd.filter_map(|e| e.ok()) {
+        // Only real folders and files: a link in a media folder is never followed.
+        if !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
         let holder = e.file_name().to_string_lossy().into_owned();
         let p = e.path().join(format!("{holder}.key.json"));
-        if p.is_file() {
+        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_file()) {
             let key = read_key_file(&p)?;
             out.insert(keyid(&key), holder);
         }
@@ -336,13 +363,17 @@ impl Request {
     /// A mismatch means the request was altered (or damaged) and is refused.
     pub fn load(dir: &Path) -> Result<Request> {
         let rpath = dir.join(REQUEST_FILE);
-        let rbytes = read(&rpath)?;
+        let rbytes = read_in(&rpath, Kind::Request)?;
         let file: RequestFile = serde_json::from_slice(&rbytes).map_err(|e| Error::input(&rpath, format!("not a signature request: {e}")))?;
         if file.format != REQUEST_FORMAT || file.format_version != FORMAT_VERSION {
             return Err(Error::input(
                 &rpath,
                 format!("format {:?} version {} is not {REQUEST_FORMAT} version {FORMAT_VERSION}", file.format, file.format_version),
             ));
+        }
+        // The role names the files sign and import write: only names the writer accepts.
+        if !(TOP_LEVEL_ROLES.contains(&file.role.as_str()) || rules::role_name_ok(&file.role)) {
+            return Err(Error::input(&rpath, format!("role: {:?} is not a role name (letters, digits, . _ ~ -; not . or ..)", ol(&file.role))));
         }
         let altered = |what: String| {
             Error::Refused(format!("{}: the request was altered or damaged: {what}. Do not use it; ask the coordinator for a new request.", dir.display()))
@@ -352,7 +383,7 @@ impl Request {
                 return Err(altered(format!("request.json names {:?} where {expected_name} belongs", r.file)));
             }
             let p = dir.join(&r.file);
-            let b = read(&p)?;
+            let b = read_in(&p, Kind::Metadata)?;
             let h = sha256_hex(&b);
             if h != r.sha256 {
                 return Err(altered(format!("{} has sha256 {h}, but request.json records {}", r.file, r.sha256)));
@@ -463,25 +494,25 @@ fn summary(s: &SummaryInput) -> String {
     let mut o = String::new();
     let h = s.md.signed.header();
     let days = (h.expires.at() - s.now).num_seconds().div_euclid(86_400);
-    let _ = writeln!(o, "Signature request: {} version {}", s.role, h.version);
-    let _ = writeln!(o, "  expires {} ({})", h.expires.as_str(), if days >= 0 { format!("in {days} days") } else { "ALREADY EXPIRED".to_string() });
+    let _ = writeln!(o, "Signature request: {} version {}", ol(s.role), h.version);
+    let _ = writeln!(o, "  expires {} ({})", ol(h.expires.as_str()), if days >= 0 { format!("in {days} days") } else { "ALREADY EXPIRED".to_string() });
     let _ = writeln!(
         o,
         "  delegated by {} (file {}, version {})",
-        s.authority.groups.iter().map(|g| g.by.as_str()).collect::<Vec<_>>().join(" and "),
-        s.delegator_file,
+        s.authority.groups.iter().map(|g| ol(&g.by)).collect::<Vec<_>>().join(" and "),
+        ol(s.delegator_file),
         s.delegator.version()
     );
     let _ = writeln!(o, "\nWho may sign:");
     let sigs_valid: BTreeSet<String> =
         s.md.signatures.iter().filter(|x| s.authority.verify(&x.keyid, s.canonical, &x.sig).is_ok()).map(|x| x.keyid.clone()).collect();
     for g in &s.authority.groups {
-        let _ = writeln!(o, "  {} of these {} keys ({}):", g.threshold, g.keyids.len(), g.by);
+        let _ = writeln!(o, "  {} of these {} keys ({}):", g.threshold, g.keyids.len(), ol(&g.by));
         for id in &g.keyids {
             let alg = g.keys.get(id).and_then(Algorithm::from_key).map(|a| a.name()).unwrap_or("key missing from the delegator!");
-            let who = s.names.get(id).map(|n| format!("{n:<12}")).unwrap_or_else(|| format!("{:<12}", "(unnamed)"));
+            let who = s.names.get(id).map(|n| format!("{:<12}", ol(n))).unwrap_or_else(|| format!("{:<12}", "(unnamed)"));
             let done = if sigs_valid.contains(id) { "  — already signed" } else { "" };
-            let _ = writeln!(o, "    {who} keyid {id}  {alg}{done}");
+            let _ = writeln!(o, "    {who} keyid {}  {alg}{done}", ol(id));
         }
     }
     let stale = s.md.signatures.iter().filter(|x| !sigs_valid.contains(&x.keyid)).count();
@@ -494,9 +525,9 @@ fn summary(s: &SummaryInput) -> String {
     let _ = writeln!(o, "\nWhat changed:");
     match s.previous {
         Some((p, name)) => {
-            let _ = writeln!(o, "  compared with {name} (version {}; {}):", p.version(), previous_signed(s.role, p, s.delegator, s.delegator_file));
+            let _ = writeln!(o, "  compared with {} (version {}; {}):", ol(name), p.version(), ol(&previous_signed(s.role, p, s.delegator, s.delegator_file)));
             for l in diff::changes(&p.signed, &s.md.signed) {
-                let _ = writeln!(o, "  - {l}");
+                let _ = writeln!(o, "  - {}", ol(&l));
             }
         }
         None => {
@@ -649,7 +680,7 @@ pub fn create_request(r: &NewRequest) -> Result<CreatedRequest> {
     let dir = r.media.join(&name);
     // Made before (SUMMARY.txt counts days, so it differs from one day to the next): the
     // same request if request.json, which names every other file by its hash, is the same.
-    if let Ok(existing) = std::fs::read(dir.join(REQUEST_FILE)) {
+    if let Ok(existing) = fsx::read_in(&dir.join(REQUEST_FILE), Kind::Request) {
         if existing == rjson {
             return Ok(CreatedRequest { dir, canonical_sha256: hash, summary: text });
         }
@@ -661,11 +692,11 @@ pub fn create_request(r: &NewRequest) -> Result<CreatedRequest> {
     let stage = media::begin_export(r.media, &name).map_err(|e| Error::Refused(e.to_string()))?;
     let built = media::write_into(&stage, &items).and_then(|written| {
         media::write_into(&stage, &[Item { rel: "SHA256SUMS".into(), bytes: media::sha256sums(&written) }])?;
-        let fin = media::finish_export(r.media, &name)?;
+        let fin = media::finish_export(r.media, &name, &stage)?;
         media::check_in_place(&fin, &written).inspect_err(|_| media::set_aside(r.media, &name))
     });
     if let Err(e) = built {
-        media::abandon_export(r.media, &name);
+        media::abandon_export(&stage);
         return Err(Error::Refused(e.to_string()));
     }
     Ok(CreatedRequest { dir, canonical_sha256: hash, summary: text })
@@ -735,7 +766,7 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
             "{} v{} expired at {}; signing it is pointless — ask the coordinator for a new request",
             req.role(),
             req.md.version(),
-            req.file.expires
+            ol(&req.file.expires)
         )));
     }
     let out_dir = input.out_dir.unwrap_or(input.request_dir);
@@ -769,7 +800,7 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
     }
 
     // Where the signature goes must take it before the token is touched.
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    fsx::ensure_named_dir(out_dir).map_err(|e| Error::io(out_dir, e))?;
     media::check_media(out_dir, 64 << 10).map_err(|e| Error::Refused(format!("{e}; nothing was signed")))?;
     let serial_note = holder.serial.as_ref().map(|s| format!(" (the bag should say serial {s})")).unwrap_or_default();
     ui.wait(&format!("{name}: insert your {} token{serial_note}. Only this one token may be connected.", holder.token.as_str()))
@@ -796,7 +827,7 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
         signed_at: Some(fmt_time(Utc::now())),
     };
     drop(signer);
-    if let Err(e) = crate::util::fsx::write_new(&out, &file.to_bytes(), false) {
+    if let Err(e) = fsx::write_new(&out, &file.to_bytes(), false) {
         // The signature is made and is not secret: show it so it is not lost.
         ui.show(&format!(
             "The signature could not be written to {}. It is not lost: save the text between the lines as that file (or any name) and hand it to the coordinator.\n----\n{}----",
@@ -899,53 +930,49 @@ fn import_inner(input: &ImportInput) -> Result<ImportOutcome> {
     let mut refusals = Vec::new();
     let mut added = Vec::new();
     for p in sig_files {
-        let shown = p.display().to_string();
-        let bytes = match std::fs::read(p) {
+        let shown = ol(&p.display().to_string());
+        let bytes = match fsx::read(p, Kind::Signature) {
             Ok(b) => b,
             Err(e) => {
                 refusals.push(format!("{shown}: cannot read: {e}"));
                 continue;
             }
         };
-        let sf: SignatureFile = match serde_json::from_slice(&bytes) {
+        let sf = match SignatureFile::parse(&bytes) {
             Ok(s) => s,
             Err(e) => {
-                refusals.push(format!("{shown}: not a signature file: {e}"));
+                refusals.push(format!("{shown}: {e}"));
                 continue;
             }
         };
-        if sf.format != SIGNATURE_FORMAT || sf.format_version != FORMAT_VERSION {
-            refusals.push(format!("{shown}: format {:?} version {} is not {SIGNATURE_FORMAT} version {FORMAT_VERSION}", sf.format, sf.format_version));
-            continue;
-        }
         if sf.canonical_sha256 != req.hash || sf.role != req.role() || sf.version != req.md.version() {
             refusals.push(format!(
                 "{shown}: signs different metadata ({} v{}, canonical sha256 {}), not this request ({} v{}, canonical sha256 {})",
-                sf.role,
+                ol(&sf.role),
                 sf.version,
-                sf.canonical_sha256,
-                req.role(),
+                ol(&sf.canonical_sha256),
+                ol(req.role()),
                 req.md.version(),
                 req.hash
             ));
             continue;
         }
-        let who = sf.keyholder.as_deref().map(|k| format!(" ({k})")).unwrap_or_default();
+        let who = sf.keyholder.as_deref().map(|k| format!(" ({})", ol(k))).unwrap_or_default();
+        let sf_keyid = ol(&sf.keyid);
         if !may.contains(&sf.keyid) {
             refusals.push(format!(
-                "{shown}: key {}{who} is not one of the keys that may sign {} (they are: {})",
-                sf.keyid,
+                "{shown}: key {sf_keyid}{who} is not one of the keys that may sign {} (they are: {})",
                 req.role(),
                 may.iter().map(|k| format!("{}…", short(k))).collect::<Vec<_>>().join(", ")
             ));
             continue;
         }
         if let Some(prev) = have.get(&sf.keyid) {
-            refusals.push(format!("{shown}: duplicate signature: key {}{who} already signed in {prev}", sf.keyid));
+            refusals.push(format!("{shown}: duplicate signature: key {sf_keyid}{who} already signed in {prev}"));
             continue;
         }
         if let Err(why) = req.authority.verify(&sf.keyid, &req.canonical, &sf.sig) {
-            refusals.push(format!("{shown}: key {}{who}: {why}", sf.keyid));
+            refusals.push(format!("{shown}: key {sf_keyid}{who}: {}", ol(&why)));
             continue;
         }
         have.insert(sf.keyid.clone(), shown);
@@ -970,15 +997,15 @@ fn import_inner(input: &ImportInput) -> Result<ImportOutcome> {
     }
     let bytes = crate::tuf::write_with_canonical(&md, &req.canonical, req.clients)?;
     let path = out_dir.join(output_file_name(req.role(), req.md.version(), !met));
-    let already_there = match std::fs::read(&path) {
+    let already_there = match fsx::read_large_in(&path) {
         Ok(existing) if existing == bytes => true,
         Ok(_) => return Err(Error::Refused(format!("{} already exists with different content; refusing to overwrite it", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
         Err(e) => return Err(Error::io(&path, e)),
     };
     if !already_there {
-        std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
-        crate::util::fsx::write_new(&path, &bytes, false)?;
+        fsx::ensure_named_dir(out_dir).map_err(|e| Error::io(out_dir, e))?;
+        fsx::write_new(&path, &bytes, false)?;
     }
     Ok(ImportOutcome { path, partial: !met, already_there, checks, added, dropped })
 }

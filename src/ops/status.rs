@@ -84,7 +84,7 @@ impl RoleStatus {
         self.window_days.is_none()
     }
     pub fn window_opens(&self) -> Option<DateTime<Utc>> {
-        self.window_days.map(|d| self.expires_at - Duration::days(d))
+        self.window_days.and_then(|d| Duration::try_days(d).and_then(|d| self.expires_at.checked_sub_signed(d)))
     }
     /// `Some(false)` when a threshold check failed, `None` when nothing was checked.
     pub fn signatures_met(&self) -> Option<bool> {
@@ -97,6 +97,8 @@ pub struct StatusReport {
     pub at: DateTime<Utc>,
     /// `Some(sha256)` when windows come from a plan.
     pub plan_sha256: Option<String>,
+    /// The plan digest (the plan and every file it points to), with `--plan`.
+    pub plan_digest: Option<String>,
     pub roles: Vec<RoleStatus>,
     /// Root versions in the folder older than the newest (history; not judged).
     pub older_roots: Vec<u64>,
@@ -155,7 +157,7 @@ pub fn status(folder: &Folder, at: DateTime<Utc>, plan: Option<&Plan>) -> Status
         let days_left = left.num_seconds().div_euclid(86_400);
         let state = if e <= at {
             State::Expired
-        } else if window.is_some_and(|w| left < Duration::days(w)) {
+        } else if window.is_some_and(|w| Duration::try_days(w).is_none_or(|w| left < w)) {
             State::SigningWindow
         } else {
             State::Ok
@@ -267,7 +269,15 @@ pub fn status(folder: &Folder, at: DateTime<Utc>, plan: Option<&Plan>) -> Status
         notes.push(format!("{}: no role in the folder delegates to {name}; its signatures are not checked", f.file));
         roles.push(make(name, f, window_for(name, false, plan), None, Vec::new()));
     }
-    StatusReport { dir: folder.dir.display().to_string(), at, plan_sha256: plan.map(|p| p.sha256.clone()), roles, older_roots, notes }
+    StatusReport {
+        dir: folder.dir.display().to_string(),
+        at,
+        plan_sha256: plan.map(|p| p.sha256.clone()),
+        plan_digest: plan.map(|p| p.digest.clone()),
+        roles,
+        older_roots,
+        notes,
+    }
 }
 
 impl StatusReport {
@@ -331,6 +341,7 @@ impl StatusReport {
             "at": fmt_time(self.at),
             "windows_from": if self.plan_sha256.is_some() { "plan" } else { "defaults" },
             "plan_sha256": self.plan_sha256,
+            "plan_digest": self.plan_digest,
             "status": self.overall(),
             "exit_code": self.exit_code(),
             "roles": roles,
@@ -347,7 +358,8 @@ impl StatusReport {
             Some(h) => format!("signing windows from the plan (sha256 {}…)", &h[..16.min(h.len())]),
             None => "signing windows: PEP 458/480 defaults (give --plan for the plan's)".to_string(),
         };
-        let _ = writeln!(s, "Metadata in {} at {} UTC; {from}", self.dir, self.at.format("%Y-%m-%d %H:%M:%S"));
+        let ol = |x: &str| crate::util::text::one_line(x).into_owned();
+        let _ = writeln!(s, "Metadata in {} at {} UTC; {from}", ol(&self.dir), self.at.format("%Y-%m-%d %H:%M:%S"));
         let w = self.roles.iter().map(|r| r.role.len()).max().unwrap_or(4).clamp(4, 32);
         let _ = writeln!(s, "{:<w$}  {:>7}  {:<20}  {:>9}  {:<8}  {:<10}  STATE", "ROLE", "VERSION", "EXPIRES", "DAYS LEFT", "WINDOW", "SIGNATURES");
         for r in &self.roles {
@@ -366,20 +378,20 @@ impl StatusReport {
                 State::Expired => "EXPIRED".to_string(),
             };
             let state = if r.state != State::Ok && r.signatures_met() == Some(false) { format!("{state}, BELOW THRESHOLD") } else { state };
-            let _ = writeln!(s, "{:<w$}  {:>7}  {:<20}  {:>9}  {:<8}  {:<10}  {state}", r.role, r.version, r.expires, r.days_left, window, sigs);
+            let _ = writeln!(s, "{:<w$}  {:>7}  {:<20}  {:>9}  {:<8}  {:<10}  {state}", ol(&r.role), r.version, ol(&r.expires), r.days_left, window, sigs);
         }
         if !self.older_roots.is_empty() {
             let v: Vec<String> = self.older_roots.iter().map(|v| v.to_string()).collect();
             let _ = writeln!(s, "Older root versions in the folder (history, not judged): {}", v.join(", "));
         }
         for r in self.roles.iter().filter(|r| r.signatures.len() > 1) {
-            let by: Vec<String> = r.signatures.iter().map(|c| format!("{}/{} by {}", c.valid, c.threshold, c.by)).collect();
-            let _ = writeln!(s, "{} signatures: {}", r.role, by.join(", "));
+            let by: Vec<String> = r.signatures.iter().map(|c| format!("{}/{} by {}", c.valid, c.threshold, ol(&c.by))).collect();
+            let _ = writeln!(s, "{} signatures: {}", ol(&r.role), by.join(", "));
         }
         for n in &self.notes {
-            let _ = writeln!(s, "note: {n}");
+            let _ = writeln!(s, "note: {}", ol(n));
         }
-        let names = |v: Vec<&RoleStatus>| v.iter().map(|r| r.role.as_str()).collect::<Vec<_>>().join(", ");
+        let names = |v: Vec<&RoleStatus>| v.iter().map(|r| ol(&r.role)).collect::<Vec<_>>().join(", ");
         let (expired, unsigned, window) = (self.expired(), self.unsigned(), self.in_window());
         if !expired.is_empty() {
             let _ = writeln!(s, "EXPIRED: {} — clients refuse expired metadata; re-sign at once.", names(expired));

@@ -18,7 +18,7 @@ use crate::tuf::metadata::{Metadata, Signature};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignerError {
-    #[error("wrong PIN or passphrase ({retries_left:?} tries left)")]
+    #[error("wrong PIN or passphrase{}", retries_left.map(|n| format!(" ({n} tries left)")).unwrap_or_default())]
     WrongPin { retries_left: Option<u32> },
     #[error("the PIN is blocked")]
     PinBlocked,

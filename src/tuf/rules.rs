@@ -236,6 +236,10 @@ fn check_root(r: &Root, p: &JsonPath, f: &mut Vec<Finding>) {
 }
 
 /// Delegated role names the URL encodings of all clients leave unchanged (§1.8).
+/// The longest validity the tool writes (ten years), for every way a plan or an operator
+/// gives one; `verify` warns past it.
+pub const MAX_EXPIRY_DAYS: i64 = 3660;
+
 pub fn role_name_ok(name: &str) -> bool {
     !name.is_empty()
         && !TOP_LEVEL_ROLES.contains(&name)

@@ -28,9 +28,42 @@ pub fn one_line(s: &str) -> Cow<'_, str> {
     escape(s, |c| c.is_control() || hidden(c) || matches!(c, '\u{2028}' | '\u{2029}'))
 }
 
+/// JSON for output: `value` pretty-printed, with every character [`one_line`] would escape
+/// (C1 controls, DEL, bidirectional controls, line and paragraph separators; serde_json
+/// already escapes C0) written as a `\uXXXX` escape. Still the same JSON value, and safe
+/// to show on a terminal or paste into a log.
+pub fn json_for_output(value: &serde_json::Value) -> String {
+    let raw = serde_json::to_string_pretty(value).unwrap_or_default();
+    if !raw.chars().any(json_unsafe) {
+        return raw;
+    }
+    let mut out = String::with_capacity(raw.len() + 32);
+    for c in raw.chars() {
+        if json_unsafe(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn json_unsafe(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\t' | '\r')) || hidden(c) || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Whether `bytes` would do anything to a terminal beyond printing text: control
+/// characters other than newline, tab and carriage return, DEL, C1 or bidirectional controls.
+pub fn unsafe_for_terminal(bytes: &[u8]) -> bool {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.chars().any(|c| (c.is_control() && !matches!(c, '\n' | '\t' | '\r')) || hidden(c) || matches!(c, '\u{2028}' | '\u{2029}')),
+        Err(_) => bytes.iter().any(|&b| (b < 0x20 && !matches!(b, b'\n' | b'\t' | b'\r')) || b == 0x7f),
+    }
+}
+
 /// Characters that change what a terminal shows without being seen: bidirectional
 /// controls ("Trojan Source").
-fn hidden(c: char) -> bool {
+pub fn hidden(c: char) -> bool {
     matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 

@@ -22,7 +22,7 @@ impl SoftwareTokens {
         self.dir.join(holder)
     }
     fn read(path: &Path) -> Result<String, TokenError> {
-        std::fs::read_to_string(path).map_err(|e| TokenError::File { path: path.to_path_buf(), what: e.to_string() })
+        crate::util::fsx::read_text_in(path, crate::util::fsx::Kind::Key).map_err(|e| TokenError::File { path: path.to_path_buf(), what: e.to_string() })
     }
     fn unlock(&self, holder: &Keyholder, ui: &mut dyn Ui) -> Result<SoftwareKey, TokenError> {
         let path = self.token_dir(&holder.name).join("key.pem");
@@ -44,11 +44,11 @@ impl TokenBackend for SoftwareTokens {
         let dir = self.token_dir(&holder.name);
         let key_path = dir.join("key.pem");
         let serial_path = dir.join("serial");
-        let generated = if key_path.exists() {
+        let generated = if crate::util::fsx::occupied(&key_path) {
             ui.show(&format!("{}'s token already holds a key; keeping it (keys are never regenerated).", holder.name));
             false
         } else {
-            std::fs::create_dir_all(&dir).map_err(|e| TokenError::File { path: dir.clone(), what: e.to_string() })?;
+            crate::util::fsx::ensure_dir(&dir).map_err(|e| TokenError::File { path: dir.clone(), what: e.to_string() })?;
             let pass = loop {
                 let a = ui.secret(&holder.name, SecretKind::New, &format!("New passphrase for {}'s token (8+ characters):", holder.name))?;
                 if a.chars().count() < 8 {
