@@ -144,6 +144,9 @@ pub struct SetReport {
     pub findings: Vec<AuditFinding>,
     pub absent: Vec<AbsentRole>,
     pub chain: Option<ChainReport>,
+    /// Role files no delegation reaches, as (file, role): clients never fetch them, so
+    /// they are not checked and decide nothing.
+    pub unreached: Vec<(String, String)>,
 }
 
 impl SetReport {
@@ -440,8 +443,14 @@ pub fn audit_set(set: &MetadataSet, o: &SetOptions) -> SetReport {
         let superseded = highest.is_some_and(|n| v < n);
         rules_of(f, superseded, o, &mut out);
     }
-    for f in set.roles.values() {
-        rules_of(f, false, o, &mut out);
+    // A role file no delegation reaches is read by no client: listed, not checked.
+    let reach = reach(set);
+    for (role, f) in &set.roles {
+        if reach.contains(role) {
+            rules_of(f, false, o, &mut out);
+        } else {
+            report.unreached.push((f.file.clone(), role.clone()));
+        }
     }
 
     let Some(newest) = newest else {
@@ -496,7 +505,7 @@ pub fn audit_set(set: &MetadataSet, o: &SetOptions) -> SetReport {
     }
 
     // 4. Snapshot and timestamp against the files they describe.
-    check_meta_roles(set, &mut out);
+    check_meta_roles(set, &reach, &mut out);
 
     // 5. Delegations, recursively from targets.
     walk_delegations(set, o, &mut out, &mut report, &expiry);
@@ -760,7 +769,48 @@ fn check_meta_entry(out: &mut Out, from: &MetadataFile, entry_path: JsonPath, na
     }
 }
 
-fn check_meta_roles(set: &MetadataSet, out: &mut Out) {
+/// The delegated roles a client can reach: every name the delegation tree from targets
+/// gives (through the role files present), whether or not its file is here.
+pub struct Reach<'a> {
+    names: BTreeSet<&'a str>,
+    succinct: Vec<&'a crate::tuf::metadata::SuccinctRoles>,
+}
+
+impl Reach<'_> {
+    pub fn contains(&self, role: &str) -> bool {
+        matches!(role, "root" | "targets" | "snapshot" | "timestamp")
+            || self.names.contains(role)
+            || self.succinct.iter().any(|s| crate::tuf::bins::in_succinct(s, role))
+    }
+}
+
+pub fn reach(set: &MetadataSet) -> Reach<'_> {
+    let mut r = Reach { names: BTreeSet::new(), succinct: Vec::new() };
+    let mut todo: Vec<&str> = vec!["targets"];
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    while let Some(role) = todo.pop() {
+        if !seen.insert(role) {
+            continue;
+        }
+        let Some(t) = set.roles.get(role).and_then(|f| f.md.signed.as_targets()) else { continue };
+        let Some(d) = &t.delegations else { continue };
+        match &d.roles {
+            DelegatedRoles::Roles(children) => {
+                for c in children {
+                    r.names.insert(c.name.as_str());
+                    todo.push(c.name.as_str());
+                }
+            }
+            DelegatedRoles::Succinct(s) => {
+                r.succinct.push(s);
+                todo.extend(set.roles.keys().filter(|n| crate::tuf::bins::in_succinct(s, n)).map(String::as_str));
+            }
+        }
+    }
+    r
+}
+
+fn check_meta_roles(set: &MetadataSet, reach: &Reach, out: &mut Out) {
     if let Some(ts) = set.roles.get("timestamp")
         && let Signed::Timestamp(t) = &ts.md.signed
     {
@@ -786,6 +836,15 @@ fn check_meta_roles(set: &MetadataSet, out: &mut Out) {
             continue;
         }
         match set.roles.get(role) {
+            // No client fetches a role nothing delegates to: its entry is not checked.
+            _ if !reach.contains(role) => out.push(
+                &snap.file,
+                Finding::info(
+                    "unreached-role",
+                    meta.clone().key(name.as_str()),
+                    format!("snapshot lists {role} version {}, but no delegation reaches it: clients never fetch it, so it is not checked", m.version),
+                ),
+            ),
             Some(f) => check_meta_entry(out, snap, meta.clone().key(name.as_str()), name, m, f),
             None if set.unreadable_roles.contains_key(role) => {}
             None => out.push(&snap.file, Finding::error("role-file-missing", meta.clone().key(name.as_str()), format!("snapshot lists {role} version {} but the folder does not hold it (tough loads every role and fails; python-tuf and go-tuf fail when they visit it)", m.version), Clients::ALL)),

@@ -20,12 +20,12 @@
 
 use super::diff;
 use super::hashconfirm;
-use super::status::in_succinct;
 use crate::ceremony::plan::{Plan, read_public_key};
 use crate::ceremony::tokens::{TokenBackend, TokenKey};
 use crate::ceremony::ui::Ui;
 use crate::error::{Error, Result};
 use crate::media::{self, Item};
+use crate::tuf::bins::in_succinct;
 use crate::tuf::finding::{Clients, Severity};
 use crate::tuf::keys::{Algorithm, PublicKey, SigCheck, hex, keyid, sha256_hex, unhex};
 use crate::tuf::metadata::{DelegatedRoles, Key, Metadata, Mode, Signature, TOP_LEVEL_ROLES};

@@ -16,7 +16,7 @@
 use super::folder::{Folder, LoadedFile};
 use crate::ceremony::plan::{Plan, Signers, default_window};
 use crate::error::exit;
-use crate::tuf::metadata::SuccinctRoles;
+use crate::tuf::bins::in_succinct;
 use crate::tuf::metadata::{DelegatedRoles, PathSpec, Signed};
 use crate::tuf::verify::{ThresholdCheck, check_root_rotation, check_threshold, check_top_level};
 use chrono::{DateTime, Duration, Utc};
@@ -32,6 +32,8 @@ pub enum State {
     Ok,
     SigningWindow,
     Expired,
+    /// No delegation reaches the role: no client fetches it, so it decides nothing.
+    Unreached,
 }
 
 impl State {
@@ -40,6 +42,7 @@ impl State {
             State::Ok => "ok",
             State::SigningWindow => "signing-window",
             State::Expired => "expired",
+            State::Unreached => "unreached",
         }
     }
 }
@@ -112,17 +115,6 @@ struct Deleg {
     bin: bool,
     keyids: Vec<String>,
     threshold: u64,
-}
-
-/// Whether `name` is one of a TAP 15 succinct delegation's bins (without listing them all).
-pub fn in_succinct(s: &SuccinctRoles, name: &str) -> bool {
-    let bits = s.bit_length.clamp(1, 32) as u32;
-    let count: u64 = 1u64 << bits;
-    let width = format!("{:x}", count - 1).len();
-    let Some(suffix) = name.strip_prefix(s.name_prefix.as_str()).and_then(|r| r.strip_prefix('-')) else { return false };
-    suffix.len() == width
-        && suffix.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        && u64::from_str_radix(suffix, 16).is_ok_and(|v| v < count)
 }
 
 /// Where a role's window comes from.
@@ -266,8 +258,10 @@ pub fn status(folder: &Folder, at: DateTime<Utc>, plan: Option<&Plan>) -> Status
         if ["targets", "snapshot", "timestamp"].contains(&name.as_str()) || delegator_of.contains_key(name) {
             continue;
         }
-        notes.push(format!("{}: no role in the folder delegates to {name}; its signatures are not checked", f.file));
-        roles.push(make(name, f, window_for(name, false, plan), None, Vec::new()));
+        notes.push(format!("{}: no role in the folder delegates to {name}: clients never fetch it, so it is not checked and decides nothing", f.file));
+        let mut r = make(name, f, window_for(name, false, plan), None, Vec::new());
+        r.state = State::Unreached;
+        roles.push(r);
     }
     StatusReport {
         dir: folder.dir.display().to_string(),
@@ -376,6 +370,7 @@ impl StatusReport {
                     format!("RE-SIGN NOW (window opened {})", r.window_opens().map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default())
                 }
                 State::Expired => "EXPIRED".to_string(),
+                State::Unreached => "unreached (nothing delegates to it; not checked)".to_string(),
             };
             let state = if r.state != State::Ok && r.signatures_met() == Some(false) { format!("{state}, BELOW THRESHOLD") } else { state };
             let _ = writeln!(s, "{:<w$}  {:>7}  {:<20}  {:>9}  {:<8}  {:<10}  {state}", ol(&r.role), r.version, ol(&r.expires), r.days_left, window, sigs);

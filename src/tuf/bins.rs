@@ -91,6 +91,17 @@ pub fn succinct_role_names(s: &SuccinctRoles) -> impl Iterator<Item = String> + 
     (0..count).map(move |i| format!("{}-{:0width$x}", s.name_prefix, i, width = width))
 }
 
+/// Whether `name` is one of a TAP 15 succinct delegation's bins (without listing them all).
+pub fn in_succinct(s: &crate::tuf::metadata::SuccinctRoles, name: &str) -> bool {
+    let bits = s.bit_length.clamp(1, 32) as u32;
+    let count: u64 = 1u64 << bits;
+    let width = format!("{:x}", count - 1).len();
+    let Some(suffix) = name.strip_prefix(s.name_prefix.as_str()).and_then(|r| r.strip_prefix('-')) else { return false };
+    suffix.len() == width
+        && suffix.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && u64::from_str_radix(suffix, 16).is_ok_and(|v| v < count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
