@@ -63,6 +63,10 @@ fn pretty_beside_model_rules(md: &Metadata, size_hint: usize) -> (Vec<Finding>, 
 
 /// The file bytes, unless an error finding concerns a client in `must_accept`.
 fn refuse_or_accept(md: &Metadata, must_accept: Clients, findings: [Vec<Finding>; 3], bytes: Vec<u8>) -> Result<Vec<u8>, WriteRefused> {
-    let findings: Vec<Finding> = findings.into_iter().flatten().filter(|f| f.severity == Severity::Error && f.rejected_by.intersects(must_accept)).collect();
+    let findings: Vec<Finding> = findings
+        .into_iter()
+        .flatten()
+        .filter(|f| f.severity == Severity::Error && (f.rejected_by.intersects(must_accept) || rules::WRITER_REFUSES.contains(&f.code)))
+        .collect();
     if findings.is_empty() { Ok(bytes) } else { Err(WriteRefused { role: md.signed.type_name(), clients: must_accept, findings }) }
 }

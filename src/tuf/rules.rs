@@ -236,6 +236,10 @@ fn check_root(r: &Root, p: &JsonPath, f: &mut Vec<Finding>) {
 }
 
 /// Delegated role names the URL encodings of all clients leave unchanged (§1.8).
+/// Findings the writer refuses although the clients read what they are about: the
+/// clients would read it differently from one another.
+pub const WRITER_REFUSES: &[&str] = &["role-name"];
+
 /// The longest validity the tool writes (ten years), for every way a plan or an operator
 /// gives one; `verify` warns past it.
 pub const MAX_EXPIRY_DAYS: i64 = 3660;
@@ -405,11 +409,17 @@ fn check_delegated_roles(d: &Delegations, dp: &JsonPath, f: &mut Vec<Finding>) {
             for (i, r) in roles.iter().enumerate() {
                 let rp = || dp.clone().key("roles").index(i);
                 if !role_name_ok(&r.name) {
+                    // python-tuf refuses an empty or top-level name in a delegation; every
+                    // other name is read by all three, which then name its file differently.
+                    let rejected = if r.name.is_empty() || TOP_LEVEL_ROLES.contains(&r.name.as_str()) { Clients::PYTHON } else { Clients::NONE };
                     f.push(Finding::error(
                         "role-name",
                         rp().key("name"),
-                        format!("role name {:?} must match [A-Za-z0-9._~-]+ and not be a top-level role (clients encode other names differently)", r.name),
-                        Clients::ALL,
+                        format!(
+                            "role name {:?} is not one this tool writes: it must match [A-Za-z0-9._~-]+, not be . or .. and not be a top-level role; python-tuf and tough URL-encode other names in file names and go-tuf path-escapes them (differently for $ & + = : @), so each client asks for another file",
+                            r.name
+                        ),
+                        rejected,
                     ));
                 }
                 check_role_keys(&r.keyids, r.threshold, &known, &rp, f);
