@@ -292,6 +292,10 @@ pub struct VerifyArgs {
     /// Folder of YubiKey attestations (default: the media's keys/)
     #[arg(long, value_name = "DIR")]
     pub attestations: Option<PathBuf>,
+    /// The metadata an update's media was made from (resign, claim, root rotation): its new
+    /// versions are checked against it
+    #[arg(long, value_name = "DIR")]
+    pub current: Option<PathBuf>,
     /// Evaluate expiry at this time (RFC 3339, or "now")
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,

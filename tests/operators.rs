@@ -54,6 +54,38 @@ fn only_media_folder(media: &Path) -> PathBuf {
     std::fs::read_dir(media).unwrap().next().unwrap().unwrap().path()
 }
 
+/// `verify` of an update's media: with `--current` it passes; one changed byte in a new
+/// file fails it; without `--current` it is an input error naming the option.
+fn verify_update_media(media_folder: &Path, current: &Path, new_file: &str) {
+    let verify = |dir: &Path, current: Option<&Path>| {
+        let mut c = Command::new(support::bin());
+        c.arg("verify").arg(dir);
+        if let Some(cur) = current {
+            c.arg("--current").arg(cur);
+        }
+        let o = c.output().unwrap();
+        (o.status.code(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+    };
+    let (code, text) = verify(media_folder, Some(current));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("update-changes"), "the update is checked against --current: {text}");
+    let (code, text) = verify(media_folder, None);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("--current DIR"), "{text}");
+    // One changed byte in the signed part of the new file: a digit of its expiry seconds.
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("m");
+    assert!(Command::new("cp").arg("-a").arg(media_folder).arg(&copy).status().unwrap().success());
+    let p = copy.join("metadata").join(new_file);
+    let mut bytes = std::fs::read(&p).unwrap();
+    let at = bytes.windows(12).position(|w| w == b"\"expires\": \"").expect("an expires field") + 12 + 18;
+    bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&p, &bytes).unwrap();
+    let (code, text) = verify(&copy, Some(current));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("transcript-build-differs") && text.contains(new_file), "{text}");
+}
+
 #[test]
 fn resign_claimed_bumps_version_and_expiry_and_nothing_else() {
     let tmp = tempfile::tempdir().unwrap();
@@ -89,6 +121,7 @@ fn resign_claimed_bumps_version_and_expiry_and_nothing_else() {
     let diff: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("CHANGES.json")).unwrap()).unwrap();
     let paths: Vec<&str> = diff["claimed"].as_array().unwrap().iter().map(|o| o["path"].as_str().unwrap()).collect();
     assert_eq!(paths, ["$.expires", "$.version"], "{diff:#}");
+    verify_update_media(&out, &current, "2.claimed.json");
 }
 
 #[test]
@@ -119,6 +152,7 @@ fn claim_projects_from_a_reviewed_list() {
     let add = ops.iter().find(|o| o["op"] == "add" && o["path"] == "$.delegations").unwrap_or_else(|| panic!("{diff:#}"));
     let names: Vec<&str> = add["new"]["roles"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["django", "numpy", "requests"]);
+    verify_update_media(&out, &current, "2.claimed.json");
     // python-tuf accepts the new claimed by its delegator.
     let Some(py) = support::python() else { return };
     let script = "import sys\nfrom tuf.api.metadata import Metadata\nt=Metadata.from_file(sys.argv[1]); c=Metadata.from_file(sys.argv[2]); t.verify_delegate('claimed', c); print('ok', len(c.signed.delegations.roles))";
@@ -230,6 +264,7 @@ fn root_rotation_replacing_a_keyholder_is_signed_by_old_and_new_thresholds() {
     let script = "import sys\nfrom tuf.api.metadata import Metadata\nold=Metadata.from_file(sys.argv[1]); new=Metadata.from_file(sys.argv[2])\nold.verify_delegate('root', new); new.verify_delegate('root', new)\nassert new.signed.version == old.signed.version + 1\nprint('rotation ok')";
     let o = Command::new(py).args(["-c", script]).arg(current.join("1.root.json")).arg(out.join("2.root.json")).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    verify_update_media(&only_media_folder(&media), &current, "2.root.json");
 }
 
 #[test]
@@ -277,6 +312,7 @@ fn rotation_of_targets_and_claimed_keys_writes_new_targets_and_claimed() {
     let mut same = claimed2.signed.clone();
     *same.header_mut() = c1.signed.header().clone();
     assert_eq!(same, c1.signed);
+    verify_update_media(&only_media_folder(&media), &current, "2.targets.json");
     let Some(py) = support::python() else { return };
     let script = "import sys\nfrom tuf.api.metadata import Metadata\nd=sys.argv[1]; o=sys.argv[2]\nr1=Metadata.from_file(d+'/1.root.json'); r2=Metadata.from_file(o+'/2.root.json'); r1.verify_delegate('root', r2); r2.verify_delegate('root', r2)\nt=Metadata.from_file(o+'/2.targets.json'); r2.verify_delegate('targets', t)\nc=Metadata.from_file(o+'/2.claimed.json'); t.verify_delegate('claimed', c); print('ok')";
     let o = Command::new(py).args(["-c", script]).arg(&current).arg(&out).output().unwrap();

@@ -9,6 +9,7 @@ pub mod layout;
 pub mod load;
 pub mod report;
 pub mod set;
+pub mod update;
 pub mod verify;
 
 pub use set::{AbsentRole, AuditFinding, ChainReport, MetadataFile, MetadataSet, RoleReport, SetOptions, SetReport, audit_set, check_set};

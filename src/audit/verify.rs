@@ -17,11 +17,13 @@ use super::evidence::{self, EvidenceReport, HolderKey};
 use super::layout::{self, Entry, FolderKind, Inventory};
 use super::load::{self, Job, Loaded, Precheck};
 use super::set::{AbsentRole, AuditFinding, ChainReport, MetadataFile, MetadataSet, RoleReport, SetOptions, audit_set};
+use super::update;
 use crate::attest::Holder;
 use crate::tuf::finding::{Clients, Finding, Severity};
 use crate::tuf::json::JsonPath;
 use crate::tuf::keys::sha256_hex;
 use crate::tuf::metadata::{MetaFile, Metadata, Mode, Signed};
+use crate::util::text::one_line;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -42,11 +44,13 @@ pub struct Options {
     pub clients: Clients,
     /// Worker threads for loading (0: the machine's parallelism).
     pub threads: usize,
+    /// The metadata an update's media was made from (`--current`).
+    pub current: Option<PathBuf>,
 }
 
 impl Options {
     pub fn new(at: DateTime<Utc>) -> Self {
-        Options { trusted_root: None, attestations: None, at, lenient: false, clients: Clients::ALL, threads: 0 }
+        Options { trusted_root: None, attestations: None, at, lenient: false, clients: Clients::ALL, threads: 0, current: None }
     }
 }
 
@@ -256,6 +260,16 @@ fn load_trusted(p: &Path, inv: &Inventory) -> Result<(PathBuf, Vec<u8>, Metadata
 pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
     let mut t = Timer::new();
     let inv = layout::inventory(path)?;
+    let current = match &o.current {
+        Some(d) => Some(crate::ceremony::job::read_current(d).map_err(|what| VerifyError::Input { path: d.clone(), what: format!("--current: {what}") })?),
+        None if update::needs_current(&inv) => {
+            return Err(VerifyError::Input {
+                path: inv.dir.clone(),
+                what: "this media holds an update (new versions only: resign, claim or a root rotation), which cannot be checked alone: pass --current DIR, the metadata folder the update was made from".into(),
+            });
+        }
+        None => None,
+    };
     let attest_dir = match &o.attestations {
         Some(d) if !d.is_dir() => return Err(VerifyError::Input { path: d.clone(), what: "--attestations: not a folder".into() }),
         Some(d) => Some(d.clone()),
@@ -409,6 +423,12 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
                 Finding::warning("root-json-stale", JsonPath::root(), format!("root.json holds version {v}, but version {n} is the newest"), Clients::NONE),
             );
         }
+    }
+
+    // An update's new versions, completed by the metadata they were made from.
+    if let Some(cur) = &current {
+        let updated = update::merge_current(&mut set, cur);
+        update::check_updates(&set, &updated, &mut out);
     }
 
     let trusted = match trusted_given {
@@ -689,7 +709,10 @@ fn cross_check_transcript(t: &evidence::TranscriptReport, holders: &[HolderKey],
             _ => {}
         }
     }
-    let file_of = |role: &str| -> Option<&MetadataFile> { if role == "root" { set.roots.values().next_back() } else { set.roles.get(role) } };
+    // The media's own files (not those `--current` completes the set with).
+    let file_of = |role: &str| -> Option<&MetadataFile> {
+        if role == "root" { set.roots.values().next_back() } else { set.roles.get(role) }.filter(|f| !f.file.starts_with(update::CURRENT_PREFIX))
+    };
     let mut last: BTreeMap<(&str, &str), &evidence::RecordedSignature> = BTreeMap::new();
     for s in &t.signatures {
         last.insert((s.role.as_str(), s.keyid.as_str()), s);
@@ -746,14 +769,30 @@ fn cross_check_transcript(t: &evidence::TranscriptReport, holders: &[HolderKey],
                 push(
                     out,
                     &f.file,
-                    Finding::warning(
+                    Finding::error(
                         "transcript-build-differs",
                         JsonPath::root().key("signed"),
-                        format!("the transcript's last build of {role} has canonical sha256 {canon}, this file {got}"),
+                        format!("the transcript's last build of {role} has canonical sha256 {canon}, this file {got}: it is not what the ceremony built"),
                         Clients::NONE,
                     ),
                 );
             }
+        }
+    }
+    // And every metadata file on the media was built by the ceremony.
+    let media = set.roots.values().map(|f| ("root", f)).chain(set.roles.iter().map(|(r, f)| (r.as_str(), f)));
+    for (role, f) in media.filter(|(_, f)| !f.file.starts_with(update::CURRENT_PREFIX)) {
+        if !t.builds.contains_key(role) {
+            push(
+                out,
+                &f.file,
+                Finding::error(
+                    "transcript-build-missing",
+                    JsonPath::root(),
+                    format!("the transcript records no build of {}: the ceremony did not make this file", one_line(role)),
+                    Clients::NONE,
+                ),
+            );
         }
     }
 }

@@ -14,7 +14,15 @@ pub fn run(a: &VerifyArgs) -> Result<i32> {
     if clients.is_empty() {
         return Err(Error::Usage("--clients: name at least one client".into()));
     }
-    let o = Options { trusted_root: a.trusted_root.clone(), attestations: a.attestations.clone(), at, lenient: a.lenient, clients, threads: 0 };
+    let o = Options {
+        trusted_root: a.trusted_root.clone(),
+        attestations: a.attestations.clone(),
+        at,
+        lenient: a.lenient,
+        clients,
+        threads: 0,
+        current: a.current.clone(),
+    };
     let r = verify_path(&a.path, &o).map_err(|e| match e {
         VerifyError::Layout(l) => Error::input(&a.path, l.to_string().trim_start_matches(&format!("{}: ", a.path.display()))),
         VerifyError::Input { path, what } => Error::input(&path, what),
