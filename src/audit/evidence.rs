@@ -107,6 +107,9 @@ pub struct Listing {
     /// Symbolic links, as `rel -> target`: never followed, so a link cannot make the walk
     /// leave the folder or go round in a loop.
     pub links: Vec<String>,
+    /// Entries that are neither files, folders nor links (FIFOs, devices, sockets), with
+    /// what they are: never opened.
+    pub special: Vec<(String, &'static str)>,
 }
 
 /// Lists `dir` (see `Listing`).
@@ -123,6 +126,10 @@ pub fn list_files(dir: &Path) -> std::io::Result<Listing> {
             let r = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
             if t.is_symlink() {
                 out.links.push(super::layout::link_entry(&r, &e.path()));
+                continue;
+            }
+            if !t.is_dir() && !t.is_file() {
+                out.special.push((r, fsx::type_name(&t)));
                 continue;
             }
             let os = super::layout::os_file(&e.path(), &name, t.is_dir(), rel.is_empty());
@@ -173,7 +180,7 @@ fn file_hashes(dir: &Path, files: &[String], known: &HashMap<String, String>, ou
 pub fn check(inv: &Inventory, known: &HashMap<String, String>, out: &mut Vec<AuditFinding>) -> EvidenceReport {
     let dir = &inv.dir;
     let mut rep = EvidenceReport::default();
-    let Listing { files, os_files, links } = match list_files(dir) {
+    let Listing { files, os_files, links, special } = match list_files(dir) {
         Ok(f) => f,
         Err(e) => {
             push(out, "(folder)", Finding::error("unreadable", JsonPath::root(), format!("cannot list {}: {e}", dir.display()), Clients::NONE));
@@ -201,6 +208,18 @@ pub fn check(inv: &Inventory, known: &HashMap<String, String>, out: &mut Vec<Aud
                 "symlink",
                 JsonPath::root(),
                 format!("a symbolic link ({l}) on the media: the ceremony writes none, and links are never followed"),
+                Clients::NONE,
+            ),
+        );
+    }
+    for (name, what) in &special {
+        push(
+            out,
+            name,
+            Finding::error(
+                "special-file",
+                JsonPath::root(),
+                format!("is {what}, not a regular file: the ceremony writes none, and it is never read"),
                 Clients::NONE,
             ),
         );
@@ -238,7 +257,13 @@ pub fn check(inv: &Inventory, known: &HashMap<String, String>, out: &mut Vec<Aud
     }
 
     // SUMMARY.txt (listed in SHA256SUMS; its content is cross-checked when present).
-    if let Ok(text) = fsx::read_in(&dir.join("SUMMARY.txt"), Kind::Evidence) {
+    let summary = fsx::read_in(&dir.join("SUMMARY.txt"), Kind::Evidence);
+    if let Err(e) = &summary
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        push(out, "SUMMARY.txt", Finding::error("unreadable", JsonPath::root(), format!("cannot read: {e}"), Clients::NONE));
+    }
+    if let Ok(text) = summary {
         rep.summary = Some(check_summary(&String::from_utf8_lossy(&text), rep.transcript.as_ref(), &hashes, out));
     }
     rep

@@ -56,6 +56,9 @@ pub struct Inventory {
     /// Symbolic links, as `rel -> target`: never followed (a link can point anywhere on
     /// the machine, or back at its own folder), so what they name is not checked.
     pub links: Vec<String>,
+    /// Entries that are neither files, folders nor links (FIFOs, devices, sockets), with
+    /// what they are: never opened.
+    pub special: Vec<(String, &'static str)>,
     /// Names: "consistent" (N. prefixes), "unversioned", "mixed", plus "+root_history".
     pub naming: String,
 }
@@ -193,6 +196,7 @@ pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
         ignored: Vec::new(),
         os_files: Vec::new(),
         links: Vec::new(),
+        special: Vec::new(),
         naming: String::new(),
     };
     let (mut versioned, mut unversioned) = (false, false);
@@ -200,6 +204,10 @@ pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
     for (name, path, m) in read_dir_sorted(&metadata_dir)? {
         if m.file_type().is_symlink() {
             inv.links.push(link_entry(&format!("{prefix}{name}"), &path));
+            continue;
+        }
+        if !m.is_dir() && !m.is_file() {
+            inv.special.push((format!("{prefix}{name}"), crate::util::fsx::type_name(&m.file_type())));
             continue;
         }
         if os_file(&path, &name, m.is_dir(), top_level) {
@@ -211,6 +219,10 @@ pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
                 for (hname, hpath, hm) in read_dir_sorted(&path)? {
                     if hm.file_type().is_symlink() {
                         inv.links.push(link_entry(&format!("{prefix}root_history/{hname}"), &hpath));
+                        continue;
+                    }
+                    if !hm.is_dir() && !hm.is_file() {
+                        inv.special.push((format!("{prefix}root_history/{hname}"), crate::util::fsx::type_name(&hm.file_type())));
                         continue;
                     }
                     if os_file(&hpath, &hname, hm.is_dir(), false) {

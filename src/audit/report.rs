@@ -23,6 +23,7 @@ fn outcome(o: &KeyOutcome) -> &'static str {
         KeyOutcome::Malformed => "malformed",
         KeyOutcome::KeyMissing => "key-missing",
         KeyOutcome::KeyUnusable(_) => "key-unusable",
+        KeyOutcome::Undecidable => "undecidable",
     }
 }
 
@@ -177,7 +178,7 @@ pub fn to_text(r: &Report) -> String {
     let _ = writeln!(s, "tuf-ceremony verify {} ({kind}; {naming}{history})", ol(&r.path.display().to_string()));
     let _ = writeln!(s, "  at {}; clients {}; {} parsing", r.at.format("%Y-%m-%dT%H:%M:%SZ"), r.clients, if r.lenient { "lenient" } else { "strict" });
     if let Some(t) = &r.trusted {
-        let how = if t.given { "given with --trusted-root" } else { "trust on first use: the lowest root present" };
+        let how = if t.given { "given with --trusted-root" } else { "trust on first use: the lowest root that can be read" };
         let _ = writeln!(s, "  trusted root: {} (v{}, {how})", one_line(&t.file), t.version);
     }
     if let Some(c) = &r.chain {

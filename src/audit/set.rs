@@ -28,7 +28,7 @@ use crate::tuf::bins::{path_hash, succinct_role_names};
 use crate::tuf::encode::canonical_sized;
 use crate::tuf::finding::{Clients, Finding, Severity};
 use crate::tuf::json::JsonPath;
-use crate::tuf::keys::{PublicKey, sha256_hex};
+use crate::tuf::keys::{PublicKey, keyless_identity, sha256_hex};
 use crate::tuf::metadata::{DelegatedRole, DelegatedRoles, Key, MetaFile, Metadata, PathSpec, Root, Signed, Targets};
 use crate::tuf::rules::{self, MAX_EXPIRY_DAYS};
 use crate::tuf::verify::{KeyOutcome, ThresholdCheck, check_root_rotation, check_threshold, check_top_level};
@@ -222,13 +222,29 @@ impl Out {
 
     /// Findings of one threshold check: `what` says which check it was.
     fn threshold(&mut self, file: &str, md: &Metadata, what: &str, c: &ThresholdCheck) {
-        if !c.met() {
+        let offline = match c.undecidable() {
+            0 => String::new(),
+            1 => "; 1 signature by a keyless Sigstore signer cannot be checked offline".to_string(),
+            n => format!("; {n} signatures by keyless Sigstore signers cannot be checked offline"),
+        };
+        if c.undecidable_offline() {
+            // Neither met nor refused: only an online check (Fulcio, Rekor) could decide.
+            self.push(
+                file,
+                Finding::error(
+                    "threshold-offline",
+                    JsonPath::root().key("signatures"),
+                    format!("{what}: {} valid of threshold {}{offline}, so whether the threshold is met cannot be decided offline", c.valid(), c.threshold),
+                    Clients::NONE,
+                ),
+            );
+        } else if !c.met() {
             self.push(
                 file,
                 Finding::error(
                     "threshold",
                     JsonPath::root().key("signatures"),
-                    format!("{what}: {} of {} required valid signatures", c.valid(), c.threshold),
+                    format!("{what}: {} of {} required valid signatures{offline}", c.valid(), c.threshold),
                     Clients::ALL,
                 ),
             );
@@ -266,7 +282,7 @@ impl Out {
                         Clients::TOUGH,
                     ),
                 ),
-                KeyOutcome::Invalid | KeyOutcome::Malformed => self.push(
+                KeyOutcome::Invalid => self.push(
                     file,
                     Finding::error(
                         "bad-signature",
@@ -275,10 +291,20 @@ impl Out {
                         Clients::NONE,
                     ),
                 ),
+                KeyOutcome::Malformed => self.push(
+                    file,
+                    Finding::error(
+                        "bad-signature",
+                        sig_path(md, id).key("sig"),
+                        format!("{what}: the signature by {id} is malformed: not a signature in the encoding its key type uses (hex of a DER ECDSA signature, of 64 Ed25519 bytes, of an RSA block)"),
+                        Clients::NONE,
+                    ),
+                ),
                 KeyOutcome::KeyUnusable(e) => {
                     self.push(file, Finding::warning("key-unusable", sig_path(md, id), format!("{what}: key {id} cannot be used: {e}"), Clients::NONE))
                 }
-                KeyOutcome::Valid | KeyOutcome::Unsigned => {}
+                // Reported with the threshold when it decides it; else it does not matter.
+                KeyOutcome::Valid | KeyOutcome::Unsigned | KeyOutcome::Undecidable => {}
             }
         }
     }
@@ -337,9 +363,11 @@ impl Out {
         let mut dup: Vec<(String, String)> = Vec::new();
         for id in keyids {
             let Some(k) = keys.get(id) else { continue };
-            let material = match PublicKey::from_key(k, lenient) {
-                Ok(pk) => pk.to_pem(),
-                Err(_) => k.public.trim().to_ascii_lowercase(),
+            let material = match (PublicKey::from_key(k, lenient), keyless_identity(k)) {
+                (Ok(pk), _) => pk.to_pem(),
+                // A keyless signer is its identity at its issuer.
+                (Err(_), Some((identity, issuer))) => format!("keyless {identity} {issuer}"),
+                (Err(_), None) => k.public.trim().to_ascii_lowercase(),
             };
             if let Some(first) = by_material.insert(material.clone(), id.as_str()) {
                 dup.push((first.to_string(), id.clone()));
@@ -405,7 +433,7 @@ pub fn audit_set(set: &MetadataSet, o: &SetOptions) -> SetReport {
     let mut report = SetReport::default();
     let expiry = |md: &Metadata| {
         let e = md.signed.header().expires.at();
-        (md.signed.header().expires.as_str().to_string(), (e - o.at).num_days(), e)
+        (md.signed.header().expires.as_str().to_string(), (e - o.at).num_seconds().div_euclid(86_400), e)
     };
 
     // 1. The root chain.
@@ -594,11 +622,18 @@ fn walk_root_chain(
         expires: e,
         days_left: days,
         checked_by: format!("itself (trusted root v{first})"),
-        check: self_check,
+        check: self_check.clone(),
         by_previous: None,
         window_days: (o.windows)("root"),
         superseded: false,
     });
+    // A trusted root below its own threshold is not trusted (python-tuf refuses to start
+    // from it): nothing is verified from it.
+    if !self_check.as_ref().is_some_and(|c| c.met()) {
+        chain.verified.clear();
+        chain.broken_at = Some(first);
+        return chain;
+    }
     let last_present = set.roots.keys().chain(set.unreadable_roots.keys()).copied().max().unwrap_or(first);
     let mut current = anchor;
     let mut v = first + 1;

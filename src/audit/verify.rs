@@ -8,7 +8,7 @@
 //!    Without `lenient`, a file holding legacy forms is unreadable (as strict clients find
 //!    it); with it, the legacy forms are warnings.
 //! 3. Check the set ([`super::set::audit_set`]) from the trusted root (`--trusted-root`, or
-//!    the lowest root present, reported as trust on first use).
+//!    the lowest root that can be read, reported as trust on first use).
 //! 4. On a ceremony's media: the evidence ([`super::evidence`]) and the keyholders' keys.
 //! 5. Attestations ([`super::attestations`]).
 
@@ -68,7 +68,7 @@ pub enum VerifyError {
 pub struct TrustedRoot {
     pub file: String,
     pub version: u64,
-    /// `--trusted-root` was given (else: trust on first use of the lowest root present).
+    /// `--trusted-root` was given (else: trust on first use of the lowest root that can be read).
     pub given: bool,
     pub sha256: String,
 }
@@ -148,6 +148,19 @@ fn pick(entries: &[Entry], want: Option<u64>) -> (Option<&Entry>, Vec<&Entry>) {
     };
     let rest = entries.iter().filter(|e| Some(*e) != chosen).collect();
     (chosen, rest)
+}
+
+/// Why a file `pick` passed over is not checked: a copy of the chosen file (same bytes,
+/// compared only when the lengths are equal), or another version.
+fn passed_over(chosen: Option<&Entry>, e: &Entry, role: &str) -> (String, String) {
+    let same = chosen.is_some_and(|c| {
+        c.len == e.len && matches!((crate::util::fsx::read_large_in(&c.path), crate::util::fsx::read_large_in(&e.path)), (Ok(a), Ok(b)) if a == b)
+    });
+    let why = match chosen {
+        Some(c) if same => format!("same bytes as {}", c.rel),
+        _ => format!("another version of {role} is checked"),
+    };
+    (e.rel.clone(), why)
 }
 
 /// A load job for `e`; `listed` is what snapshot or timestamp say about the file (its
@@ -242,12 +255,15 @@ fn sort_loaded(entries: Vec<&Entry>, loaded: Vec<Loaded>, lenient: bool, out: &m
 /// Loads the trusted root given with `--trusted-root` (errors here are exit 2).
 fn load_trusted(p: &Path, inv: &Inventory) -> Result<(PathBuf, Vec<u8>, Metadata), VerifyError> {
     let candidates = [p.to_path_buf(), inv.metadata_dir.join(p), inv.metadata_dir.join("root_history").join(p), inv.dir.join(p)];
-    // The path as given may be a link the auditor chose; inside the folder, only real files.
-    let path =
-        candidates.iter().enumerate().find(|(i, c)| if *i == 0 { c.is_file() } else { layout::real_file(c) }).map(|(_, c)| c).cloned().ok_or_else(|| {
-            VerifyError::Input { path: p.to_path_buf(), what: "--trusted-root: no such file (looked as given, and in the metadata folder)".into() }
-        })?;
-    let bytes = crate::util::fsx::read_large(&path).map_err(|e| VerifyError::Input { path: path.clone(), what: format!("--trusted-root: {e}") })?;
+    // Whatever is at the first name found is read, so a FIFO or a folder gets its own
+    // message; the path as given may be a link the auditor chose, a link inside the folder
+    // is not followed.
+    let (i, path) = candidates.iter().enumerate().find(|(i, c)| if *i == 0 { c.exists() } else { crate::util::fsx::occupied(c) }).ok_or_else(|| {
+        VerifyError::Input { path: p.to_path_buf(), what: "--trusted-root: no such file (looked as given, and in the metadata folder)".into() }
+    })?;
+    let path = path.clone();
+    let read = if i == 0 { crate::util::fsx::read_large(&path) } else { crate::util::fsx::read_large_in(&path) };
+    let bytes = read.map_err(|e| VerifyError::Input { path: path.clone(), what: format!("--trusted-root: {e}") })?;
     let md = Metadata::from_bytes(&bytes, Mode::Lenient)
         .map_err(|e| VerifyError::Input { path: path.clone(), what: format!("--trusted-root is not TUF metadata: {e}") })?;
     if md.signed.as_root().is_none() {
@@ -281,6 +297,16 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
     let mut out: Vec<AuditFinding> = Vec::new();
     let mut not_checked: Vec<(String, String)> = inv.ignored.iter().map(|f| (f.clone(), "not a metadata file name".to_string())).collect();
     not_checked.extend(inv.os_files.iter().map(|f| (f.clone(), "written by an operating system that mounted the media".to_string())));
+    for (name, what) in &inv.special {
+        not_checked.push((name.clone(), format!("is {what}, not a regular file: never opened")));
+        if inv.kind == FolderKind::Repository {
+            push(
+                &mut out,
+                name,
+                Finding::warning("special-file", JsonPath::root(), format!("is {what}, not a regular file: never opened, so not checked"), Clients::NONE),
+            );
+        }
+    }
     for l in &inv.links {
         let name = l.split(" -> ").next().unwrap_or(l).to_string();
         not_checked.push((name.clone(), format!("a symbolic link ({l}): links are never followed")));
@@ -302,7 +328,7 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
     let mut a: Vec<&Entry> = entries("root").iter().collect();
     let (ts, ts_rest) = pick(entries("timestamp"), None);
     a.extend(ts);
-    not_checked.extend(ts_rest.iter().map(|e| (e.rel.clone(), "another timestamp file is checked".to_string())));
+    not_checked.extend(ts_rest.iter().map(|e| passed_over(ts, e, "timestamp")));
     let loaded = load::load_all(&a.iter().map(|e| job(e, None, media)).collect::<Vec<_>>(), threads);
     sort_loaded(a, loaded, o.lenient, &mut out, &mut sorted);
     t.mark("load roots and timestamp");
@@ -313,7 +339,7 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
         _ => None,
     });
     let (snap, snap_rest) = pick(entries("snapshot"), ts_meta.as_ref().map(|m| m.version));
-    not_checked.extend(snap_rest.iter().map(|e| (e.rel.clone(), "another snapshot version is checked".to_string())));
+    not_checked.extend(snap_rest.iter().map(|e| passed_over(snap, e, "snapshot")));
     if let Some(s) = snap {
         let loaded = load::load_all(&[job(s, ts_meta.as_ref(), media)], 1);
         sort_loaded(vec![s], loaded, o.lenient, &mut out, &mut sorted);
@@ -324,7 +350,7 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
     });
     let listed = |role: &str| snap_meta.as_ref().and_then(|m| m.get(&format!("{role}.json")));
     let (tg, tg_rest) = pick(entries("targets"), listed("targets").map(|m| m.version));
-    not_checked.extend(tg_rest.iter().map(|e| (e.rel.clone(), "another version of targets is checked".to_string())));
+    not_checked.extend(tg_rest.iter().map(|e| passed_over(tg, e, "targets")));
     if let Some(e) = tg {
         let loaded = load::load_all(&[job(e, listed("targets"), media)], 1);
         sort_loaded(vec![e], loaded, o.lenient, &mut out, &mut sorted);
@@ -342,7 +368,7 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
             continue;
         }
         let (chosen, rest) = pick(es, listed(role).map(|m| m.version));
-        not_checked.extend(rest.iter().map(|e| (e.rel.clone(), format!("another version of {role} is checked"))));
+        not_checked.extend(rest.iter().map(|e| passed_over(chosen, e, role)));
         if let Some(e) = chosen {
             let mut j = job(e, listed(role), media);
             j.precheck = delegations.and_then(|d| {
@@ -496,7 +522,30 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
             })
         }
         None => {
-            let first = set.roots.keys().chain(set.unreadable_roots.keys()).min().copied();
+            // Trust on first use of the lowest root that can be read: older ones that cannot
+            // (legacy forms, strict mode) are named, not a dead end.
+            let lowest_any = set.roots.keys().chain(set.unreadable_roots.keys()).min().copied();
+            let first = set.roots.keys().next().copied().or(lowest_any);
+            if let (Some(f), Some(l)) = (first, lowest_any)
+                && f > l
+            {
+                let older: Vec<String> = set.unreadable_roots.range(..f).map(|(v, _)| format!("v{v}")).collect();
+                push(
+                    &mut out,
+                    &set.roots[&f].file,
+                    Finding::warning(
+                        "trust-on-first-use",
+                        JsonPath::root(),
+                        format!(
+                            "the older roots ({}) cannot be read{}, so the lowest root that can, v{f}, is trusted on first use; pass --trusted-root to choose the anchor{}",
+                            older.join(", "),
+                            if o.lenient { "" } else { " strictly" },
+                            if o.lenient { "" } else { ", or --lenient to read their legacy forms" }
+                        ),
+                        Clients::NONE,
+                    ),
+                );
+            }
             first.map(|v| {
                 let file = set.roots.get(&v).map(|f| f.file.clone()).or_else(|| set.unreadable_roots.get(&v).cloned()).unwrap_or_default();
                 let sha = set.roots.get(&v).and_then(|f| f.hashes.get("sha256").cloned()).or_else(|| sorted.hashes.get(&file).cloned()).unwrap_or_default();
@@ -512,7 +561,7 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
                 Finding::info(
                     "trust-on-first-use",
                     JsonPath::root(),
-                    format!("no --trusted-root: trusting the lowest root present (v{}, sha256 {}) on first use", tr.version, tr.sha256),
+                    format!("no --trusted-root: trusting the lowest root that can be read (v{}, sha256 {}) on first use", tr.version, tr.sha256),
                 ),
             );
         }

@@ -216,7 +216,7 @@ pub fn parse_list(bytes: &[u8]) -> JsonResult<Vec<Registration>> {
                     let p = r.string()?;
                     if !project_name_ok(&p) {
                         return Err(crate::tuf::json::JsonError::invalid(format!(
-                            "{:?} is not a project name (1-64 characters of A-Z a-z 0-9 . _ - ~, not starting with a dot)",
+                            "\"{}\" is not a project name (1-64 characters of A-Z a-z 0-9 . _ - ~, not starting with a dot)",
                             crate::util::text::one_line(&p)
                         )));
                     }

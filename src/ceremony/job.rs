@@ -129,7 +129,7 @@ pub fn updatable_role(current: &CurrentFiles, role: &str) -> Result<(), String> 
         return Err(format!("{shown} is an online role; the online system re-signs it"));
     }
     if role != "root" && role != "targets" && !crate::tuf::rules::role_name_ok(role) {
-        return Err(format!("{shown:?} is not a role name this tool writes (letters, digits, . _ ~ -; not . or ..)"));
+        return Err(format!("\"{shown}\" is not a role name this tool writes (letters, digits, . _ ~ -; not . or ..)"));
     }
     if role != "root" && !current.set.roles.contains_key(role) {
         let present: Vec<&str> = current.set.roles.keys().map(String::as_str).collect();

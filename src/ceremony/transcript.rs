@@ -112,7 +112,13 @@ pub fn verify(bytes: &[u8]) -> Result<Verified, TranscriptError> {
             return Err(TranscriptError::Broken { line: n, what: "not a JSON object".into() });
         };
         if m.get("seq").and_then(Value::as_u64) != Some(n as u64) {
-            return Err(TranscriptError::Broken { line: n, what: format!("seq is {:?}, expected {n} (a line was removed or reordered)", m.get("seq")) });
+            return Err(TranscriptError::Broken {
+                line: n,
+                what: format!(
+                    "seq is {}, expected {n} (a line was removed or reordered)",
+                    m.get("seq").map(|v| crate::util::text::one_line(&v.to_string()).into_owned()).unwrap_or_else(|| "missing".into())
+                ),
+            });
         }
         if m.get("prev").and_then(Value::as_str) != Some(head.as_str()) {
             return Err(TranscriptError::Broken { line: n, what: "prev does not match the sha256 of the line before (the transcript was edited)".into() });

@@ -81,6 +81,11 @@ pub fn rehearse(a: &RehearseArgs) -> Result<i32> {
     }
     let id = format!("rehearsal-{}", Utc::now().format("%Y-%m-%d"));
     rehearse::prepare(&layout, &id, a.yes).map_err(Error::Refused)?;
+    // The rehearsal made these folders itself: on a resume they must still be folders, not
+    // links someone put in their place.
+    for d in [layout.media(), layout.tokens()] {
+        crate::util::fsx::still_a_dir(&d).map_err(|e| Error::io(&d, e))?;
+    }
     let plan = rehearse::load_plan(&layout, Utc::now()).map_err(Error::Refused)?;
     println!("Rehearsal in {} on the built-in {} plan (plan digest {}).", a.out.display(), rehearse::TEMPLATE, plan.digest);
     println!("Simulated tokens are in {} — outside the media.", layout.tokens().display());

@@ -24,6 +24,8 @@ pub struct Folder {
     pub dir: PathBuf,
     pub roots: BTreeMap<u64, LoadedFile>,
     pub roles: BTreeMap<String, LoadedFile>,
+    /// Entries that were not read: links (never followed) and FIFOs, devices, sockets.
+    pub skipped: Vec<String>,
 }
 
 /// Loads the folder: a ceremony's media folder (its `metadata/`) or a metadata folder.
@@ -35,7 +37,13 @@ pub fn load(path: &std::path::Path) -> Result<Folder> {
         }
         e => Error::Usage(e.to_string()),
     })?;
-    let mut f = Folder { dir: inv.metadata_dir.clone(), roots: BTreeMap::new(), roles: BTreeMap::new() };
+    let skipped = inv
+        .links
+        .iter()
+        .map(|l| format!("{l}: a symbolic link, not followed"))
+        .chain(inv.special.iter().map(|(n, what)| format!("{n}: {what}, not read")))
+        .collect();
+    let mut f = Folder { dir: inv.metadata_dir.clone(), roots: BTreeMap::new(), roles: BTreeMap::new(), skipped };
     // Each role's files come by version, an unversioned copy last.
     for (role, entries) in &inv.entries {
         for e in entries {

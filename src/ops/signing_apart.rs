@@ -373,7 +373,7 @@ impl Request {
         }
         // The role names the files sign and import write: only names the writer accepts.
         if !(TOP_LEVEL_ROLES.contains(&file.role.as_str()) || rules::role_name_ok(&file.role)) {
-            return Err(Error::input(&rpath, format!("role: {:?} is not a role name (letters, digits, . _ ~ -; not . or ..)", ol(&file.role))));
+            return Err(Error::input(&rpath, format!("role: \"{}\" is not a role name (letters, digits, . _ ~ -; not . or ..)", ol(&file.role))));
         }
         let altered = |what: String| {
             Error::Refused(format!("{}: the request was altered or damaged: {what}. Do not use it; ask the coordinator for a new request.", dir.display()))
@@ -771,7 +771,7 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
     }
     let out_dir = input.out_dir.unwrap_or(input.request_dir);
     let out = out_dir.join(signature_file_name(req.role(), req.md.version(), name));
-    if out.exists() {
+    if fsx::occupied(&out) {
         return Err(Error::Refused(format!("{} already exists; refusing to overwrite it", out.display())));
     }
 

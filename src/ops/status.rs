@@ -139,7 +139,7 @@ fn fmt_time(t: DateTime<Utc>) -> String {
 
 /// Computes the dashboard for `folder` at time `at`.
 pub fn status(folder: &Folder, at: DateTime<Utc>, plan: Option<&Plan>) -> StatusReport {
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = folder.skipped.clone();
     let mut roles = Vec::new();
     let lenient = true;
 

@@ -289,7 +289,7 @@ fn decode_point(alg: Algorithm, point: &[u8]) -> Option<PublicKey> {
         Algorithm::Ed25519 => <[u8; 32]>::try_from(p).ok().and_then(|a| ed25519_dalek::VerifyingKey::from_bytes(&a).ok()).map(PublicKey::Ed25519),
         Algorithm::EcdsaP256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(p).ok().map(PublicKey::P256),
         Algorithm::EcdsaP384 => p384::ecdsa::VerifyingKey::from_sec1_bytes(p).ok().map(PublicKey::P384),
-        Algorithm::RsaPssSha256 => None,
+        _ => None,
     })
 }
 
@@ -394,7 +394,7 @@ pub fn generate_key(session: &Session, alg: Algorithm, label: &str) -> Result<To
         Algorithm::Ed25519 => (Mechanism::EccEdwardsKeyPairGen, vec![OID_ED25519, PS_ED25519]),
         Algorithm::EcdsaP256 => (Mechanism::EccKeyPairGen, vec![OID_P256]),
         Algorithm::EcdsaP384 => (Mechanism::EccKeyPairGen, vec![OID_P384]),
-        Algorithm::RsaPssSha256 => return Err(SignerError::Device("RSA keys are verify-only in this tool".into())),
+        verify_only => return Err(SignerError::Device(format!("{} keys are verify-only in this tool", verify_only.name()))),
     };
     let id = sha2::Sha256::digest(label.as_bytes())[..16].to_vec();
     for p in params {
@@ -451,7 +451,7 @@ pub fn supports(ctx: &Pkcs11, slot: Slot, alg: Algorithm) -> Result<bool, Signer
     let need: &[MechanismType] = match alg {
         Algorithm::Ed25519 => &[MechanismType::ECC_EDWARDS_KEY_PAIR_GEN, MechanismType::EDDSA],
         Algorithm::EcdsaP256 | Algorithm::EcdsaP384 => &[MechanismType::ECC_KEY_PAIR_GEN, MechanismType::ECDSA],
-        Algorithm::RsaPssSha256 => return Ok(false),
+        _ => return Ok(false),
     };
     Ok(need.iter().all(|m| list.contains(m)))
 }
@@ -508,7 +508,7 @@ impl Signer for Pkcs11Signer {
                 let raw = self.session.sign(&Mechanism::Ecdsa, self.key, &digest).map_err(map)?;
                 raw_ecdsa_to_der(Algorithm::EcdsaP384, &raw)
             }
-            Algorithm::RsaPssSha256 => Err(SignerError::Device("RSA keys are verify-only in this tool".into())),
+            verify_only => Err(SignerError::Device(format!("{} keys are verify-only in this tool", verify_only.name()))),
         }
     }
 }

@@ -45,8 +45,8 @@ impl SoftwareKey {
                     break SecretKey::P384(k);
                 }
             },
-            Algorithm::RsaPssSha256 => {
-                return Err(SignerError::KeyFile("RSA keys are verify-only in this tool".into()));
+            verify_only => {
+                return Err(SignerError::KeyFile(format!("{} keys are verify-only in this tool", verify_only.name())));
             }
         };
         Ok(Self::from_secret(secret, label))

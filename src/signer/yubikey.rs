@@ -384,7 +384,7 @@ pub fn algorithm_id(alg: Algorithm) -> Result<AlgorithmId, SignerError> {
         Algorithm::Ed25519 => Err(SignerError::Device(
             "Ed25519 is not offered on YubiKeys: firmware 5.7+ only, and the yubikey crate cannot sign messages over 1014 bytes (less than a root)".into(),
         )),
-        Algorithm::RsaPssSha256 => Err(SignerError::Device("RSA keys are verify-only in this tool".into())),
+        verify_only => Err(SignerError::Device(format!("{} keys are verify-only in this tool", verify_only.name()))),
     }
 }
 

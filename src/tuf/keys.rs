@@ -5,12 +5,40 @@
 //! form securesystemslib writes — a keyid covers the exact string, so the formatting is
 //! part of the key's identity); RSASSA-PSS-SHA256 for verification only. ECDSA signatures
 //! are DER over a SHA-256 (P-256) or SHA-384 (P-384) prehash.
+//!
+//! Verify-only, python-tuf only (securesystemslib registers them; go-tuf and tough do not):
+//! the other RSA schemes (`rsassa-pss-sha384/512`, `rsa-pkcs1v15-sha256/384/512`) and
+//! ML-DSA (TAP 21: `ml-dsa` with `ml-dsa-44/1`, `ml-dsa-65/1`, `ml-dsa-87/1`). Keyless
+//! Sigstore signers (`sigstore-oidc`/`Fulcio`) are read and listed, but their signatures
+//! can only be checked online (Fulcio and Rekor), so they are never decoded here.
 
 use super::encode::canonical_sized;
 use super::json::Fields;
 use super::metadata::Key;
 use p256::pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+
+/// The keytype of a keyless Sigstore signer (securesystemslib's `SigstoreKey`, which
+/// python-tuf 7 does not register by default). Its `keyval` is `identity` and `issuer`.
+pub const KEYLESS_KEYTYPE: &str = "sigstore-oidc";
+/// The scheme of a keyless Sigstore signer.
+pub const KEYLESS_SCHEME: &str = "Fulcio";
+
+/// Whether `key` is a keyless Sigstore signer: its signatures carry a Sigstore bundle and
+/// can only be checked online, so they are counted neither valid nor invalid.
+pub fn is_keyless(key: &Key) -> bool {
+    key.keytype == KEYLESS_KEYTYPE && key.scheme == KEYLESS_SCHEME
+}
+
+/// The `identity` and `issuer` of a keyless Sigstore signer, when both are strings (the
+/// form securesystemslib requires).
+pub fn keyless_identity(key: &Key) -> Option<(&str, &str)> {
+    use super::json::Value;
+    match (key.keyval_extra.get("identity"), key.keyval_extra.get("issuer")) {
+        (Some(Value::Str(identity)), Some(Value::Str(issuer))) if is_keyless(key) => Some((identity, issuer)),
+        _ => None,
+    }
+}
 
 /// The two lowercase hex digits of a byte.
 fn hex_pair(b: u8) -> [u8; 2] {
@@ -72,23 +100,45 @@ pub fn keyid_is(key: &Key, id: &str) -> bool {
     id.len() == 64 && id.as_bytes().chunks_exact(2).zip(digest.iter()).all(|(pair, &b)| *pair == hex_pair(b))
 }
 
-/// The key algorithms the tool understands.
+/// The key algorithms the tool understands. The tool generates and signs with the first
+/// three; the others it only verifies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Algorithm {
     Ed25519,
     EcdsaP256,
     EcdsaP384,
+    /// `rsa`/`rsassa-pss-sha256`, the RSA scheme all three clients read.
     RsaPssSha256,
+    /// The other RSA schemes securesystemslib registers: python-tuf verifies them; tough
+    /// refuses the whole file and go-tuf checks every `rsa` key as RSASSA-PSS-SHA256.
+    RsaPssSha384,
+    RsaPssSha512,
+    RsaPkcs1v15Sha256,
+    RsaPkcs1v15Sha384,
+    RsaPkcs1v15Sha512,
+    /// ML-DSA (FIPS 204, TAP 21): python-tuf verifies it; tough refuses the whole file and
+    /// go-tuf every role that lists such a key.
+    MlDsa44,
+    MlDsa65,
+    MlDsa87,
 }
 
 impl Algorithm {
-    /// The algorithm a (keytype, scheme) pair names, if any client accepts it.
+    /// The algorithm a (keytype, scheme) pair names, if the tool can check its signatures.
     pub fn from_key(key: &Key) -> Option<Self> {
         match (&*key.keytype, &*key.scheme) {
             ("ed25519", "ed25519") => Some(Algorithm::Ed25519),
             ("ecdsa" | "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256") => Some(Algorithm::EcdsaP256),
             ("ecdsa" | "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384") => Some(Algorithm::EcdsaP384),
             ("rsa", "rsassa-pss-sha256") => Some(Algorithm::RsaPssSha256),
+            ("rsa", "rsassa-pss-sha384") => Some(Algorithm::RsaPssSha384),
+            ("rsa", "rsassa-pss-sha512") => Some(Algorithm::RsaPssSha512),
+            ("rsa", "rsa-pkcs1v15-sha256") => Some(Algorithm::RsaPkcs1v15Sha256),
+            ("rsa", "rsa-pkcs1v15-sha384") => Some(Algorithm::RsaPkcs1v15Sha384),
+            ("rsa", "rsa-pkcs1v15-sha512") => Some(Algorithm::RsaPkcs1v15Sha512),
+            ("ml-dsa", "ml-dsa-44/1") => Some(Algorithm::MlDsa44),
+            ("ml-dsa", "ml-dsa-65/1") => Some(Algorithm::MlDsa65),
+            ("ml-dsa", "ml-dsa-87/1") => Some(Algorithm::MlDsa87),
             _ => None,
         }
     }
@@ -98,14 +148,64 @@ impl Algorithm {
             Algorithm::EcdsaP256 => "ecdsa-p256",
             Algorithm::EcdsaP384 => "ecdsa-p384",
             Algorithm::RsaPssSha256 => "rsassa-pss-sha256",
+            Algorithm::RsaPssSha384 => "rsassa-pss-sha384",
+            Algorithm::RsaPssSha512 => "rsassa-pss-sha512",
+            Algorithm::RsaPkcs1v15Sha256 => "rsa-pkcs1v15-sha256",
+            Algorithm::RsaPkcs1v15Sha384 => "rsa-pkcs1v15-sha384",
+            Algorithm::RsaPkcs1v15Sha512 => "rsa-pkcs1v15-sha512",
+            Algorithm::MlDsa44 => "ml-dsa-44",
+            Algorithm::MlDsa65 => "ml-dsa-65",
+            Algorithm::MlDsa87 => "ml-dsa-87",
         }
     }
+    /// An algorithm for new keys (plans, `keygen`): the ones the tool can generate.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "ed25519" => Some(Algorithm::Ed25519),
             "ecdsa-p256" | "p256" | "ecdsa-sha2-nistp256" => Some(Algorithm::EcdsaP256),
             "ecdsa-p384" | "p384" | "ecdsa-sha2-nistp384" => Some(Algorithm::EcdsaP384),
             _ => None,
+        }
+    }
+    /// The RSA schemes other than rsassa-pss-sha256.
+    fn rsa_scheme(self) -> Option<RsaScheme> {
+        match self {
+            Algorithm::RsaPssSha384 => Some(RsaScheme { pss: true, hash: RsaHash::Sha384 }),
+            Algorithm::RsaPssSha512 => Some(RsaScheme { pss: true, hash: RsaHash::Sha512 }),
+            Algorithm::RsaPkcs1v15Sha256 => Some(RsaScheme { pss: false, hash: RsaHash::Sha256 }),
+            Algorithm::RsaPkcs1v15Sha384 => Some(RsaScheme { pss: false, hash: RsaHash::Sha384 }),
+            Algorithm::RsaPkcs1v15Sha512 => Some(RsaScheme { pss: false, hash: RsaHash::Sha512 }),
+            _ => None,
+        }
+    }
+}
+
+/// The hash of an RSA scheme (also MGF1's hash for PSS, as securesystemslib uses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RsaHash {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+/// An RSA scheme other than rsassa-pss-sha256: padding and hash. PSS is verified with any
+/// salt length (securesystemslib's `PSS.AUTO`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RsaScheme {
+    /// RSASSA-PSS; else PKCS#1 v1.5.
+    pub pss: bool,
+    pub hash: RsaHash,
+}
+
+impl RsaScheme {
+    pub fn algorithm(self) -> Algorithm {
+        match (self.pss, self.hash) {
+            (true, RsaHash::Sha256) => Algorithm::RsaPssSha256,
+            (true, RsaHash::Sha384) => Algorithm::RsaPssSha384,
+            (true, RsaHash::Sha512) => Algorithm::RsaPssSha512,
+            (false, RsaHash::Sha256) => Algorithm::RsaPkcs1v15Sha256,
+            (false, RsaHash::Sha384) => Algorithm::RsaPkcs1v15Sha384,
+            (false, RsaHash::Sha512) => Algorithm::RsaPkcs1v15Sha512,
         }
     }
 }
@@ -116,14 +216,21 @@ pub enum PublicKey {
     Ed25519(ed25519_dalek::VerifyingKey),
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
+    /// `rsa`/`rsassa-pss-sha256`.
     RsaPss(Box<rsa::RsaPublicKey>),
+    /// `rsa` with any other scheme python-tuf registers (verify only).
+    Rsa(Box<rsa::RsaPublicKey>, RsaScheme),
+    /// ML-DSA (verify only); the keys precompute their matrix on the heap.
+    MlDsa44(ml_dsa::VerifyingKey<ml_dsa::MlDsa44>),
+    MlDsa65(ml_dsa::VerifyingKey<ml_dsa::MlDsa65>),
+    MlDsa87(ml_dsa::VerifyingKey<ml_dsa::MlDsa87>),
 }
 
 /// Why a key object cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
-    #[error("unsupported keytype/scheme {0:?}/{1:?} (python-tuf and tough refuse the whole file)")]
+    #[error("unsupported keytype/scheme {0:?}/{1:?} ({note})", note = unsupported_note(.0, .1))]
     Unsupported(String, String),
     #[error("ed25519 public key must be 64 lowercase hex characters")]
     BadEd25519,
@@ -135,11 +242,59 @@ pub enum KeyError {
     BadEcdsaPoint,
     #[error("RSA public key is not a PEM SubjectPublicKeyInfo of 2048..=8192 bits")]
     BadRsa,
+    #[error("RSA public key is not a PEM public key (SubjectPublicKeyInfo or PKCS#1) of at most 8192 bits")]
+    BadRsaPem,
+    #[error("ML-DSA public key is not a PEM SubjectPublicKeyInfo of the scheme's parameter set")]
+    BadMlDsa,
+    #[error("keyless Sigstore key: keyval must hold the strings identity and issuer")]
+    BadKeyless,
+    #[error("keyless Sigstore signer: its signatures can only be checked online, against Fulcio and Rekor")]
+    Keyless,
 }
+
+/// What each client does with a (keytype, scheme) pair the tool cannot check.
+fn unsupported_note(keytype: &str, scheme: &str) -> &'static str {
+    if python_registers(keytype, scheme) {
+        "python-tuf reads it and checks its signatures, this tool cannot; tough refuses the whole file"
+    } else {
+        "python-tuf and tough refuse the whole file"
+    }
+}
+
+/// Whether securesystemslib 1.6 registers the pair by default (`KEY_FOR_TYPE_AND_SCHEME`):
+/// python-tuf refuses the whole file at load for any other pair.
+pub fn python_registers(keytype: &str, scheme: &str) -> bool {
+    matches!(
+        (keytype, scheme),
+        ("ecdsa" | "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256")
+            | ("ecdsa" | "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384")
+            | ("ecdsa" | "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521")
+            | ("ed25519", "ed25519")
+            | ("ml-dsa", "ml-dsa-44/1" | "ml-dsa-65/1" | "ml-dsa-87/1")
+            | (
+                "rsa",
+                "rsassa-pss-sha256"
+                    | "rsassa-pss-sha384"
+                    | "rsassa-pss-sha512"
+                    | "rsa-pkcs1v15-sha256"
+                    | "rsa-pkcs1v15-sha384"
+                    | "rsa-pkcs1v15-sha512"
+                    | "pgp+rsa-pkcsv1.5"
+            )
+            | ("dsa", "pgp+dsa-fips-180-2")
+            | ("eddsa", "pgp+eddsa-ed25519")
+    )
+}
+
+const PEM_SPKI: &str = "-----BEGIN PUBLIC KEY-----";
+const PEM_PKCS1_RSA: &str = "-----BEGIN RSA PUBLIC KEY-----";
 
 /// Checks a key object's form without decoding curve points (cheap enough for 100,000
 /// delegated keys; full decoding happens only for keys whose signatures are checked).
 pub fn check_key_shape(key: &Key) -> Result<(), String> {
+    if is_keyless(key) {
+        return keyless_identity(key).map(|_| ()).ok_or_else(|| KeyError::BadKeyless.to_string());
+    }
     let Some(alg) = Algorithm::from_key(key) else {
         return Err(KeyError::Unsupported(key.keytype.to_string(), key.scheme.to_string()).to_string());
     };
@@ -147,20 +302,26 @@ pub fn check_key_shape(key: &Key) -> Result<(), String> {
     let ok = match alg {
         Algorithm::Ed25519 => p.len() == 64 && is_hex(p, true),
         Algorithm::EcdsaP256 | Algorithm::EcdsaP384 => {
-            if !p.starts_with("-----BEGIN PUBLIC KEY-----") && is_hex(p, false) {
+            if !p.starts_with(PEM_SPKI) && is_hex(p, false) {
                 return Err(KeyError::HexEcdsa.to_string());
             }
-            p.starts_with("-----BEGIN PUBLIC KEY-----")
+            p.starts_with(PEM_SPKI)
         }
-        Algorithm::RsaPssSha256 => p.starts_with("-----BEGIN PUBLIC KEY-----"),
+        Algorithm::RsaPssSha256 | Algorithm::MlDsa44 | Algorithm::MlDsa65 | Algorithm::MlDsa87 => p.starts_with(PEM_SPKI),
+        // python-tuf's `load_pem_public_key` also reads PKCS#1 PEM.
+        Algorithm::RsaPssSha384 | Algorithm::RsaPssSha512 | Algorithm::RsaPkcs1v15Sha256 | Algorithm::RsaPkcs1v15Sha384 | Algorithm::RsaPkcs1v15Sha512 => {
+            p.starts_with(PEM_SPKI) || p.starts_with(PEM_PKCS1_RSA)
+        }
     };
     if ok {
         Ok(())
     } else {
         Err(match alg {
             Algorithm::Ed25519 => KeyError::BadEd25519,
+            Algorithm::EcdsaP256 | Algorithm::EcdsaP384 => KeyError::BadEcdsaPem,
             Algorithm::RsaPssSha256 => KeyError::BadRsa,
-            _ => KeyError::BadEcdsaPem,
+            Algorithm::MlDsa44 | Algorithm::MlDsa65 | Algorithm::MlDsa87 => KeyError::BadMlDsa,
+            _ => KeyError::BadRsaPem,
         }
         .to_string())
     }
@@ -169,9 +330,12 @@ pub fn check_key_shape(key: &Key) -> Result<(), String> {
 impl PublicKey {
     /// Decodes a key object. `lenient` also accepts hex-encoded ECDSA points.
     pub fn from_key(key: &Key, lenient: bool) -> Result<Self, KeyError> {
+        if is_keyless(key) {
+            return Err(KeyError::Keyless);
+        }
         let alg = Algorithm::from_key(key).ok_or_else(|| KeyError::Unsupported(key.keytype.to_string(), key.scheme.to_string()))?;
         let p = key.public.as_str();
-        let is_pem = p.starts_with("-----BEGIN PUBLIC KEY-----");
+        let is_pem = p.starts_with(PEM_SPKI);
         match alg {
             Algorithm::Ed25519 => {
                 let bytes: [u8; 32] = unhex(p, true).and_then(|b| b.try_into().ok()).ok_or(KeyError::BadEd25519)?;
@@ -199,6 +363,16 @@ impl PublicKey {
                 }
                 Ok(PublicKey::RsaPss(Box::new(k)))
             }
+            Algorithm::RsaPssSha384 | Algorithm::RsaPssSha512 | Algorithm::RsaPkcs1v15Sha256 | Algorithm::RsaPkcs1v15Sha384 | Algorithm::RsaPkcs1v15Sha512 => {
+                use rsa::pkcs1::DecodeRsaPublicKey;
+                // Any size the rsa crate reads (at most 8192 bits): python-tuf sets no bound.
+                let k = if is_pem { rsa::RsaPublicKey::from_public_key_pem(p).ok() } else { rsa::RsaPublicKey::from_pkcs1_pem(p).ok() };
+                let scheme = alg.rsa_scheme().ok_or(KeyError::BadRsaPem)?;
+                Ok(PublicKey::Rsa(Box::new(k.ok_or(KeyError::BadRsaPem)?), scheme))
+            }
+            Algorithm::MlDsa44 => ml_dsa::VerifyingKey::from_public_key_pem(p).map(PublicKey::MlDsa44).map_err(|_| KeyError::BadMlDsa),
+            Algorithm::MlDsa65 => ml_dsa::VerifyingKey::from_public_key_pem(p).map(PublicKey::MlDsa65).map_err(|_| KeyError::BadMlDsa),
+            Algorithm::MlDsa87 => ml_dsa::VerifyingKey::from_public_key_pem(p).map(PublicKey::MlDsa87).map_err(|_| KeyError::BadMlDsa),
         }
     }
 
@@ -208,6 +382,10 @@ impl PublicKey {
             PublicKey::P256(_) => Algorithm::EcdsaP256,
             PublicKey::P384(_) => Algorithm::EcdsaP384,
             PublicKey::RsaPss(_) => Algorithm::RsaPssSha256,
+            PublicKey::Rsa(_, scheme) => scheme.algorithm(),
+            PublicKey::MlDsa44(_) => Algorithm::MlDsa44,
+            PublicKey::MlDsa65(_) => Algorithm::MlDsa65,
+            PublicKey::MlDsa87(_) => Algorithm::MlDsa87,
         }
     }
 
@@ -215,13 +393,20 @@ impl PublicKey {
     /// P-384 keys use keytype `ecdsa` with scheme `ecdsa-sha2-nistp384` (python-tuf reads
     /// them; tough does not, which the writer rules report).
     pub fn to_key(&self) -> Key {
-        let (keytype, scheme, public) = match self {
-            PublicKey::Ed25519(k) => ("ed25519", "ed25519", hex(k.as_bytes())),
-            PublicKey::P256(k) => ("ecdsa", "ecdsa-sha2-nistp256", pem_lf(k.to_public_key_pem(LineEnding::LF))),
-            PublicKey::P384(k) => ("ecdsa", "ecdsa-sha2-nistp384", pem_lf(k.to_public_key_pem(LineEnding::LF))),
-            PublicKey::RsaPss(k) => ("rsa", "rsassa-pss-sha256", pem_lf(k.to_public_key_pem(LineEnding::LF))),
+        let (keytype, scheme) = match self {
+            PublicKey::Ed25519(_) => ("ed25519", "ed25519"),
+            PublicKey::P256(_) => ("ecdsa", "ecdsa-sha2-nistp256"),
+            PublicKey::P384(_) => ("ecdsa", "ecdsa-sha2-nistp384"),
+            PublicKey::RsaPss(_) | PublicKey::Rsa(..) => ("rsa", self.algorithm().name()),
+            PublicKey::MlDsa44(_) => ("ml-dsa", "ml-dsa-44/1"),
+            PublicKey::MlDsa65(_) => ("ml-dsa", "ml-dsa-65/1"),
+            PublicKey::MlDsa87(_) => ("ml-dsa", "ml-dsa-87/1"),
         };
-        Key { keytype: keytype.into(), scheme: scheme.into(), public, keyval_extra: Fields::new(), extra: Fields::new() }
+        let public = match self {
+            PublicKey::Ed25519(k) => hex(k.as_bytes()),
+            _ => self.to_pem(),
+        };
+        Key { keytype: keytype.into(), scheme: scheme.into(), public, has_public: true, keyval_extra: Fields::new(), extra: Fields::new() }
     }
 
     /// The SubjectPublicKeyInfo PEM (for the media's `keys/` folder and for openssl).
@@ -230,7 +415,10 @@ impl PublicKey {
             PublicKey::Ed25519(k) => pem_lf(k.to_public_key_pem(LineEnding::LF)),
             PublicKey::P256(k) => pem_lf(k.to_public_key_pem(LineEnding::LF)),
             PublicKey::P384(k) => pem_lf(k.to_public_key_pem(LineEnding::LF)),
-            PublicKey::RsaPss(k) => pem_lf(k.to_public_key_pem(LineEnding::LF)),
+            PublicKey::RsaPss(k) | PublicKey::Rsa(k, _) => pem_lf(k.to_public_key_pem(LineEnding::LF)),
+            PublicKey::MlDsa44(k) => pem_lf(k.to_public_key_pem(LineEnding::LF)),
+            PublicKey::MlDsa65(k) => pem_lf(k.to_public_key_pem(LineEnding::LF)),
+            PublicKey::MlDsa87(k) => pem_lf(k.to_public_key_pem(LineEnding::LF)),
         }
     }
 
@@ -244,8 +432,8 @@ impl PublicKey {
     /// A check of `sig` that takes the message in pieces, so a large role's signature can
     /// be checked while its canonical bytes are still being produced (`verify` is this
     /// with one piece: there is one verification path). Each scheme hashes the message
-    /// once: ed25519 inside dalek's stream verifier, ECDSA and RSA-PSS as the prehash
-    /// their `verify` would compute.
+    /// once: ed25519 inside dalek's stream verifier, ECDSA and RSA as the prehash their
+    /// `verify` would compute, ML-DSA as the SHA-512 of TUF's ML-DSA payload (TAP 21).
     pub fn verifier(&self, sig: &[u8]) -> SigStream {
         let state = match self {
             PublicKey::Ed25519(k) => match ed25519_dalek::Signature::from_slice(sig).ok().and_then(|s| k.verify_stream(&s).ok()) {
@@ -264,9 +452,55 @@ impl PublicKey {
                 Ok(s) => Stream::RsaPss(k.clone(), s, Sha256::new()),
                 Err(_) => Stream::Malformed,
             },
+            PublicKey::Rsa(k, scheme) => {
+                let digest = match scheme.hash {
+                    RsaHash::Sha256 => Hasher::Sha256(Sha256::new()),
+                    RsaHash::Sha384 => Hasher::Sha384(Sha384::new()),
+                    RsaHash::Sha512 => Hasher::Sha512(Sha512::new()),
+                };
+                Stream::Rsa(k.clone(), *scheme, sig.into(), digest)
+            }
+            PublicKey::MlDsa44(k) => ml_dsa_stream(k, sig, MlDsaCheck::L44),
+            PublicKey::MlDsa65(k) => ml_dsa_stream(k, sig, MlDsaCheck::L65),
+            PublicKey::MlDsa87(k) => ml_dsa_stream(k, sig, MlDsaCheck::L87),
         };
         SigStream(state)
     }
+}
+
+/// An ML-DSA check: the key and the decoded signature, for one parameter set.
+enum MlDsaCheck {
+    L44(ml_dsa::VerifyingKey<ml_dsa::MlDsa44>, ml_dsa::Signature<ml_dsa::MlDsa44>),
+    L65(ml_dsa::VerifyingKey<ml_dsa::MlDsa65>, ml_dsa::Signature<ml_dsa::MlDsa65>),
+    L87(ml_dsa::VerifyingKey<ml_dsa::MlDsa87>, ml_dsa::Signature<ml_dsa::MlDsa87>),
+}
+
+fn ml_dsa_stream<P: ml_dsa::MlDsaParams>(
+    k: &ml_dsa::VerifyingKey<P>,
+    sig: &[u8],
+    check: fn(ml_dsa::VerifyingKey<P>, ml_dsa::Signature<P>) -> MlDsaCheck,
+) -> Stream {
+    match ml_dsa::Signature::<P>::try_from(sig) {
+        Ok(s) => Stream::MlDsa(Box::new(check(k.clone(), s)), Sha512::new()),
+        Err(_) => Stream::Malformed,
+    }
+}
+
+/// The message ML-DSA keys sign in TUF (TAP 21, securesystemslib `get_mldsa_payload`,
+/// version 1): `b"tuf"`, the version byte, then SHA-512 of the canonical signed bytes.
+/// Signed with pure ML-DSA and an empty context.
+pub fn ml_dsa_payload(sha512_of_signed: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(4 + sha512_of_signed.len());
+    m.extend_from_slice(b"tuf\x01");
+    m.extend_from_slice(sha512_of_signed);
+    m
+}
+
+/// A running digest of one of the RSA schemes' hashes.
+enum Hasher {
+    Sha256(Sha256),
+    Sha384(Sha384),
+    Sha512(Sha512),
 }
 
 /// A signature check in progress (see [`PublicKey::verifier`]).
@@ -277,6 +511,8 @@ enum Stream {
     P256(p256::ecdsa::VerifyingKey, p256::ecdsa::Signature, Sha256),
     P384(p384::ecdsa::VerifyingKey, p384::ecdsa::Signature, sha2::Sha384),
     RsaPss(Box<rsa::RsaPublicKey>, rsa::pss::Signature, Sha256),
+    Rsa(Box<rsa::RsaPublicKey>, RsaScheme, Box<[u8]>, Hasher),
+    MlDsa(Box<MlDsaCheck>, Sha512),
     Malformed,
 }
 
@@ -287,6 +523,10 @@ impl SigStream {
             Stream::P256(_, _, h) => h.update(piece),
             Stream::P384(_, _, h) => h.update(piece),
             Stream::RsaPss(_, _, h) => h.update(piece),
+            Stream::Rsa(_, _, _, Hasher::Sha256(h)) => h.update(piece),
+            Stream::Rsa(_, _, _, Hasher::Sha384(h)) => h.update(piece),
+            Stream::Rsa(_, _, _, Hasher::Sha512(h)) => h.update(piece),
+            Stream::MlDsa(_, h) => h.update(piece),
             Stream::Malformed => {}
         }
     }
@@ -306,7 +546,40 @@ impl SigStream {
                 let auto = rsa::pss::VerifyingKey::<Sha256>::new_with_auto_salt_len(*k);
                 if auto.verify_prehash(&digest, &s).is_ok() { SigCheck::ValidOddSalt } else { SigCheck::Invalid }
             }
+            Stream::Rsa(k, scheme, sig, h) => match h {
+                Hasher::Sha256(h) => rsa_verify::<Sha256>(*k, scheme, &sig, &h.finalize()),
+                Hasher::Sha384(h) => rsa_verify::<Sha384>(*k, scheme, &sig, &h.finalize()),
+                Hasher::Sha512(h) => rsa_verify::<Sha512>(*k, scheme, &sig, &h.finalize()),
+            },
+            Stream::MlDsa(check, h) => {
+                let m = ml_dsa_payload(&h.finalize());
+                ok_or_bad(match *check {
+                    MlDsaCheck::L44(k, s) => k.verify_with_context(&m, &[], &s),
+                    MlDsaCheck::L65(k, s) => k.verify_with_context(&m, &[], &s),
+                    MlDsaCheck::L87(k, s) => k.verify_with_context(&m, &[], &s),
+                })
+            }
             Stream::Malformed => SigCheck::Malformed,
+        }
+    }
+}
+
+/// Checks an RSA signature of one of the verify-only schemes over a digest made with `D`
+/// (PSS: MGF1 with `D` and any salt length, as securesystemslib verifies).
+fn rsa_verify<D>(k: rsa::RsaPublicKey, scheme: RsaScheme, sig: &[u8], digest: &[u8]) -> SigCheck
+where
+    D: Digest + digest::FixedOutputReset + pkcs8::der::oid::AssociatedOid,
+{
+    use signature::hazmat::PrehashVerifier;
+    if scheme.pss {
+        match rsa::pss::Signature::try_from(sig) {
+            Ok(s) => ok_or_bad(rsa::pss::VerifyingKey::<D>::new_with_auto_salt_len(k).verify_prehash(digest, &s).is_ok()),
+            Err(_) => SigCheck::Malformed,
+        }
+    } else {
+        match rsa::pkcs1v15::Signature::try_from(sig) {
+            Ok(s) => ok_or_bad(rsa::pkcs1v15::VerifyingKey::<D>::new(k).verify_prehash(digest, &s).is_ok()),
+            Err(_) => SigCheck::Malformed,
         }
     }
 }
@@ -377,5 +650,209 @@ mod tests {
         assert!(key.public.starts_with("-----BEGIN PUBLIC KEY-----\n"));
         assert!(key.public.ends_with("-----END PUBLIC KEY-----\n"));
         assert!(key.public.lines().all(|l| l.len() <= 64));
+    }
+
+    /// A 2048-bit RSA key (generated once: the RSA tests share it).
+    fn rsa_test_key() -> &'static rsa::RsaPrivateKey {
+        static KEY: std::sync::OnceLock<rsa::RsaPrivateKey> = std::sync::OnceLock::new();
+        KEY.get_or_init(|| rsa::RsaPrivateKey::new(&mut getrandom::rand_core::UnwrapErr(getrandom::SysRng), 2048).unwrap())
+    }
+
+    fn key_object(keytype: &str, scheme: &str, public: String) -> Key {
+        Key {
+            keytype: keytype.to_string().into(),
+            scheme: scheme.to_string().into(),
+            public,
+            has_public: true,
+            keyval_extra: Fields::new(),
+            extra: Fields::new(),
+        }
+    }
+
+    /// Verifies `sig` over `msg` in two pieces (the stream path `verify` also takes).
+    fn verify_in_pieces(pk: &PublicKey, msg: &[u8], sig: &[u8]) -> SigCheck {
+        let mut v = pk.verifier(sig);
+        let (a, b) = msg.split_at(msg.len() / 3);
+        v.update(a);
+        v.update(b);
+        v.finish()
+    }
+
+    /// One-byte changes: of the message (the signature no longer covers it) and of the
+    /// signature.
+    fn assert_bound(pk: &PublicKey, msg: &[u8], sig: &[u8], label: &str) {
+        assert_eq!(pk.verify(msg, sig), SigCheck::Valid, "{label}");
+        assert_eq!(verify_in_pieces(pk, msg, sig), SigCheck::Valid, "{label} in pieces");
+        let mut other = msg.to_vec();
+        other[5] ^= 1;
+        assert_eq!(pk.verify(&other, sig), SigCheck::Invalid, "{label}: changed message");
+        let mut bad = sig.to_vec();
+        let mid = bad.len() / 2;
+        bad[mid] ^= 1;
+        assert_ne!(pk.verify(msg, &bad), SigCheck::Valid, "{label}: changed signature");
+        assert_ne!(pk.verify(msg, &sig[1..]), SigCheck::Valid, "{label}: shortened signature");
+    }
+
+    #[test]
+    fn rsa_schemes_python_tuf_registers_verify() {
+        use rsa::pkcs1::EncodeRsaPublicKey;
+        use signature::{RandomizedSigner, SignatureEncoding, Signer};
+        let sk = rsa_test_key();
+        let spki = pem_lf(sk.to_public_key().to_public_key_pem(LineEnding::LF));
+        let pkcs1 = sk.to_public_key().to_pkcs1_pem(LineEnding::LF).unwrap();
+        let msg = b"{\"signed\":{\"_type\":\"root\"},\"the canonical bytes\":1}";
+        let rng = &mut getrandom::rand_core::UnwrapErr(getrandom::SysRng);
+        let sigs: [(&str, Algorithm, Vec<u8>); 5] = [
+            ("rsa-pkcs1v15-sha256", Algorithm::RsaPkcs1v15Sha256, rsa::pkcs1v15::SigningKey::<Sha256>::new(sk.clone()).sign(msg).to_vec()),
+            ("rsa-pkcs1v15-sha384", Algorithm::RsaPkcs1v15Sha384, rsa::pkcs1v15::SigningKey::<Sha384>::new(sk.clone()).sign(msg).to_vec()),
+            ("rsa-pkcs1v15-sha512", Algorithm::RsaPkcs1v15Sha512, rsa::pkcs1v15::SigningKey::<Sha512>::new(sk.clone()).sign(msg).to_vec()),
+            ("rsassa-pss-sha384", Algorithm::RsaPssSha384, rsa::pss::SigningKey::<Sha384>::new(sk.clone()).sign_with_rng(rng, msg).to_vec()),
+            ("rsassa-pss-sha512", Algorithm::RsaPssSha512, rsa::pss::SigningKey::<Sha512>::new(sk.clone()).sign_with_rng(rng, msg).to_vec()),
+        ];
+        for (scheme, alg, sig) in &sigs {
+            for public in [&spki, &pkcs1] {
+                let key = key_object("rsa", scheme, public.clone());
+                assert_eq!(Algorithm::from_key(&key), Some(*alg));
+                check_key_shape(&key).unwrap();
+                let pk = PublicKey::from_key(&key, false).unwrap();
+                assert_eq!(pk.algorithm(), *alg);
+                assert_bound(&pk, msg, sig, scheme);
+                // The writer's form of the key names the same scheme.
+                assert_eq!(pk.to_key().scheme, *scheme);
+            }
+        }
+        // Scheme binding: a PKCS#1 v1.5 signature is not a PSS one, nor with another hash.
+        let pkcs1_256 = &sigs[0].2;
+        for other in ["rsa-pkcs1v15-sha384", "rsassa-pss-sha384", "rsassa-pss-sha512"] {
+            let pk = PublicKey::from_key(&key_object("rsa", other, spki.clone()), false).unwrap();
+            assert_ne!(pk.verify(msg, pkcs1_256), SigCheck::Valid, "{other} must not accept an rsa-pkcs1v15-sha256 signature");
+        }
+        // PSS with another salt length verifies (securesystemslib's PSS.AUTO), and is not
+        // the odd-salt case that only concerns tough's rsassa-pss-sha256.
+        let salt0 = rsa::pss::SigningKey::<Sha512>::new_with_salt_len(sk.clone(), 0).sign_with_rng(rng, msg).to_vec();
+        let pk = PublicKey::from_key(&key_object("rsa", "rsassa-pss-sha512", spki.clone()), false).unwrap();
+        assert_eq!(pk.verify(msg, &salt0), SigCheck::Valid);
+        // rsassa-pss-sha256 keeps reporting odd salt lengths (tough refuses them).
+        let odd = rsa::pss::SigningKey::<Sha256>::new_with_salt_len(sk.clone(), 0).sign_with_rng(rng, msg).to_vec();
+        let pk256 = PublicKey::from_key(&key_object("rsa", "rsassa-pss-sha256", spki.clone()), false).unwrap();
+        assert_eq!(pk256.verify(msg, &odd), SigCheck::ValidOddSalt);
+        // sha224 is not a scheme python-tuf registers.
+        let sha224 = key_object("rsa", "rsassa-pss-sha224", spki.clone());
+        assert!(matches!(PublicKey::from_key(&sha224, false), Err(KeyError::Unsupported(..))));
+        assert!(check_key_shape(&sha224).unwrap_err().contains("python-tuf and tough refuse the whole file"));
+        // A PEM that is not RSA.
+        let ec = PublicKey::P256(*p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap().verifying_key()).to_pem();
+        assert_eq!(PublicKey::from_key(&key_object("rsa", "rsa-pkcs1v15-sha256", ec), false).unwrap_err(), KeyError::BadRsaPem);
+    }
+
+    #[test]
+    fn ml_dsa_verifies_over_the_tuf_prehash() {
+        use ml_dsa::Keypair;
+        fn check<P: ml_dsa::MlDsaParams>(scheme: &str, wrap: fn(ml_dsa::VerifyingKey<P>) -> PublicKey)
+        where
+            ml_dsa::VerifyingKey<P>: EncodePublicKey,
+        {
+            let sk = ml_dsa::SigningKey::<P>::from_seed(&[9u8; 32].into());
+            let key = wrap(sk.verifying_key()).to_key();
+            assert_eq!(key.keytype, "ml-dsa");
+            assert_eq!(key.scheme, scheme);
+            check_key_shape(&key).unwrap();
+            let pk = PublicKey::from_key(&key, false).unwrap();
+            let msg = b"{\"signed\":{\"_type\":\"targets\"},\"canonical\":true}";
+            let payload = ml_dsa_payload(&Sha512::digest(msg));
+            assert_eq!(payload.len(), 68);
+            assert_eq!(&payload[..4], b"tuf\x01");
+            let sig = sk.expanded_key().sign_deterministic(&payload, &[]).unwrap().encode().to_vec();
+            assert_bound(&pk, msg, &sig, scheme);
+            // Over the message itself (no TUF pre-hash), or with a context: not valid.
+            let raw = sk.expanded_key().sign_deterministic(msg, &[]).unwrap().encode().to_vec();
+            assert_eq!(pk.verify(msg, &raw), SigCheck::Invalid, "{scheme}: no pre-hash");
+            let ctx = sk.expanded_key().sign_deterministic(&payload, b"tuf").unwrap().encode().to_vec();
+            assert_eq!(pk.verify(msg, &ctx), SigCheck::Invalid, "{scheme}: non-empty context");
+        }
+        check::<ml_dsa::MlDsa44>("ml-dsa-44/1", PublicKey::MlDsa44);
+        check::<ml_dsa::MlDsa65>("ml-dsa-65/1", PublicKey::MlDsa65);
+        check::<ml_dsa::MlDsa87>("ml-dsa-87/1", PublicKey::MlDsa87);
+        // A key of one parameter set under another's scheme does not decode.
+        let k44 = PublicKey::MlDsa44(ml_dsa::SigningKey::<ml_dsa::MlDsa44>::from_seed(&[9u8; 32].into()).verifying_key()).to_pem();
+        assert_eq!(PublicKey::from_key(&key_object("ml-dsa", "ml-dsa-65/1", k44), false).unwrap_err(), KeyError::BadMlDsa);
+    }
+
+    /// The real post-quantum repository (jku/pqc-test-repo2, tuf-on-ci, ML-DSA-44): its
+    /// first root's signature by its own root key verifies, and a changed root does not.
+    #[test]
+    fn ml_dsa_real_root_signature_verifies() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real/repos/jku-pqc-test-repo2/metadata/root_history");
+        let Ok(bytes) = std::fs::read(dir.join("1.root.json")) else {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{} is required under CI", dir.display());
+            eprintln!("SKIPPED: {} not available (the shared real-repository fixtures)", dir.display());
+            return;
+        };
+        let md = crate::tuf::metadata::Metadata::from_bytes(&bytes, crate::tuf::metadata::Mode::Strict).unwrap();
+        let root = md.signed.as_root().unwrap();
+        let check = crate::tuf::verify::check_top_level(root, "root", &md, &md.signed_bytes(), false).unwrap();
+        assert_eq!(check.valid(), 1, "{check:?}");
+        let (id, _) = &check.keys[0];
+        assert_eq!(PublicKey::from_key(&root.keys[id], false).unwrap().algorithm(), Algorithm::MlDsa44);
+        let mut changed = md.clone();
+        changed.signed.header_mut().version += 1;
+        let again = crate::tuf::verify::check_top_level(root, "root", &changed, &changed.signed_bytes(), false).unwrap();
+        assert_eq!(again.valid(), 0);
+        assert_eq!(again.keys[0].1, crate::tuf::verify::KeyOutcome::Invalid);
+    }
+
+    /// A root whose timestamp role is a keyless Sigstore signer (tuf-on-ci's form).
+    const KEYLESS_ROOT: &str = r#"{"signatures":[{"bundle":{"mediaType":"application/vnd.dev.sigstore.bundle+json;version=0.2"},"keyid":"abcd","sig":"MEUCIQ=="}],"signed":{"_type":"root","consistent_snapshot":true,"expires":"2030-01-01T00:00:00Z","keys":{"abcd":{"keytype":"sigstore-oidc","keyval":{"identity":"https://github.com/o/r/.github/workflows/online-sign.yml@refs/heads/main","issuer":"https://token.actions.githubusercontent.com"},"scheme":"Fulcio","x-tuf-on-ci-online-uri":"sigstore:"}},"roles":{"root":{"keyids":["abcd"],"threshold":1},"snapshot":{"keyids":["abcd"],"threshold":1},"targets":{"keyids":["abcd"],"threshold":1},"timestamp":{"keyids":["abcd"],"threshold":1}},"spec_version":"1.0.31","version":1}}"#;
+
+    #[test]
+    fn keyless_key_parses_strictly_and_its_signature_is_undecidable() {
+        use crate::tuf::metadata::{Metadata, Mode};
+        use crate::tuf::verify::KeyOutcome;
+        let md = Metadata::from_bytes(KEYLESS_ROOT.as_bytes(), Mode::Strict).unwrap();
+        let root = md.signed.as_root().unwrap();
+        let key = &root.keys["abcd"];
+        assert!(is_keyless(key) && !key.has_public);
+        assert_eq!(keyless_identity(key).map(|(_, issuer)| issuer), Some("https://token.actions.githubusercontent.com"));
+        check_key_shape(key).unwrap();
+        assert_eq!(PublicKey::from_key(key, true).unwrap_err(), KeyError::Keyless);
+        // Lossless: no "public" is written back, so the signed bytes are the file's.
+        let signed_start = KEYLESS_ROOT.find("\"signed\":").unwrap() + 9;
+        assert_eq!(md.signed_bytes(), &KEYLESS_ROOT.as_bytes()[signed_start..KEYLESS_ROOT.len() - 1]);
+        // Neither valid nor invalid: the threshold cannot be decided offline.
+        let check = crate::tuf::verify::check_top_level(root, "timestamp", &md, &md.signed_bytes(), false).unwrap();
+        assert_eq!(check.keys, vec![("abcd".to_string(), KeyOutcome::Undecidable)]);
+        assert_eq!((check.valid(), check.undecidable()), (0, 1));
+        assert!(!check.met() && check.undecidable_offline());
+        // An empty placeholder is unsigned, and then the threshold is simply not met.
+        let mut unsigned = md.clone();
+        unsigned.signatures[0].sig.clear();
+        let check = crate::tuf::verify::check_top_level(root, "timestamp", &unsigned, &unsigned.signed_bytes(), false).unwrap();
+        assert_eq!(check.keys[0].1, KeyOutcome::Unsigned);
+        assert!(!check.met() && !check.undecidable_offline());
+    }
+
+    #[test]
+    fn keyless_key_needs_identity_and_issuer_and_only_it_may_lack_public() {
+        use crate::tuf::metadata::{Metadata, Mode};
+        let no_issuer = KEYLESS_ROOT.replace(r#","issuer":"https://token.actions.githubusercontent.com""#, "");
+        let md = Metadata::from_bytes(no_issuer.as_bytes(), Mode::Lenient).unwrap();
+        assert_eq!(check_key_shape(&md.signed.as_root().unwrap().keys["abcd"]).unwrap_err(), KeyError::BadKeyless.to_string());
+        assert!(Metadata::from_bytes(no_issuer.as_bytes(), Mode::Strict).is_err());
+        // Any other keytype without keyval.public is not TUF metadata.
+        let not_keyless = KEYLESS_ROOT.replace("sigstore-oidc", "ed25519");
+        let e = Metadata::from_bytes(not_keyless.as_bytes(), Mode::Lenient).unwrap_err();
+        assert_eq!(e.to_string(), "at $.signed.keys.abcd.keyval: missing required field \"public\"");
+    }
+
+    #[test]
+    fn unsupported_message_says_what_each_client_does() {
+        let p521 = KeyError::Unsupported("ecdsa".into(), "ecdsa-sha2-nistp521".into()).to_string();
+        assert!(p521.contains("python-tuf reads it") && p521.contains("tough refuses the whole file"), "{p521}");
+        let unknown = KeyError::Unsupported("foo".into(), "bar".into()).to_string();
+        assert!(unknown.contains("python-tuf and tough refuse the whole file"), "{unknown}");
+        for (t, s) in [("rsa", "rsa-pkcs1v15-sha256"), ("rsa", "rsassa-pss-sha512"), ("ml-dsa", "ml-dsa-87/1")] {
+            assert!(python_registers(t, s));
+        }
+        assert!(!python_registers("rsa", "rsassa-pss-sha224") && !python_registers(KEYLESS_KEYTYPE, KEYLESS_SCHEME));
     }
 }

@@ -94,7 +94,25 @@ pub type Name = Cow<'static, str>;
 
 /// `Name` of a string read from a file: a shared one when it is a known name.
 fn known_name(s: Cow<'_, str>) -> Name {
-    const KNOWN: [&str; 7] = ["ed25519", "ecdsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "rsa", "rsassa-pss-sha256", "rsassa-pss-sha512"];
+    const KNOWN: [&str; 17] = [
+        "ed25519",
+        "ecdsa",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "rsa",
+        "rsassa-pss-sha256",
+        "rsassa-pss-sha384",
+        "rsassa-pss-sha512",
+        "rsa-pkcs1v15-sha256",
+        "rsa-pkcs1v15-sha384",
+        "rsa-pkcs1v15-sha512",
+        "ml-dsa",
+        "ml-dsa-44/1",
+        "ml-dsa-65/1",
+        "ml-dsa-87/1",
+        super::keys::KEYLESS_KEYTYPE,
+        super::keys::KEYLESS_SCHEME,
+    ];
     match KNOWN.iter().find(|k| **k == s) {
         Some(k) => Cow::Borrowed(k),
         None => Cow::Owned(s.into_owned()),
@@ -106,7 +124,12 @@ fn known_name(s: Cow<'_, str>) -> Name {
 pub struct Key {
     pub keytype: Name,
     pub scheme: Name,
+    /// `keyval.public`; empty when the key has none (`has_public`).
     pub public: String,
+    /// Whether `keyval` has a `public` member. Only a keyless Sigstore key
+    /// (`sigstore-oidc`, whose `keyval` is `identity` and `issuer`) may lack it; it is then
+    /// not written either, so the signed bytes are reproduced exactly.
+    pub has_public: bool,
     pub keyval_extra: Fields,
     pub extra: Fields,
 }
@@ -515,13 +538,18 @@ pub(crate) fn read_key(r: &mut Reader) -> Result<Key> {
                 "public" => slot(&mut public, "public", r.string()?),
                 _ => insert_unique(&mut kv_extra, k, r.value()?),
             })?;
-            let public = need(public, "public")?;
             slot(&mut keyval, "keyval", (public, kv_extra))
         }
         _ => insert_unique(&mut extra, k, r.value()?),
     })?;
     let (public, keyval_extra) = need(keyval, "keyval")?;
-    Ok(Key { keytype: need(keytype, "keytype")?, scheme: need(scheme, "scheme")?, public, keyval_extra, extra })
+    let keytype = need(keytype, "keytype")?;
+    // Every key but a keyless Sigstore signer has its material in `public`; the others
+    // must have it (python-tuf, go-tuf and tough all read it).
+    let has_public = public.is_some();
+    let public =
+        if keytype == super::keys::KEYLESS_KEYTYPE { public.unwrap_or_default() } else { need(public, "public").map_err(|e| e.within_key("keyval"))? };
+    Ok(Key { keytype, scheme: need(scheme, "scheme")?, public, has_public, keyval_extra, extra })
 }
 
 fn read_root_roles(r: &mut Reader) -> Result<BTreeMap<String, RoleKeys>> {
@@ -828,7 +856,8 @@ impl ToJson for Key {
         struct KeyVal<'a>(&'a Key);
         impl ToJson for KeyVal<'_> {
             fn write_json(&self, out: &mut JsonOut) {
-                out.fields(&mut [("public", some(&self.0.public))], &self.0.keyval_extra)
+                let public = self.0.has_public.then_some(&self.0.public as &dyn ToJson);
+                out.fields(&mut [("public", public)], &self.0.keyval_extra)
             }
         }
         let kv = KeyVal(self);

@@ -123,6 +123,15 @@ fn check_signatures(md: &Metadata, f: &mut Vec<Finding>) {
         }
         if s.sig.is_empty() {
             f.push(Finding::info("placeholder-signature", p, format!("empty signature placeholder for keyid {}", s.keyid)));
+        } else if s.extra.contains_key("bundle") && !keys::is_hex(&s.sig, true) {
+            // A keyless Sigstore signature: python-tuf (with Sigstore support) reads the
+            // bundle and never decodes `sig`; go-tuf and tough decode it as hex.
+            f.push(Finding::error(
+                "signature-hex",
+                p.key("sig"),
+                "Sigstore signature whose sig is not lowercase hex: go-tuf and tough refuse the whole file",
+                Clients::GO.or(Clients::TOUGH),
+            ));
         } else if !keys::is_hex(&s.sig, true) {
             f.push(Finding::error("signature-hex", p.key("sig"), "signature is not lowercase hex", Clients::ALL));
         }
@@ -131,15 +140,51 @@ fn check_signatures(md: &Metadata, f: &mut Vec<Finding>) {
 
 /// `p` builds the key's path, only when there is something to report (100,000-key roles).
 fn check_key(id: &str, key: &Key, p: &dyn Fn() -> JsonPath, f: &mut Vec<Finding>) {
+    if keys::is_keyless(key) {
+        f.push(Finding::error(
+            "key-keyless",
+            p(),
+            "keyless Sigstore signer (sigstore-oidc/Fulcio): python-tuf 7 refuses the whole file unless Sigstore support is registered, and then checks its signatures online; tough refuses the whole file (unknown keytype); go-tuf re-encodes the key with an empty \"public\" (so this file's signatures fail) and refuses every role that lists it; its signatures cannot be checked offline",
+            Clients::ALL,
+        ));
+        // Its keyid is a name, not a hash (python-tuf and go-tuf never recompute it), and
+        // its form is checked with the key shapes below.
+        if let Err(e) = keys::check_key_shape(key) {
+            f.push(Finding::error("key-form", p().key("keyval"), e, Clients::ALL));
+        }
+        return;
+    }
     match Algorithm::from_key(key) {
         None => {
-            f.push(Finding::error("key-type", p(), format!("unsupported keytype/scheme {}/{}", key.keytype, key.scheme), Clients::ALL));
+            // python-tuf refuses the whole file for a pair securesystemslib does not
+            // register; tough for any pair but its four; go-tuf every role that lists it.
+            let python = if keys::python_registers(&key.keytype, &key.scheme) { Clients::NONE } else { Clients::PYTHON };
+            let e = keys::KeyError::Unsupported(key.keytype.to_string(), key.scheme.to_string());
+            f.push(Finding::error("key-type", p(), e.to_string(), python.or(Clients::GO).or(Clients::TOUGH)));
             return;
         }
         Some(Algorithm::EcdsaP384) => {
             f.push(Finding::error("key-p384", p(), "ECDSA P-384 key: tough only reads P-256 (python-tuf and go-tuf accept it)", Clients::TOUGH))
         }
-        Some(_) => {}
+        Some(Algorithm::RsaPssSha384 | Algorithm::RsaPssSha512 | Algorithm::RsaPkcs1v15Sha256 | Algorithm::RsaPkcs1v15Sha384 | Algorithm::RsaPkcs1v15Sha512) => f.push(Finding::error(
+            "key-rsa-scheme",
+            p().key("scheme"),
+            format!(
+                "RSA key with scheme {}: python-tuf verifies it; tough refuses the whole file (it reads only rsassa-pss-sha256) and go-tuf checks every rsa key as RSASSA-PSS with SHA-256, so signatures by this key never count there",
+                key.scheme
+            ),
+            Clients::GO.or(Clients::TOUGH),
+        )),
+        Some(Algorithm::MlDsa44 | Algorithm::MlDsa65 | Algorithm::MlDsa87) => f.push(Finding::error(
+            "key-ml-dsa",
+            p(),
+            format!(
+                "ML-DSA key (TAP 21, scheme {}): python-tuf verifies it; tough refuses the whole file (unknown keytype) and go-tuf refuses every role that lists it (unsupported public key type)",
+                key.scheme
+            ),
+            Clients::GO.or(Clients::TOUGH),
+        )),
+        Some(Algorithm::Ed25519 | Algorithm::EcdsaP256 | Algorithm::RsaPssSha256) => {}
     }
     if key.keytype == "ecdsa-sha2-nistp256" {
         f.push(Finding::warning(
@@ -515,5 +560,46 @@ mod tests {
         assert!(target_path_ok("files/hello.txt").is_ok());
         assert!(target_path_ok("a/../b").is_err());
         assert!(target_path_ok("foo bar").is_err());
+    }
+
+    /// Keys python-tuf verifies and go-tuf and tough do not: the findings name only those
+    /// two; keys no client (or only python-tuf) reads name who refuses them.
+    #[test]
+    fn keys_only_python_tuf_reads_name_go_tuf_and_tough() {
+        use super::super::json::Fields;
+        use super::super::keys::PublicKey;
+        use super::super::metadata::Metadata;
+        let mut root = Root::new(1, chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap());
+        let mldsa = PublicKey::MlDsa44(ml_dsa::SigningKey::<ml_dsa::MlDsa44>::from_seed(&[3u8; 32].into()).expanded_key().verifying_key()).to_key();
+        let rsa_pem = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----\n";
+        let key = |t: &str, s: &str, public: &str| Key {
+            keytype: t.to_string().into(),
+            scheme: s.to_string().into(),
+            public: public.into(),
+            has_public: true,
+            keyval_extra: Fields::new(),
+            extra: Fields::new(),
+        };
+        let mut keyless = key("sigstore-oidc", "Fulcio", "");
+        keyless.has_public = false;
+        keyless.keyval_extra.insert("identity".into(), Value::Str("me@example.com".into()));
+        keyless.keyval_extra.insert("issuer".into(), Value::Str("https://accounts.example.com".into()));
+        let mldsa_id = root.add_key("root", mldsa);
+        let rsa_id = root.add_key("targets", key("rsa", "rsa-pkcs1v15-sha256", rsa_pem));
+        let p521_id = root.add_key("snapshot", key("ecdsa", "ecdsa-sha2-nistp521", rsa_pem));
+        root.keys.insert("abcd".into(), keyless);
+        root.roles.get_mut("timestamp").unwrap().keyids.push("abcd".into());
+        let f = check_model(&Metadata::new(Signed::Root(root)));
+        let about = |code: &str, id: &str| {
+            f.iter().find(|x| x.code == code && x.path.to_string().contains(id)).unwrap_or_else(|| panic!("no {code} for {id}: {f:#?}")).rejected_by
+        };
+        let go_tough = Clients::GO.or(Clients::TOUGH);
+        assert_eq!(about("key-ml-dsa", &mldsa_id), go_tough);
+        assert_eq!(about("key-rsa-scheme", &rsa_id), go_tough);
+        assert_eq!(about("key-type", &p521_id), go_tough, "python-tuf reads P-521 keys");
+        assert_eq!(about("key-keyless", "abcd"), Clients::ALL);
+        // A keyless key's keyid is a name: no keyid-mismatch, and its form is fine.
+        assert!(!f.iter().any(|x| x.path.to_string().contains("abcd") && x.code != "key-keyless"), "{f:#?}");
+        assert!(!f.iter().any(|x| x.code == "key-form"), "{f:#?}");
     }
 }

@@ -3,9 +3,11 @@
 //! Counting follows the spec and python-tuf (tuf-format.md §4.1, §5.1): only keyids listed
 //! for the role count; each keyid at most once; only signatures that verify; signatures by
 //! keys not in the role are ignored; a role keyid missing from `keys` is skipped (and
-//! reported, because go-tuf refuses the whole role in that case).
+//! reported, because go-tuf refuses the whole role in that case). A signature by a keyless
+//! Sigstore signer can only be checked online: it is neither valid nor invalid here, and a
+//! threshold that only such signatures could meet is undecidable offline.
 
-use super::keys::{PublicKey, SigCheck, SigStream, unhex};
+use super::keys::{PublicKey, SigCheck, SigStream, is_keyless, unhex};
 use super::metadata::{DelegatedRoles, Key, Metadata, Root, Signature, Targets};
 use std::collections::BTreeMap;
 
@@ -24,6 +26,9 @@ pub enum KeyOutcome {
     KeyMissing,
     /// The key object cannot be decoded.
     KeyUnusable(String),
+    /// Signed by a keyless Sigstore signer: the signature (a Sigstore bundle) can only be
+    /// checked online, against Fulcio and Rekor, so it counts neither way.
+    Undecidable,
 }
 
 /// The result of checking a role's signatures against its keys and threshold.
@@ -43,6 +48,15 @@ impl ThresholdCheck {
     }
     pub fn met(&self) -> bool {
         self.valid() >= self.threshold
+    }
+    /// Distinct keyids whose signature cannot be checked offline (keyless signers).
+    pub fn undecidable(&self) -> u64 {
+        self.keys.iter().filter(|(_, o)| *o == KeyOutcome::Undecidable).count() as u64
+    }
+    /// Not met, but the signatures that cannot be checked offline could meet it: whether
+    /// the role verifies cannot be decided here.
+    pub fn undecidable_offline(&self) -> bool {
+        !self.met() && self.valid() + self.undecidable() >= self.threshold
     }
     pub fn valid_keyids(&self) -> impl Iterator<Item = &str> {
         self.keys.iter().filter(|(_, o)| matches!(o, KeyOutcome::Valid | KeyOutcome::ValidOddSalt)).map(|(k, _)| k.as_str())
@@ -91,6 +105,7 @@ impl PendingThreshold {
                 (None, _) => Pending::Decided(KeyOutcome::KeyMissing),
                 (Some(_), None) => Pending::Decided(KeyOutcome::Unsigned),
                 (Some(_), Some(s)) if s.sig.is_empty() => Pending::Decided(KeyOutcome::Unsigned),
+                (Some(k), Some(_)) if is_keyless(k) => Pending::Decided(KeyOutcome::Undecidable),
                 (Some(k), Some(s)) => match PublicKey::from_key(k, lenient) {
                     Err(e) => Pending::Decided(KeyOutcome::KeyUnusable(e.to_string())),
                     Ok(pk) => match unhex(&s.sig, !lenient) {

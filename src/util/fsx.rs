@@ -105,7 +105,7 @@ fn invalid(what: String) -> std::io::Error {
 }
 
 /// What a file type is, in words, for a refusal.
-fn type_name(t: &fs::FileType) -> &'static str {
+pub fn type_name(t: &fs::FileType) -> &'static str {
     if t.is_dir() {
         "a folder"
     } else if t.is_fifo() {
@@ -299,6 +299,16 @@ pub fn ensure_dir(dir: &Path) -> std::io::Result<()> {
             _ => Err(invalid("appeared as something other than a folder while being created".into())),
         },
         Err(e) => Err(e),
+    }
+}
+
+/// A folder the tool made earlier, if it is there, is still a real folder (not a link or
+/// anything else put in its place). Nothing is created: a missing folder is the caller's
+/// to report (a stick that is not mounted must not become a folder on the internal disk).
+pub fn still_a_dir(dir: &Path) -> std::io::Result<()> {
+    match fs::symlink_metadata(dir) {
+        Ok(m) if !m.file_type().is_dir() => Err(invalid(format!("is {}, not a folder; the tool writes only into real folders", type_name(&m.file_type())))),
+        _ => Ok(()),
     }
 }
 
