@@ -41,11 +41,6 @@ const STATES: &[State] = &[
     State { folder: "sigstore-root-chain", trusted: "5.root.json", at: "2026-08-22T00:00:00Z", roots_only: true, undecidable: false },
 ];
 
-fn shared_real() -> Option<PathBuf> {
-    let p = support::repo_root().join("../shared/fixtures/real");
-    support::require_or_skip(p.is_dir().then_some(p), "../shared/fixtures/real (real published repositories)", "CI has ../shared beside its clone")
-}
-
 /// The metadata folder of a state: `metadata/` where there is one.
 fn metadata_dir(real: &Path, s: &State) -> PathBuf {
     let d = real.join(s.folder);
@@ -152,7 +147,7 @@ fn differences(s: &State, py: &Value, code: i32, tool: &Value) -> Vec<String> {
 
 #[test]
 fn verdicts_and_signature_counts_equal_python_tuf_on_real_repositories() {
-    let Some(real) = shared_real() else { return };
+    let Some(real) = support::shared_real() else { return };
     let Some(py) = support::python() else { return };
     let mut all = Vec::new();
     for s in STATES {

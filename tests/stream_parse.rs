@@ -3,6 +3,8 @@
 //! on every metadata fixture, in every piece size, in both member orders, with keys out of
 //! canonical order, and after tampering.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use tuf_ceremony::tuf::json::{Value, parse_value};
 use tuf_ceremony::tuf::metadata::{Metadata, Mode, Root, Signature, Targets};
@@ -140,12 +142,13 @@ fn python_tuf_vectors_check_the_same_on_every_path() {
 
 #[test]
 fn sigstore_roots_check_the_same_on_every_path() {
+    let Some(_) = support::shared_real() else { return };
     // Each root checked by its own keys (the self-signature half of a rotation); 1–4 need
     // the lenient reader (hex ECDSA keys). 5–8 have `signed` in struct order, not sorted
     // (found with Python's json object_pairs_hook, independently of this code).
     for n in 1..=15 {
         let sorted = !(5..=8).contains(&n);
-        let doc = read(&fixture(&format!("sigstore-root-chain/{n}.root.json")));
+        let doc = read(&support::real(&format!("sigstore-root-chain/{n}.root.json")));
         let mode = if n <= 4 { Mode::Lenient } else { Mode::Strict };
         let root = Metadata::from_bytes(&doc, mode).unwrap().signed.as_root().unwrap().clone();
         check_file(&format!("sigstore {n}.root.json"), &doc, mode, &By::Root(root), "root", sorted);

@@ -110,7 +110,14 @@ mod tests {
     /// bundles are found, nothing more.
     #[test]
     fn what_an_operating_system_leaves_is_not_an_attestation() {
-        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sigstore-attestations/2021-06-18/keys");
+        // Real published data is read where it lies (../shared), never copied here.
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real/sigstore-attestations/2021-06-18/keys");
+        if !src.is_dir() {
+            let required = std::env::var("CI").is_ok_and(|v| v == "true") || std::env::var("TUF_CEREMONY_REQUIRE_ALL").is_ok_and(|v| v == "1");
+            assert!(!required, "{} is required here but missing (CI has ../shared beside its clone)", src.display());
+            eprintln!("SKIPPED: {} not available (CI has ../shared beside its clone)", src.display());
+            return;
+        }
         let t = tempfile::tempdir().unwrap();
         let names = |bundles: &[super::AttestationBundle]| bundles.iter().map(|b| b.label.clone()).collect::<Vec<_>>();
         for e in std::fs::read_dir(&src).unwrap() {

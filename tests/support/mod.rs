@@ -18,6 +18,20 @@ pub fn fixture(rel: &str) -> PathBuf {
     repo_root().join("fixtures").join(rel)
 }
 
+/// `../shared/fixtures/real/`: real published data (Sigstore's root chain and attestations,
+/// the PSF's ceremony products, real repository states), read where it lies and never copied
+/// into the project. `None` (after saying why) when it is absent on a developer's machine;
+/// a failure under CI, which has `../shared` beside its clone.
+pub fn shared_real() -> Option<PathBuf> {
+    let p = repo_root().join("../shared/fixtures/real");
+    require_or_skip(p.is_dir().then_some(p), "../shared/fixtures/real (real published data, never copied here)", "CI has ../shared beside its clone")
+}
+
+/// A path under `../shared/fixtures/real/` (call [`shared_real`] first to skip without it).
+pub fn real(rel: &str) -> PathBuf {
+    repo_root().join("../shared/fixtures/real").join(rel)
+}
+
 fn required() -> bool {
     std::env::var("CI").map(|v| v == "true").unwrap_or(false) || std::env::var("TUF_CEREMONY_REQUIRE_ALL").map(|v| v == "1").unwrap_or(false)
 }
