@@ -158,6 +158,21 @@ pub fn link_entry(rel: &str, path: &Path) -> String {
     format!("{rel} -> {target}")
 }
 
+impl Inventory {
+    /// Notes an entry that is never opened: a link (`links`) or a FIFO, device or socket
+    /// (`special`); false for files and folders.
+    fn set_aside(&mut self, rel: &str, path: &Path, m: &std::fs::Metadata) -> bool {
+        if m.file_type().is_symlink() {
+            self.links.push(link_entry(rel, path));
+        } else if !m.is_dir() && !m.is_file() {
+            self.special.push((rel.to_string(), crate::util::fsx::type_name(&m.file_type())));
+        } else {
+            return false;
+        }
+        true
+    }
+}
+
 /// Whether `path` is a real folder (not a link to one).
 pub fn real_dir(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_dir())
@@ -202,12 +217,7 @@ pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
     let (mut versioned, mut unversioned) = (false, false);
     let top_level = kind == FolderKind::Repository && prefix.is_empty();
     for (name, path, m) in read_dir_sorted(&metadata_dir)? {
-        if m.file_type().is_symlink() {
-            inv.links.push(link_entry(&format!("{prefix}{name}"), &path));
-            continue;
-        }
-        if !m.is_dir() && !m.is_file() {
-            inv.special.push((format!("{prefix}{name}"), crate::util::fsx::type_name(&m.file_type())));
+        if inv.set_aside(&format!("{prefix}{name}"), &path, &m) {
             continue;
         }
         if os_file(&path, &name, m.is_dir(), top_level) {
@@ -217,12 +227,7 @@ pub fn inventory(dir: &Path) -> Result<Inventory, LayoutError> {
         if m.is_dir() {
             if name == "root_history" {
                 for (hname, hpath, hm) in read_dir_sorted(&path)? {
-                    if hm.file_type().is_symlink() {
-                        inv.links.push(link_entry(&format!("{prefix}root_history/{hname}"), &hpath));
-                        continue;
-                    }
-                    if !hm.is_dir() && !hm.is_file() {
-                        inv.special.push((format!("{prefix}root_history/{hname}"), crate::util::fsx::type_name(&hm.file_type())));
+                    if inv.set_aside(&format!("{prefix}root_history/{hname}"), &hpath, &hm) {
                         continue;
                     }
                     if os_file(&hpath, &hname, hm.is_dir(), false) {

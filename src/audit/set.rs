@@ -12,17 +12,17 @@
 //!   from what snapshot or timestamp say, expired metadata, a delegation cycle, hashed bins
 //!   that do not cover every prefix exactly once.
 //! * A writer-rule finding (tuf-format.md §7; [`rules::check`]) names the clients that
-//!   reject the file. On a *current* file (the newest root of the verified chain, and every
-//!   other role) it is an error when any client in `clients` rejects it, else a warning.
-//!   On a *superseded* root (older than the newest root of the verified chain) it is an
-//!   error only when **every** client in `clients` rejects it — then nobody can walk the
-//!   chain through it — and otherwise a warning: published history cannot be changed, and
-//!   clients that trust a later root never read it (Sigstore's root v11, whose key
-//!   `7247f0db…` has a keyid tough refuses, is the real example).
+//!   reject the file. It is an error exactly when a client in `clients` rejects it, else a
+//!   warning: the same finding never turns from warning to error because another client is
+//!   selected or not. On a *superseded* root (older than the newest root of the verified
+//!   chain) the message says so: a client whose trusted root is older walks through it and
+//!   fails there (Sigstore's root v11, whose key `7247f0db…` has a keyid tough 0.19 refuses,
+//!   is the real example: `--clients python-tuf,go-tuf` passes, tough's verdict fails).
 //! * Legacy forms (offset or fractional `expires`, hex ECDSA keys, missing
 //!   `terminating`/`consistent_snapshot`, unsafe unknown fields) make a file unreadable in
 //!   strict mode (an error, reported by whoever loaded the file); with `lenient` they are
-//!   read and reported as warnings.
+//!   read, and follow the rule above: `--lenient` never overrides `--clients`, so a chain
+//!   python-tuf cannot load fails `--clients python-tuf`, lenient or not.
 
 use crate::tuf::bins::{path_hash, succinct_role_names};
 use crate::tuf::encode::canonical_sized;
@@ -408,23 +408,17 @@ fn role_threshold_keys<'a>(root: &'a Root, role: &str) -> Option<(&'a [String], 
 }
 
 /// The severity policy for writer-rule findings (see the module documentation).
-pub fn rule_severity(f: Finding, superseded: bool, lenient: bool, clients: Clients) -> Finding {
-    if f.code == "legacy-form" && lenient {
-        return Finding { severity: Severity::Warning, ..f };
-    }
+pub fn rule_severity(f: Finding, superseded: bool, clients: Clients) -> Finding {
     if f.severity != Severity::Error {
         return f;
     }
-    let every = |c: Clients, r: Clients| (!c.python_tuf || r.python_tuf) && (!c.go_tuf || r.go_tuf) && (!c.tough || r.tough);
-    let error = if superseded { !clients.is_empty() && every(clients, f.rejected_by) } else { f.rejected_by.intersects(clients) };
-    if error {
-        f
-    } else if superseded {
-        let message = format!("{} (superseded root: published history; only clients whose trusted root is older walk through it)", f.message);
-        Finding { severity: Severity::Warning, message, ..f }
+    let f = if superseded {
+        let message = format!("{} (superseded root: published history; clients whose trusted root is older walk through it)", f.message);
+        Finding { message, ..f }
     } else {
-        Finding { severity: Severity::Warning, ..f }
-    }
+        f
+    };
+    if f.rejected_by.intersects(clients) { f } else { Finding { severity: Severity::Warning, ..f } }
 }
 
 /// The full check; `check_set` is this with positional options.
@@ -584,10 +578,10 @@ fn rules_of(f: &MetadataFile, superseded: bool, o: &SetOptions, out: &mut Out) {
     // another rule (a hex ECDSA key is also a malformed PEM key): reported, not an error.
     let legacy: Vec<&JsonPath> = if o.lenient { found.iter().filter(|x| x.code == "legacy-form").map(|x| &x.path).collect() } else { Vec::new() };
     for x in found {
-        let x = if x.severity == Severity::Error && legacy.iter().any(|p| x.path.0.starts_with(&p.0)) {
+        let x = if x.severity == Severity::Error && x.code != "legacy-form" && legacy.iter().any(|p| x.path.0.starts_with(&p.0)) {
             Finding { severity: Severity::Warning, ..x.clone() }
         } else {
-            rule_severity(x.clone(), superseded, o.lenient, o.clients)
+            rule_severity(x.clone(), superseded, o.clients)
         };
         out.push(&f.file, x);
     }

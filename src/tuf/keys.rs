@@ -448,6 +448,11 @@ impl PublicKey {
                 Ok(s) => Stream::P384(*k, s, sha2::Sha384::new()),
                 Err(_) => Stream::Malformed,
             },
+            // An RSA signature is exactly as long as the modulus (OpenSSL, which python-tuf
+            // verifies with, and ring, tough's, refuse any other length; a leading zero byte
+            // dropped would otherwise still verify here).
+            PublicKey::RsaPss(k) if sig.len() != rsa::traits::PublicKeyParts::size(&**k) => Stream::Malformed,
+            PublicKey::Rsa(k, _) if sig.len() != rsa::traits::PublicKeyParts::size(&**k) => Stream::Malformed,
             PublicKey::RsaPss(k) => match rsa::pss::Signature::try_from(sig) {
                 Ok(s) => Stream::RsaPss(k.clone(), s, Sha256::new()),
                 Err(_) => Stream::Malformed,
@@ -691,6 +696,16 @@ mod tests {
         bad[mid] ^= 1;
         assert_ne!(pk.verify(msg, &bad), SigCheck::Valid, "{label}: changed signature");
         assert_ne!(pk.verify(msg, &sig[1..]), SigCheck::Valid, "{label}: shortened signature");
+        // A leading zero byte dropped is the same number, but not a signature of the
+        // modulus's length: malformed, as OpenSSL and ring have it.
+        if matches!(pk, PublicKey::Rsa(..) | PublicKey::RsaPss(_)) {
+            let mut padded = vec![0u8];
+            padded.extend_from_slice(sig);
+            assert_eq!(pk.verify(msg, &padded), SigCheck::Malformed, "{label}: a signature longer than the modulus");
+            if sig[0] == 0 {
+                assert_eq!(pk.verify(msg, &sig[1..]), SigCheck::Malformed, "{label}: the leading zero dropped");
+            }
+        }
     }
 
     #[test]

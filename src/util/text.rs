@@ -34,20 +34,10 @@ pub fn one_line(s: &str) -> Cow<'_, str> {
 /// to show on a terminal or paste into a log.
 pub fn json_for_output(value: &serde_json::Value) -> String {
     let raw = serde_json::to_string_pretty(value).unwrap_or_default();
-    if !raw.chars().any(json_unsafe) {
-        return raw;
-    }
-    let mut out = String::with_capacity(raw.len() + 32);
-    for c in raw.chars() {
-        if json_unsafe(c) {
-            out.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    escape_as(&raw, json_unsafe, |c| format!("\\u{:04x}", c as u32)).into_owned()
 }
 
+/// What JSON output escapes and a terminal must not be sent raw.
 fn json_unsafe(c: char) -> bool {
     (c.is_control() && !matches!(c, '\n' | '\t' | '\r')) || hidden(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
@@ -56,7 +46,7 @@ fn json_unsafe(c: char) -> bool {
 /// characters other than newline, tab and carriage return, DEL, C1 or bidirectional controls.
 pub fn unsafe_for_terminal(bytes: &[u8]) -> bool {
     match std::str::from_utf8(bytes) {
-        Ok(s) => s.chars().any(|c| (c.is_control() && !matches!(c, '\n' | '\t' | '\r')) || hidden(c) || matches!(c, '\u{2028}' | '\u{2029}')),
+        Ok(s) => s.chars().any(json_unsafe),
         Err(_) => bytes.iter().any(|&b| (b < 0x20 && !matches!(b, b'\n' | b'\t' | b'\r')) || b == 0x7f),
     }
 }
@@ -68,13 +58,18 @@ pub fn hidden(c: char) -> bool {
 }
 
 fn escape(s: &str, bad: impl Fn(char) -> bool) -> Cow<'_, str> {
+    escape_as(s, bad, |c| format!("\\u{{{:x}}}", c as u32))
+}
+
+/// `s` with every character `bad` says written as `form` makes it.
+fn escape_as(s: &str, bad: impl Fn(char) -> bool, form: impl Fn(char) -> String) -> Cow<'_, str> {
     if !s.chars().any(&bad) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
         if bad(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            out.push_str(&form(c));
         } else {
             out.push(c);
         }
@@ -85,6 +80,15 @@ fn escape(s: &str, bad: impl Fn(char) -> bool) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::{for_terminal, prefix};
+
+    #[test]
+    fn json_output_escapes_c1_and_bidi_controls_and_stays_the_same_value() {
+        let v = serde_json::json!({"file": "a\u{85}b\u{202e}c\u{2028}d\u{7f}", "plain": "é 中"});
+        let out = super::json_for_output(&v);
+        assert!(out.contains("a\\u0085b\\u202ec\\u2028d\\u007f") && out.contains("é 中"), "{out}");
+        assert!(!out.chars().any(|c| matches!(c, '\u{85}' | '\u{202e}' | '\u{2028}' | '\u{7f}')));
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap(), v);
+    }
 
     #[test]
     fn one_value_stays_on_one_line() {
