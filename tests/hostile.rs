@@ -1050,25 +1050,31 @@ fn workdir() -> Vec<Case> {
             2,
             &["state.json", "unknown field `skip_verify`"],
         ),
-        // The fingerprint is what the working directory belongs to: another one is another run.
-        case(C, "plan_sha256 edited", state_edit("preflight.clock", |s| s["plan_sha256"] = "00".repeat(32).into()), REHEARSE, 1, &["belongs to another run"]),
-        // The state may know less than the transcript (a crash in between); what it then
-        // lacks is refused when needed, not invented.
+        // The fingerprint the transcript began with: an edited one disagrees with it.
+        case(
+            C,
+            "plan_sha256 edited",
+            state_edit("preflight.clock", |s| s["plan_sha256"] = "00".repeat(32).into()),
+            REHEARSE,
+            2,
+            &["plan_sha256 disagrees with the transcript"],
+        ),
+        // What a done step set must still be in the state.
         case(
             C,
             "a recorded key removed",
             state_edit("keys.keyholder:bob", |s| _ = s["keys"].as_object_mut().unwrap().remove("alice")),
             REHEARSE,
-            1,
-            &["no key recorded for keyholder alice"],
+            2,
+            &["keys.alice disagrees with the transcript", "is missing"],
         ),
         case(
             C,
             "ceremony_time removed",
             state_edit("preflight.clock", |s| s["ceremony_time"] = serde_json::Value::Null),
             REHEARSE,
-            1,
-            &["the clock has not been confirmed yet"],
+            2,
+            &["ceremony_time disagrees with the transcript", "is missing"],
         ),
         case(
             C,

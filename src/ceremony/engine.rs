@@ -130,6 +130,20 @@ impl<'a> Engine<'a> {
         let fresh = !fsx::occupied(&work.state_path());
         let state = match work.load_or_init(&fingerprint(plan, &opts.job, opts.current.as_deref())) {
             Err(StateError::OtherPlan { path, found, expected }) => {
+                // The transcript says this job began here: the state file was edited.
+                let began = fsx::read_in(&work.transcript_path(), Kind::Transcript)
+                    .ok()
+                    .and_then(|b| super::transcript::verify(&b).ok())
+                    .and_then(|v| v.lines.iter().find(|l| l.get("kind").and_then(|k| k.as_str()) == Some("ceremony.start")).cloned())
+                    .and_then(|l| l.get("job_fingerprint").and_then(|f| f.as_str()).map(String::from));
+                if began.as_deref() == Some(expected.as_str()) {
+                    return Err(StateError::Disagrees {
+                        path,
+                        field: "plan_sha256".into(),
+                        what: format!("{} is not the transcript's job fingerprint {expected}", one_line(&found)),
+                    }
+                    .into());
+                }
                 return Err(match super::freeze::changed_since(&work.root, plan) {
                     Some(why) => CeremonyError::Refused(why),
                     None => StateError::OtherPlan { path, found, expected }.into(),

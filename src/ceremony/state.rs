@@ -161,6 +161,15 @@ impl State {
             if last(lines, "step.done", Some(("step", step))).is_none() {
                 return Err(bad("completed", format!("step {} is marked done, but the transcript does not record it", one_line(step))));
             }
+            // What a done step leaves in the state must still be there.
+            let missing = match step.as_str() {
+                "preflight.clock" if self.ceremony_time.is_none() => Some("ceremony_time".to_string()),
+                "preflight.binary" if self.binary_sha256.is_none() => Some("binary_sha256".to_string()),
+                s => s.strip_prefix("keys.keyholder:").filter(|h| !self.keys.contains_key(*h)).map(|h| format!("keys.{}", one_line(h))),
+            };
+            if let Some(field) = missing {
+                return Err(bad(&field, format!("is missing, but step {} is done and the transcript records what it set", one_line(step))));
+            }
         }
         for (holder, rec) in &self.keys {
             let f = format!("keys.{}", one_line(holder));
