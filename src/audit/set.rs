@@ -474,6 +474,7 @@ pub fn audit_set(set: &MetadataSet, o: &SetOptions) -> SetReport {
             report.unreached.push((f.file.clone(), role.clone()));
         }
     }
+    report.unreached.extend(set.unreadable_roles.iter().filter(|(r, _)| !reach.contains(r)).map(|(r, f)| (f.clone(), r.clone())));
 
     let Some(newest) = newest else {
         report.findings = out.findings;
@@ -799,9 +800,10 @@ fn check_meta_entry(out: &mut Out, from: &MetadataFile, entry_path: JsonPath, na
 }
 
 /// The delegated roles a client can reach: every name the delegation tree from targets
-/// gives (through the role files present), whether or not its file is here.
+/// gives (through the role files present), whether or not its file is here. Answers for
+/// the role files of the set and the roles snapshot lists.
 pub struct Reach<'a> {
-    names: BTreeSet<&'a str>,
+    names: HashSet<&'a str>,
     succinct: Vec<&'a crate::tuf::metadata::SuccinctRoles>,
 }
 
@@ -814,9 +816,15 @@ impl Reach<'_> {
 }
 
 pub fn reach(set: &MetadataSet) -> Reach<'_> {
-    let mut r = Reach { names: BTreeSet::new(), succinct: Vec::new() };
+    // Only names someone asks about are kept: the role files here and what snapshot lists
+    // (a 100,000-project claimed names far more roles than either).
+    let mut wanted: HashSet<&str> = set.roles.keys().chain(set.unreadable_roles.keys()).map(String::as_str).collect();
+    if let Some(Signed::Snapshot(s)) = set.roles.get("snapshot").map(|f| &f.md.signed) {
+        wanted.extend(s.meta.keys().map(|n| n.strip_suffix(".json").unwrap_or(n)));
+    }
+    let mut r = Reach { names: HashSet::new(), succinct: Vec::new() };
     let mut todo: Vec<&str> = vec!["targets"];
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     while let Some(role) = todo.pop() {
         if !seen.insert(role) {
             continue;
@@ -825,9 +833,13 @@ pub fn reach(set: &MetadataSet) -> Reach<'_> {
         let Some(d) = &t.delegations else { continue };
         match &d.roles {
             DelegatedRoles::Roles(children) => {
-                for c in children {
+                for c in children.iter().filter(|c| wanted.contains(c.name.as_str())) {
                     r.names.insert(c.name.as_str());
-                    todo.push(c.name.as_str());
+                    // Only a role whose file is here can delegate further (100,000 projects
+                    // in claimed have none).
+                    if set.roles.contains_key(&c.name) {
+                        todo.push(c.name.as_str());
+                    }
                 }
             }
             DelegatedRoles::Succinct(s) => {

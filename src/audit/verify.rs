@@ -586,10 +586,7 @@ pub fn verify_path(path: &Path, o: &Options) -> Result<Report, VerifyError> {
     out.extend(set_report.findings);
     // Role files no delegation reaches: no client fetches them, so what the loader said
     // about them (unreadable, say) decides nothing; each is listed as not checked.
-    let reach = super::set::reach(&set);
-    let mut unreached: BTreeMap<String, String> = set_report.unreached.iter().cloned().collect();
-    unreached.extend(set.unreadable_roles.iter().filter(|(r, _)| !reach.contains(r)).map(|(r, f)| (f.clone(), r.clone())));
-    drop(reach);
+    let unreached: BTreeMap<String, String> = set_report.unreached.iter().cloned().collect();
     for x in out.iter_mut().filter(|x| unreached.contains_key(&x.file) && x.finding.severity != Severity::Info) {
         x.finding.severity = Severity::Info;
         x.finding.message = format!("{} (no delegation reaches this role, so no client reads this file)", x.finding.message);
