@@ -1052,15 +1052,16 @@ fn walk_delegations(set: &MetadataSet, o: &SetOptions, out: &mut Out, report: &m
             for path in ct.targets.keys() {
                 if let Some(bad) = specs.iter().position(|s| !spec_matches(s, path)) {
                     let whose = if bad + 1 == specs.len() { format!("{parent} delegates to {name}") } else { "an ancestor delegation allows".to_string() };
-                    out.push(
-                        &cf.file,
-                        Finding::error(
-                            "target-outside-delegation",
-                            JsonPath::root().key("signed").key("targets").key(path.as_str()),
-                            format!("target {path} is outside the paths {whose} (tough refuses the whole repository; python-tuf and go-tuf never find it)"),
-                            Clients::TOUGH,
-                        ),
+                    // Only tough refuses it, so it is an error only with tough selected (the
+                    // severity policy); python-tuf and go-tuf load the role and never find it.
+                    let f = Finding::error(
+                        "target-outside-delegation",
+                        JsonPath::root().key("signed").key("targets").key(path.as_str()),
+                        format!("target {path} is outside the paths {whose} (tough refuses the whole repository; python-tuf and go-tuf never find it)"),
+                        Clients::TOUGH,
                     );
+                    let f = rule_severity(f, false, out.clients);
+                    out.push(&cf.file, f);
                 }
             }
             let (e, days, at) = expiry(&cf.md);
