@@ -701,6 +701,22 @@ fn repository_with_snapshot_timestamp_delegations_and_bins() {
     }
 }
 
+/// A target outside its delegation is refused by tough alone: python-tuf and go-tuf load
+/// the role and never find the target, so for them it is a warning (the severity policy;
+/// tough's safe-target-paths test data is python-tuf ok).
+#[test]
+fn a_target_outside_its_delegation_is_an_error_only_with_tough() {
+    let t = tmp("verify-outside-");
+    repository(t.path(), Breakage { outside: true, ..Default::default() });
+    let at = at("2027-01-01T00:00:00Z");
+    for (clients, severity) in [(Clients::PYTHON.or(Clients::GO), Severity::Warning), (Clients::TOUGH, Severity::Error)] {
+        let r = verify_path(t.path(), &Options { clients, ..opts(at) }).unwrap();
+        let f: Vec<_> = r.findings.iter().filter(|f| f.finding.code == "target-outside-delegation").collect();
+        assert!(!f.is_empty() && f.iter().all(|f| f.finding.severity == severity), "{clients:?}: {f:#?}");
+        assert_eq!(r.ok(), severity == Severity::Warning, "{clients:?}: {:#?}", codes(&r, Severity::Error));
+    }
+}
+
 #[test]
 fn clients_option_decides_what_is_an_error() {
     // A P-384 key is refused by tough only: an error for all clients, a warning for python-tuf.
