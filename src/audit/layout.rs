@@ -178,11 +178,6 @@ pub fn real_dir(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_dir())
 }
 
-/// Whether `path` is a regular file (not a link to one).
-pub fn real_file(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
-}
-
 /// The evidence files that mark a ceremony's media folder.
 pub const EVIDENCE: [&str; 3] = ["SHA256SUMS", "transcript.jsonl", "SUMMARY.txt"];
 

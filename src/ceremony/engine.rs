@@ -181,9 +181,7 @@ impl<'a> Engine<'a> {
             )?;
         } else {
             // Everything in the state that decides output must be what the transcript says.
-            let tpath = work.transcript_path();
-            let bytes = fsx::read_in(&tpath, Kind::Transcript).map_err(|e| CeremonyError::File { path: tpath.clone(), what: e.to_string() })?;
-            state.check_against(&super::transcript::verify(&bytes)?.lines, &work.state_path())?;
+            state.check_against(transcript.opened(), &work.state_path())?;
             transcript.append(&now_str(Utc::now()), "ceremony.resume", fields! { "completed_steps" => state.completed.len() })?;
         }
         Ok(Engine { plan, work, state, transcript, ui, tokens, opts, rotation_roles: std::cell::OnceCell::new() })

@@ -25,6 +25,8 @@ pub struct Transcript {
     path: PathBuf,
     head: String,
     seq: u64,
+    /// The entries the file held when it was opened (verified then).
+    opened: Vec<Map<String, Value>>,
 }
 
 impl Transcript {
@@ -37,12 +39,12 @@ impl Transcript {
     pub fn open(path: &Path, time: &str) -> Result<Self, TranscriptError> {
         let io = |e: std::io::Error| TranscriptError::Io(format!("{}: {e}", path.display()));
         if !crate::util::fsx::occupied(path) {
-            return Ok(Transcript { path: path.to_path_buf(), head: GENESIS.to_string(), seq: 0 });
+            return Ok(Transcript { path: path.to_path_buf(), head: GENESIS.to_string(), seq: 0, opened: Vec::new() });
         }
         let bytes = crate::util::fsx::read_in(path, crate::util::fsx::Kind::Transcript).map_err(io)?;
         let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let v = verify(&bytes[..whole])?;
-        let mut t = Transcript { path: path.to_path_buf(), head: v.head, seq: v.entries };
+        let mut t = Transcript { path: path.to_path_buf(), head: v.head, seq: v.entries, opened: v.lines };
         if whole < bytes.len() {
             let torn = &bytes[whole..];
             let f = crate::util::fsx::open_write_existing(path).map_err(io)?;
@@ -54,6 +56,11 @@ impl Transcript {
             )?;
         }
         Ok(t)
+    }
+
+    /// The entries the file held when it was opened, verified then (none for a new one).
+    pub fn opened(&self) -> &[Map<String, Value>] {
+        &self.opened
     }
 
     pub fn head(&self) -> &str {

@@ -177,11 +177,6 @@ pub fn read_prefix_in(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// [`read`] as UTF-8 text.
-pub fn read_text(path: &Path, kind: Kind) -> std::io::Result<String> {
-    String::from_utf8(read(path, kind)?).map_err(|_| invalid("is not UTF-8 text".into()))
-}
-
 /// [`read_in`] as UTF-8 text.
 pub fn read_text_in(path: &Path, kind: Kind) -> std::io::Result<String> {
     String::from_utf8(read_in(path, kind)?).map_err(|_| invalid("is not UTF-8 text".into()))
@@ -321,11 +316,6 @@ pub fn ensure_named_dir(dir: &Path) -> std::io::Result<()> {
         Err(e) if e.kind() == ErrorKind::NotFound => ensure_dir(dir),
         Err(e) => Err(e),
     }
-}
-
-/// [`ensure_dir`] with the error rendered for the command line.
-pub fn ensure_dir_input(dir: &Path) -> Result<()> {
-    ensure_dir(dir).map_err(|e| Error::io(dir, e))
 }
 
 /// Creates a new, empty folder beside `path` with an unpredictable name
