@@ -88,7 +88,7 @@ pub struct RunArgs {
     /// Working directory for state and drafts (default: <plan dir>/<ceremony id>.work)
     #[arg(long)]
     pub workdir: Option<PathBuf>,
-    /// Folder of software tokens (default: <workdir>/tokens)
+    /// Folder of software tokens (default: tokens/ beside the plan)
     #[arg(long)]
     pub tokens: Option<PathBuf>,
     /// Go on even though a network interface is up (recorded in the transcript)
@@ -101,6 +101,10 @@ pub struct RunArgs {
     /// keys the new plan changes get new versions too
     #[arg(long)]
     pub current: Option<PathBuf>,
+    /// The keyholders in the room (comma-separated; default: all). Refused at once when they
+    /// cannot reach every role's threshold; the absent can sign apart later
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub keyholders: Option<Vec<String>>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -111,6 +115,10 @@ pub struct RehearseArgs {
     /// Unattended: answer every question yes, use generated passphrases
     #[arg(long)]
     pub yes: bool,
+    /// Rehearse your own plan instead of the built-in one: every token is simulated (a
+    /// software token in the rehearsal folder); the media folder is named rehearsal-<id>
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -150,7 +158,7 @@ pub struct UpdateArgs {
     /// Working directory (default: <plan dir>/<id>-<what>.work)
     #[arg(long)]
     pub workdir: Option<PathBuf>,
-    /// Folder of software tokens
+    /// Folder of software tokens (default: tokens/ beside the plan)
     #[arg(long)]
     pub tokens: Option<PathBuf>,
     /// Go on even though a network interface is up (recorded)
@@ -162,6 +170,18 @@ pub struct UpdateArgs {
     /// Also show a JSON diff of each role (exported as CHANGES.json)
     #[arg(long)]
     pub diff: bool,
+    /// The keyholders in the room (comma-separated; default: all the plan names for these
+    /// roles). Refused at once when they cannot reach the threshold
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub keyholders: Option<Vec<String>>,
+    /// Sign apart instead: build the same draft and write a signature request folder into DIR
+    /// for each role (keyholders then run `sign`; `import-signatures` merges)
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["media", "keyholders", "status"])]
+    pub apart: Option<PathBuf>,
+    /// When the working directory holds another run: rename it aside (kept, never deleted)
+    /// and begin this one
+    #[arg(long)]
+    pub set_aside: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -253,7 +273,7 @@ pub struct SignArgs {
     /// Where to write the signature file (default: the request folder)
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Folder of software tokens (default: <plan dir>/<ceremony id>.work/tokens)
+    /// Folder of software tokens (default: tokens/ beside the plan)
     #[arg(long)]
     pub tokens: Option<PathBuf>,
     /// Your public key (TUF key JSON or PEM), when the request does not name your key

@@ -11,6 +11,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// Attention needed (e.g. a role inside its re-signing window).
     pub const ATTENTION: i32 = 3;
+    /// Interrupted by Ctrl-C (128 + SIGINT, as shells report it); run the same command to resume.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]

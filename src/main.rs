@@ -13,6 +13,10 @@ fn main() -> ExitCode {
             return ExitCode::from(code as u8);
         }
     };
+    use tuf_ceremony::cli::Command as C;
+    if matches!(cli.command, C::Run(_) | C::Rehearse(_) | C::Resign(_) | C::Claim(_) | C::Sign(_)) {
+        tuf_ceremony::util::interrupt::install(&tuf_ceremony::util::interrupt::command_line());
+    }
     match cmd::run(cli.command) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {

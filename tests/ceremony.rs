@@ -159,6 +159,10 @@ fn crash_after_any_step_or_signature_resumes_to_a_complete_result() {
             points.push(format!("signature:{h}:{r}"));
         }
     }
+    // Right after the export folder is renamed into place, before the transcript records it:
+    // the resume recognises the folder as its own and completes (not "a folder of that name
+    // is already on the media").
+    points.push("export.renamed".into());
     assert!(points.len() >= 25);
     for point in points.iter().filter(|p| p.as_str() != "finish.readout") {
         let tmp = tempfile::tempdir().unwrap();
@@ -173,6 +177,11 @@ fn crash_after_any_step_or_signature_resumes_to_a_complete_result() {
         assert_transcript(&media);
         let text = String::from_utf8_lossy(&resumed.stdout);
         assert!(text.contains("already done") || point.starts_with("preflight.network"), "{point}: resume should skip finished steps");
+        if point == "export.renamed" {
+            assert!(text.contains("is this run's own export"), "{point}: {text}");
+            let t = std::fs::read_to_string(dir.join("work/transcript.jsonl")).unwrap();
+            assert_eq!(t.matches("\"export.recovered\"").count(), 1, "{point}: the recovery is recorded");
+        }
     }
 }
 

@@ -10,110 +10,10 @@
 
 mod support;
 
-use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
-
-/// Seconds each prompt may take to appear.
-const STEP_TIMEOUT: u64 = 60;
-
-/// A python 3 with `pty` and `termios` (standard library only): `TUF_CEREMONY_PYTHON3`,
-/// `python3` on PATH, or the repository venv. Require-or-skip policy when missing.
-fn python3() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(p) = std::env::var_os("TUF_CEREMONY_PYTHON3") {
-        candidates.push(p.into());
-    }
-    candidates.push("python3".into());
-    candidates.push(support::repo_root().join(".venv/bin/python"));
-    let found = candidates
-        .into_iter()
-        .find(|p| Command::new(p).args(["-c", "import pty, termios, select, json"]).output().map(|o| o.status.success()).unwrap_or(false));
-    support::require_or_skip(found, "python3 with pty/termios", "install python3 or set TUF_CEREMONY_PYTHON3")
-}
-
-/// One thing the person waits for, and what they type then.
-#[derive(Clone, Debug)]
-struct Step {
-    expect: String,
-    send: Option<String>,
-    secret: bool,
-    eof: bool,
-}
-
-fn wait_for(text: &str) -> Step {
-    Step { expect: text.into(), send: None, secret: false, eof: false }
-}
-fn answer(prompt: &str, text: &str) -> Step {
-    Step { expect: prompt.into(), send: Some(text.into()), secret: false, eof: false }
-}
-fn secret(prompt: &str, text: &str) -> Step {
-    Step { expect: prompt.into(), send: Some(text.into()), secret: true, eof: false }
-}
-
-struct Session {
-    exit: Option<i32>,
-    signal: Option<i32>,
-    output: Vec<u8>,
-}
-
-impl Session {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.output).into_owned()
-    }
-}
-
-/// Runs `args` in a pseudo-terminal through the driver; panics (with the driver's report,
-/// which holds the last 2 KB of output) when a prompt does not come in time.
-fn drive(py: &Path, args: &[&str], steps: &[Step], log: &Path) -> Session {
-    let mut argv = vec![support::bin().display().to_string()];
-    argv.extend(args.iter().map(|a| a.to_string()));
-    let steps_json: Vec<Value> = steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let mut v = json!({ "expect": s.expect, "note": format!("(expecting {:?})", s.expect) });
-            if let Some(t) = &s.send {
-                v["send"] = json!(t);
-            }
-            if s.secret {
-                v["secret"] = json!(true);
-                v["note"] = json!(format!("#{} secret prompt {:?}", i + 1, s.expect));
-            }
-            if s.eof {
-                v["eof"] = json!(true);
-            }
-            v
-        })
-        .collect();
-    let scenario = json!({
-        "argv": argv,
-        "env": { "TUF_CEREMONY_CRASH_AFTER": "" },
-        "log": log,
-        "timeout": STEP_TIMEOUT,
-        "steps": steps_json,
-    });
-    // The scenario (with the passphrases) goes through a pipe, never a file or argv.
-    let mut child = Command::new(py)
-        .arg(support::repo_root().join("tests/python/drive_tty.py"))
-        .env_remove("TUF_CEREMONY_CRASH_AFTER")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start drive_tty.py");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(&serde_json::to_vec(&scenario).unwrap()).expect("write scenario");
-    }
-    let out = child.wait_with_output().expect("drive_tty.py");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the terminal session failed ({}):\n{stderr}", out.status);
-    let res: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("driver output {:?}: {e}\n{stderr}", String::from_utf8_lossy(&out.stdout)));
-    Session { exit: res["exit"].as_i64().map(|c| c as i32), signal: res["signal"].as_i64().map(|c| c as i32), output: std::fs::read(log).expect("session log") }
-}
+use support::tty::{Session, Step, answer, answers_per_keyholder, assert_live_stream_safe, assert_says, drive, interrupt, python3, secret, wait_for};
 
 /// The passphrases the people in the room type.
 struct People {
@@ -150,7 +50,7 @@ fn ceremony(people: &People, mistakes: bool) -> Vec<Step> {
     for (h, pass) in &people.good {
         let new = format!("New passphrase for {h}'s token");
         s.push(wait_for(&format!("[keys.keyholder:{h}]")));
-        s.push(wait_for(&format!("Keyholder {h}: open your bag")));
+        s.push(wait_for(&format!("Keyholder {h} (software token): open your bag")));
         s.push(answer("Press Enter", ""));
         match (*h, mistakes) {
             ("alice", true) => {
@@ -171,7 +71,7 @@ fn ceremony(people: &People, mistakes: bool) -> Vec<Step> {
                 s.push(secret("Repeat the passphrase", pass));
             }
         }
-        s.push(secret(&format!("Passphrase for {h}'s software token"), pass));
+        // The key just made is used as is: no passphrase is asked again in this insertion.
         s.push(wait_for("Read the serial aloud"));
         s.push(answer("[y/n]", "y"));
         s.push(wait_for(&format!("{h}: remove your token")));
@@ -254,7 +154,7 @@ fn assert_sha256sums(media: &Path) {
 }
 
 /// The transcript head (sha256 of the last line of the exported transcript) and its PGP
-/// words are shown on the terminal and written in SUMMARY.txt.
+/// words are shown on the terminal once, at the read-out, and written in SUMMARY.txt.
 fn assert_head_shown(media: &Path, output: &str) {
     use sha2::{Digest, Sha256};
     let transcript = std::fs::read(media.join("transcript.jsonl")).unwrap();
@@ -263,14 +163,21 @@ fn assert_head_shown(media: &Path, output: &str) {
     let last = &transcript[body.iter().rposition(|b| *b == b'\n').map(|i| i + 1).unwrap_or(0)..];
     let head_bytes = Sha256::digest(last);
     let head: String = head_bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let words = tuf_ceremony::util::pgpwords::phrase(&head_bytes);
+    let words = tuf_ceremony::util::pgpwords::grouped_of_hex(&head, "  ");
     assert_eq!(words.split_whitespace().count(), 32, "32 PGP words for a sha256: {words}");
+    assert_eq!(words.lines().count(), 4, "in four lines of eight: {words}");
+    assert_eq!(
+        words.split_whitespace().collect::<Vec<_>>(),
+        tuf_ceremony::util::pgpwords::words(&head_bytes),
+        "the grouped words are the sha256's PGP words, in order"
+    );
     let output = output.replace("\r\n", "\n");
-    let shown = format!("{head}\n  {words}\n");
+    let shown = format!("{head}\n{words}\n");
     assert!(output.contains("Transcript head"), "the terminal does not announce the transcript head");
     assert!(output.contains(&shown), "the terminal does not show the transcript head {head} followed by its PGP words {words:?}");
+    assert_eq!(output.matches(words.lines().next().unwrap().trim()).count(), 1, "the head's words are shown once");
     let after_complete = &output[output.rfind("Ceremony complete").expect("Ceremony complete")..];
-    assert!(after_complete.contains(&shown), "the closing lines do not show the head with its PGP words");
+    assert!(after_complete.contains(&head), "the closing lines do not name the head");
     let summary = std::fs::read_to_string(media.join("SUMMARY.txt")).unwrap();
     assert!(summary.contains(&head) && summary.contains(&words), "SUMMARY.txt lacks the head and its PGP words");
 }
@@ -313,6 +220,16 @@ fn interactive_rehearsal_through_a_terminal() {
     assert_sha256sums(&media);
     assert_head_shown(&media, &text);
     assert_no_secrets(&people.all_secrets(), &session, &dir);
+    assert_live_stream_safe(&text);
+    assert_says(&text, &["keys.keyholder", "sign.keyholder", "preflight.clock", "preflight.binary", "finish.readout"]);
+    // Answers per keyholder in a first ceremony, without mistakes (carol's keys step and
+    // bob's signing have none): counted from the scenario the terminal was driven through,
+    // which waits for each prompt in turn, so an extra or missing question fails the run.
+    let answers = answers_per_keyholder(&ceremony(&people, false));
+    eprintln!("first ceremony, answers per keyholder: {answers:?}");
+    for (h, (n, secrets)) in &answers {
+        assert_eq!((*n, *secrets), (8, 3), "{h}: 8 answers, of which 3 passphrase entries (a new one twice, then one unlock)");
+    }
     let st = status(&dir);
     assert!(st.contains("steps done.") && !st.contains("next:"), "status after the run:\n{st}");
     eprintln!("interactive rehearsal: {:.1}s", t0.elapsed().as_secs_f64());
@@ -365,6 +282,35 @@ fn clock_refused_then_resumed() {
     assert_sha256sums(&media);
     assert_head_shown(&media, &text2);
     assert_no_secrets(&people.all_secrets(), &second, &dir);
+}
+
+/// Ctrl-C at a hidden passphrase prompt: the program says how to resume, exits 130, gives
+/// the terminal back with echo on, and the same command resumes where it stopped.
+#[test]
+fn ctrl_c_says_how_to_resume_and_restores_the_terminal() {
+    let Some(py) = python3() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("rehearsal");
+    let logs = tempfile::tempdir().unwrap();
+    let people = People::new();
+    let out = ["rehearse", "--out", dir.to_str().unwrap()];
+    let mut steps = vec![wait_for("Does the clock match"), answer("[y/n]", "y")];
+    steps.push(wait_for("[keys.keyholder:alice]"));
+    steps.push(answer("Press Enter", ""));
+    steps.push(interrupt("New passphrase for alice's token", true));
+    let first = drive(&py, &out, &steps, &logs.path().join("first.log"));
+    let text = first.text();
+    assert_eq!((first.exit, first.signal), (Some(130), None), "Ctrl-C exits 130:\n{}", tail(&text));
+    assert!(text.contains("Interrupted (Ctrl-C)") && text.contains("run the same command again"), "{}", tail(&text));
+    assert!(text.contains(&format!("rehearse --out {}", dir.display())), "the command to resume is shown:\n{}", tail(&text));
+    assert_eq!(first.echo, Some(true), "the terminal echoes again after Ctrl-C at a hidden prompt");
+    assert!(!dir.join("tokens/alice/key.pem").exists(), "no key was made");
+    assert!(status(&dir).contains("next: keys.keyholder:alice"), "{}", status(&dir));
+    // The same command resumes at alice's keys step and finishes.
+    let mut steps = vec![wait_for("[preflight.clock] already done: Confirm the clock")];
+    steps.extend(ceremony(&people, false).into_iter().skip(4));
+    let second = drive(&py, &out, &steps, &logs.path().join("second.log"));
+    assert_eq!((second.exit, second.signal), (Some(0), None), "resumed:\n{}", tail(&second.text()));
 }
 
 fn tail(s: &str) -> &str {

@@ -1188,7 +1188,7 @@ fn forgery() -> Vec<Case> {
             }),
             SIGN_BOB,
             1,
-            &["alice\\u{a}Who may sign: nobody", "cannot read the hash"],
+            &["alice\\u{a}Who may sign: nobody", "standard input ended (no terminal?)"],
         )
         .check(no_line_starting("Who may sign: nobody")),
         case(

@@ -179,7 +179,7 @@ impl Ui for ScriptUi {
     }
     fn secret(&mut self, _holder: &str, kind: SecretKind, prompt: &str) -> Result<Zeroizing<String>, UiError> {
         self.prompts.push((kind.clone(), prompt.to_string()));
-        let (want, v) = self.secrets.pop_front().ok_or(UiError::Closed)?;
+        let (want, v) = self.secrets.pop_front().ok_or(UiError::Closed("a PIN".into()))?;
         assert_eq!(kind, want, "secret kind for prompt {prompt:?}");
         Ok(Zeroizing::new(v.to_string()))
     }

@@ -18,6 +18,26 @@ fn runbook_sections_match_the_step_registry() {
     assert_eq!(sections, registry, "runbook/CEREMONY.md sections (id, title) must equal the step registry, in order");
 }
 
+/// Every instruction the program prints in a step (the registry's `says`, which the engine
+/// prints word for word) is in the runbook's section for that step.
+#[test]
+fn runbook_sections_say_what_the_program_says() {
+    let text = std::fs::read_to_string(support::repo_root().join("runbook/CEREMONY.md")).unwrap();
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut checked = 0;
+    for step in STEPS {
+        let head = format!("### `{}` — ", step.id);
+        let start = text.find(&head).unwrap_or_else(|| panic!("no section for {}", step.id));
+        let rest = &text[start + head.len()..];
+        let section = squash(&rest[..rest.find("\n### ").unwrap_or(rest.len())]);
+        for said in step.says {
+            assert!(section.contains(&squash(said)), "runbook/CEREMONY.md, section {}: does not say {said:?}", step.id);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} instructions in the registry");
+}
+
 #[test]
 fn runbook_files_exist_and_link() {
     let root = support::repo_root().join("runbook");

@@ -99,8 +99,13 @@ fn canonical_hash(request: &Path) -> String {
     v["canonical_sha256"].as_str().unwrap().to_string()
 }
 
+/// The PGP words of a hash as shown (grouped on lines) and as typed (one line).
 fn words(hex_hash: &str) -> String {
     pgpwords::phrase(&unhex(hex_hash, true).unwrap())
+}
+
+fn shown_words(hex_hash: &str) -> String {
+    pgpwords::grouped_of_hex(hex_hash, "  ")
 }
 
 fn import(request: &Path, sigs: &[&Path], out: &Path, extra: &[&str]) -> Output {
@@ -137,7 +142,7 @@ fn two_keyholders_sign_apart_and_python_tuf_accepts_the_result() {
         "(version 1; valid signatures by 3 of the keys 1.root.json gives targets, threshold 2)",
         "target added: hello/world.txt",
         &hash,
-        &words(&hash),
+        &shown_words(&hash),
     ] {
         assert!(summary.contains(s), "summary lacks {s:?}:\n{summary}");
     }
@@ -583,4 +588,59 @@ fn sign_request_again_another_day_is_the_same_request() {
     assert!(text(&o).contains("holds another request"), "{}", text(&o));
     let names: Vec<String> = std::fs::read_dir(&stick).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(names.len(), 1, "{names:?}");
+}
+
+/// A draft made by another TUF system: a tuf-on-ci root (jku/tuf-demo, read from
+/// ../shared, never copied here) with its previous version beside it. sign-request names
+/// the signers as tuf-on-ci does (the key's `x-tuf-on-ci-keyowner`), says who has signed,
+/// calls out tuf-on-ci's empty placeholder signature, and shows what changed; python-tuf,
+/// as an independent check, finds the same one valid signature.
+#[test]
+fn a_tuf_on_ci_draft_with_its_previous_version_is_a_request() {
+    let Some(_) = support::shared_real() else { return };
+    let history = support::real("repos/jku-tuf-demo-head/metadata/root_history");
+    let (draft, previous) = (history.join("5.root.json"), history.join("4.root.json"));
+    let tmp = tempfile::tempdir().unwrap();
+    let o = cli(&[
+        "sign-request".as_ref(),
+        draft.as_os_str(),
+        "--role".as_ref(),
+        "root".as_ref(),
+        "--delegator".as_ref(),
+        previous.as_os_str(),
+        "--previous".as_ref(),
+        previous.as_os_str(),
+        "--media".as_ref(),
+        tmp.path().as_os_str(),
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    for s in [
+        "Signature request: root version 5",
+        "@jku",
+        "@rdimitrov",
+        "already signed",
+        "do not verify over this content",
+        "compared with 4.root.json",
+        "version 4 → 5",
+    ] {
+        assert!(t.contains(s), "the request summary lacks {s:?}:\n{t}");
+    }
+    let jku = t.lines().filter(|l| l.contains("@jku")).all(|l| l.contains("already signed"));
+    let rd = t.lines().filter(|l| l.contains("@rdimitrov")).all(|l| !l.contains("already signed"));
+    assert!(jku && rd, "who signed:\n{t}");
+    let req = request_folder(&o);
+    assert_eq!(std::fs::read(req.join("metadata.json")).unwrap(), std::fs::read(&draft).unwrap(), "the draft travels as is");
+    let Some(py) = support::python() else { return };
+    let script = r#"
+import sys
+from tuf.api.metadata import Metadata
+prev = Metadata.from_file(sys.argv[1])
+new = Metadata.from_file(sys.argv[2])
+r = prev.signed.get_verification_result("root", new.signed_bytes, new.signatures)
+print(sorted(prev.signed.keys[k].unrecognized_fields.get("x-tuf-on-ci-keyowner") for k in r.signed))
+"#;
+    let o = Command::new(&py).args(["-c", script]).arg(&previous).arg(&draft).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "['@jku']", "python-tuf: who has validly signed");
 }

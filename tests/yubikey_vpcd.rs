@@ -635,7 +635,7 @@ fn ceremony_with_three_virtual_yubikeys_verifies_in_python_tuf() {
         // an open handle (a real token pulled out does not have that problem).
         ui.on_wait = Box::new(move |instruction: &str| {
             if let Some(rest) = instruction.strip_prefix("Keyholder ") {
-                let name = rest.split(':').next().unwrap_or_default();
+                let name = rest.split([':', ' ']).next().unwrap_or_default();
                 let serial = holders_ref[name];
                 lab_ref.insert(serial);
                 log.lock().unwrap().push(serial);

@@ -53,6 +53,20 @@ pub struct TranscriptReport {
     pub signatures: Vec<RecordedSignature>,
     /// role → canonical sha256 of its last `build` entry.
     pub builds: BTreeMap<String, String>,
+    /// Every start and resume, with the program that ran it.
+    pub programs: Vec<ProgramRun>,
+}
+
+/// A `ceremony.start` or `ceremony.resume` entry: when, and which program (by sha256).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramRun {
+    pub time: String,
+    /// "start" or "resume".
+    pub kind: &'static str,
+    /// `None` when the entry does not record it (made by an older version).
+    pub sha256: Option<String>,
+    /// Why a program other than the expected one was confirmed by the operator.
+    pub confirmed: Option<String>,
 }
 
 /// A `key` entry: a keyholder's key, as the ceremony recorded it.
@@ -357,6 +371,15 @@ fn check_transcript(bytes: &[u8], hashes: &HashMap<String, (String, u64)>, out: 
     let mut recorded: Vec<usize> = Vec::new();
     for (i, m) in v.lines.iter().enumerate() {
         match get_str(m, "kind").unwrap_or_default() {
+            kind @ ("ceremony.start" | "ceremony.resume") => rep.programs.push(ProgramRun {
+                time: get_str(m, "time").unwrap_or_default().into(),
+                kind: if kind == "ceremony.start" { "start" } else { "resume" },
+                sha256: get_str(m, "binary_sha256").map(String::from),
+                confirmed: get_str(m, "binary_confirmed").filter(|c| !c.is_empty()).map(String::from),
+            }),
+            _ => {}
+        }
+        match get_str(m, "kind").unwrap_or_default() {
             "ceremony.start" => {
                 rep.ceremony = get_str(m, "ceremony").map(String::from);
                 rep.tool = get_str(m, "tool").map(String::from);
@@ -452,6 +475,22 @@ fn check_transcript(bytes: &[u8], hashes: &HashMap<String, (String, u64)>, out: 
     }
     if rep.binary_sha256.is_none() {
         push(out, file, Finding::warning("transcript-no-binary", JsonPath::root(), "the transcript does not record the program's sha256", Clients::NONE));
+    }
+    let distinct: std::collections::BTreeSet<&str> = rep.programs.iter().filter_map(|p| p.sha256.as_deref()).collect();
+    if distinct.len() > 1 {
+        push(
+            out,
+            file,
+            Finding::warning(
+                "transcript-programs-differ",
+                JsonPath::root(),
+                format!(
+                    "{} different programs ran this ceremony (every start and resume is listed with its sha256); check each against a published release",
+                    distinct.len()
+                ),
+                Clients::NONE,
+            ),
+        );
     }
     rep
 }

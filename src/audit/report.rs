@@ -114,6 +114,7 @@ pub fn to_json(r: &Report) -> Value {
                 "tool": t.tool,
                 "plan_sha256": t.plan_sha256,
                 "binary_sha256": t.binary_sha256,
+                "programs": t.programs.iter().map(|p| json!({"time": p.time, "kind": p.kind, "sha256": p.sha256, "confirmed": p.confirmed})).collect::<Vec<_>>(),
                 "clock": t.clock,
                 "files_recorded": t.files_recorded,
                 "files_matching": t.files_matching,
@@ -257,6 +258,10 @@ pub fn to_text(r: &Report) -> String {
                 }
                 let _ = writeln!(s, "    plan sha256    {}", ol(t.plan_sha256.as_deref().unwrap_or("(not recorded)")));
                 let _ = writeln!(s, "    program sha256 {}", ol(t.binary_sha256.as_deref().unwrap_or("(not recorded)")));
+                for p in &t.programs {
+                    let note = p.confirmed.as_deref().map(|c| format!(" (confirmed: {})", ol(c))).unwrap_or_default();
+                    let _ = writeln!(s, "      {} {:<6} {}{note}", ol(&p.time), p.kind, ol(p.sha256.as_deref().unwrap_or("(not recorded)")));
+                }
                 if t.head.is_some() {
                     let _ = writeln!(s, "    {} of {} files it records match", t.files_matching, t.files_recorded);
                 }

@@ -3,11 +3,12 @@
 //! hash-chained transcript. The terminal is just one `Ui`; tests drive the same steps.
 
 use super::build::{self, file_name, rotation_only, signers_of};
-use super::job::{CurrentFiles, Job, apply_claims};
+use super::job::{CurrentFiles, Job};
 use super::plan::Plan;
+use super::presence::{self, Presence, PresenceError};
 use super::state::{KeyRecord, State, StateError, Workdir};
-use super::steps::{Step, expand};
-use super::tokens::{TokenBackend, TokenError, TokenKey};
+use super::steps::{Step, expand, say};
+use super::tokens::{Peek, TokenBackend, TokenError, TokenKey};
 use super::transcript::{Transcript, TranscriptError};
 use super::ui::{Ui, UiError};
 use crate::audit::{MetadataFile, MetadataSet, check_set};
@@ -42,6 +43,11 @@ pub enum CeremonyError {
     Media(#[from] MediaError),
     #[error("{}: {what}", path.display())]
     File { path: PathBuf, what: String },
+    #[error(transparent)]
+    Presence(#[from] PresenceError),
+    /// The working directory holds another run (explained in words).
+    #[error("{0}")]
+    Stale(String),
 }
 
 type Result<T> = std::result::Result<T, CeremonyError>;
@@ -62,6 +68,10 @@ pub struct Options {
     /// The current repository, for a root rotation that also rotates targets or offline
     /// delegated roles' keys (their new versions are written too).
     pub current: Option<std::sync::Arc<super::job::CurrentFiles>>,
+    /// The keyholders in the room (`--keyholders`); `None`: everyone the job involves.
+    pub present: Option<Vec<String>>,
+    /// Set aside (rename, never delete) a working directory that holds another run.
+    pub set_aside: bool,
 }
 
 /// What a finished ceremony produced.
@@ -80,6 +90,10 @@ pub struct Engine<'a> {
     ui: &'a mut dyn Ui,
     tokens: &'a mut dyn TokenBackend,
     opts: Options,
+    /// Who is here for this run.
+    presence: Presence,
+    /// This program's sha256, recorded at every start and resume.
+    program: String,
     /// A rotation's roles (root plus follow-ups), decided once the keys are recorded;
     /// building them clones the current roles, so it is done once per run.
     rotation_roles: std::cell::OnceCell<Vec<String>>,
@@ -93,7 +107,7 @@ fn now_str(t: DateTime<Utc>) -> String {
 pub fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&CurrentFiles>) -> Result<Vec<(String, String, bool)>> {
     let work = Workdir::new(workdir);
     let state = if fsx::occupied(&work.state_path()) { work.load_or_init(&fingerprint(plan, job, current))? } else { State::default() };
-    Ok(steps_for(plan, job).into_iter().map(|s| (s.id(), s.title(), state.completed.contains(&s.id()))).collect())
+    Ok(steps_for(plan, job, None).into_iter().map(|s| (s.id(), s.title(), state.completed.contains(&s.id()))).collect())
 }
 
 /// What a working directory belongs to: the plan and job, and for a root rotation the
@@ -110,25 +124,48 @@ fn fingerprint(plan: &Plan, job: &Job, current: Option<&CurrentFiles>) -> String
     }
 }
 
-fn steps_for(plan: &Plan, job: &Job) -> Vec<Step> {
-    let names: Vec<String> = match job {
-        Job::Ceremony => plan.keyholders.iter().map(|k| k.name.clone()).collect(),
-        // An update needs the keyholders the plan names for the roles being updated.
-        Job::Update(u) => plan
-            .keyholders
-            .iter()
-            .filter(|k| plan.offline_roles().iter().any(|r| u.roles.contains(&r.name) && r.keyholders.contains(&k.name)))
-            .map(|k| k.name.clone())
-            .collect(),
-    };
-    expand(&names, &names, matches!(job, Job::Update(_)))
+/// A ceremony provisions every keyholder's key and the keyholders present sign; an update
+/// has no keys step (it only uses keys the metadata already lists) and the keyholders
+/// present for its roles sign.
+fn steps_for(plan: &Plan, job: &Job, presence: Option<&Presence>) -> Vec<Step> {
+    let involved = presence::involved(plan, job);
+    let signers = presence.map(|p| p.present.clone()).unwrap_or_else(|| involved.clone());
+    expand(&involved, &signers, matches!(job, Job::Update(_)))
+}
+
+/// This program's sha256: what the transcript records at every start and resume.
+pub fn program_sha256() -> Result<String> {
+    let exe = std::env::current_exe().map_err(|e| CeremonyError::File { path: "<current exe>".into(), what: e.to_string() })?;
+    let bytes = fsx::read(&exe, Kind::Program).map_err(|e| CeremonyError::File { path: exe.clone(), what: e.to_string() })?;
+    Ok(sha256_hex(&bytes))
 }
 
 impl<'a> Engine<'a> {
     pub fn open(plan: &'a Plan, workdir: &Path, ui: &'a mut dyn Ui, tokens: &'a mut dyn TokenBackend, opts: Options) -> Result<Self> {
         let work = Workdir::new(workdir);
+        let print = fingerprint(plan, &opts.job, opts.current.as_deref());
+        if opts.set_aside && fsx::occupied(&work.state_path()) {
+            match work.load() {
+                Ok(s) if s.plan_sha256 == print => {
+                    return Err(CeremonyError::Refused(format!(
+                        "--set-aside: {} holds this same run; resume it by running the command without --set-aside",
+                        work.root.display()
+                    )));
+                }
+                _ => {
+                    presence::check(plan, &opts.job, opts.present.as_deref(), &|_| false)?;
+                    let to = super::stale::set_aside(&work.root, Utc::now())
+                        .map_err(|e| CeremonyError::File { path: work.root.clone(), what: format!("cannot set it aside: {e}") })?;
+                    ui.show(&format!("Set aside the other run's working directory as {} (kept as it was).", to.display()));
+                }
+            }
+        }
         let fresh = !fsx::occupied(&work.state_path());
-        let state = match work.load_or_init(&fingerprint(plan, &opts.job, opts.current.as_deref())) {
+        if fresh {
+            // Refused before anything is written when the people here cannot do the job.
+            presence::check(plan, &opts.job, opts.present.as_deref(), &|_| false)?;
+        }
+        let state = match work.load_or_init(&print) {
             Err(StateError::OtherPlan { path, found, expected }) => {
                 // The transcript says this job began here: the state file was edited.
                 let began = fsx::read_in(&work.transcript_path(), Kind::Transcript)
@@ -144,9 +181,13 @@ impl<'a> Engine<'a> {
                     }
                     .into());
                 }
-                return Err(match super::freeze::changed_since(&work.root, plan) {
-                    Some(why) => CeremonyError::Refused(why),
-                    None => StateError::OtherPlan { path, found, expected }.into(),
+                return Err(match (super::freeze::changed_since(&work.root, plan), &opts.job) {
+                    (Some(why), _) => CeremonyError::Refused(why),
+                    (None, Job::Update(u)) => {
+                        let other = work.load().unwrap_or_default();
+                        CeremonyError::Stale(super::stale::explain(&work, &other, &opts.job, &u.current.decisive_digests()))
+                    }
+                    (None, Job::Ceremony) => StateError::OtherPlan { path, found, expected }.into(),
                 });
             }
             r => r?,
@@ -158,7 +199,16 @@ impl<'a> Engine<'a> {
                 work.state_path().display()
             )));
         }
+        let presence = presence::check(plan, &opts.job, opts.present.as_deref(), &|k| state.keys.contains_key(k))?;
+        let program = program_sha256()?;
         let mut transcript = Transcript::open(&work.transcript_path(), &now_str(Utc::now()))?;
+        let confirmed = confirm_program(plan, &program, transcript.opened(), ui)?;
+        let people = fields! {
+            "binary_sha256" => program.clone(),
+            "binary_confirmed" => confirmed,
+            "keyholders_present" => presence.present.clone(),
+            "keyholders_absent" => presence.absent.clone(),
+        };
         if fresh {
             super::freeze::freeze(&work.root, plan).map_err(|(path, e)| CeremonyError::File { path, what: e.to_string() })?;
             work.save(&state)?;
@@ -166,29 +216,41 @@ impl<'a> Engine<'a> {
                 Job::Ceremony => "ceremony".to_string(),
                 Job::Update(u) => format!("update {} of {}", u.label, u.roles.join(", ")),
             };
-            transcript.append(
-                &now_str(Utc::now()),
-                "ceremony.start",
-                fields! {
-                    "ceremony" => plan.id.clone(),
-                    "job" => job,
-                    "job_fingerprint" => state.plan_sha256.clone(),
-                    "plan_sha256" => plan.sha256.clone(),
-                    "plan_digest" => plan.digest.clone(),
-                    "plan_files" => plan.files.iter().map(|f| serde_json::json!({"field": f.field, "path": f.written.display().to_string(), "sha256": f.sha256})).collect::<Vec<_>>(),
-                    "tool" => concat!("tuf-ceremony ", env!("CARGO_PKG_VERSION")),
-                },
-            )?;
+            let mut f = fields! {
+                "ceremony" => plan.id.clone(),
+                "job" => job,
+                "job_fingerprint" => state.plan_sha256.clone(),
+                "plan_sha256" => plan.sha256.clone(),
+                "plan_digest" => plan.digest.clone(),
+                "plan_files" => plan.files.iter().map(|f| serde_json::json!({"field": f.field, "path": f.written.display().to_string(), "sha256": f.sha256})).collect::<Vec<_>>(),
+                "tool" => concat!("tuf-ceremony ", env!("CARGO_PKG_VERSION")),
+            };
+            f.extend(people);
+            if let Job::Update(u) = &opts.job {
+                let files: Vec<serde_json::Value> = u.current.decisive_digests().iter().map(|(f, h)| serde_json::json!({"file": f, "sha256": h})).collect();
+                f.insert("current_files".into(), files.into());
+            }
+            transcript.append(&now_str(Utc::now()), "ceremony.start", f)?;
         } else {
             // Everything in the state that decides output must be what the transcript says.
             state.check_against(transcript.opened(), &work.state_path())?;
-            transcript.append(&now_str(Utc::now()), "ceremony.resume", fields! { "completed_steps" => state.completed.len() })?;
+            let mut f = fields! { "completed_steps" => state.completed.len() };
+            f.extend(people);
+            transcript.append(&now_str(Utc::now()), "ceremony.resume", f)?;
         }
-        Ok(Engine { plan, work, state, transcript, ui, tokens, opts, rotation_roles: std::cell::OnceCell::new() })
+        ui.show(&format!("Plan digest (what the witnesses approved):\n  {}\n{}", plan.digest, pgp(&plan.digest, "  ")));
+        if !presence.absent.is_empty() {
+            ui.show(&format!(
+                "Keyholders present: {}. Absent: {} (recorded; they can add their signatures later by signing apart).",
+                presence.present.join(", "),
+                presence.absent.join(", ")
+            ));
+        }
+        Ok(Engine { plan, work, state, transcript, ui, tokens, opts, presence, program, rotation_roles: std::cell::OnceCell::new() })
     }
 
     pub fn steps(&self) -> Vec<Step> {
-        steps_for(self.plan, &self.opts.job)
+        steps_for(self.plan, &self.opts.job, Some(&self.presence))
     }
 
     /// The folder name on the media: the ceremony id, plus the update's label.
@@ -217,7 +279,7 @@ impl<'a> Engine<'a> {
         for (i, step) in steps.iter().enumerate() {
             let id = step.id();
             if self.state.completed.contains(&id) {
-                self.ui.show(&format!("Step {}/{total} [{id}] {} — already done.", i + 1, step.title()));
+                self.ui.show(&format!("Step {}/{total} [{id}] already done: {}", i + 1, step.title()));
                 continue;
             }
             self.ui.show(&format!("\n━━ Step {}/{total} [{id}] {}", i + 1, step.title()));
@@ -278,8 +340,9 @@ impl<'a> Engine<'a> {
     fn preflight_clock(&mut self) -> Result<()> {
         let now = Utc::now();
         self.ui.show(&format!(
-            "The machine clock reads {} UTC.\nCompare it with an outside reference (a phone in airplane mode, a radio clock): every expiry date depends on it, and boards without a real-time clock start in 1970.",
-            now.format("%Y-%m-%d %H:%M:%S")
+            "The machine clock reads {} UTC.\n{}\nEvery expiry date depends on it, and boards without a real-time clock start in 1970.",
+            now.format("%Y-%m-%d %H:%M:%S"),
+            say::CLOCK
         ));
         if !self.ui.confirm("Does the clock match the outside reference to within a few minutes?")? {
             return Err(CeremonyError::Refused(
@@ -291,10 +354,9 @@ impl<'a> Engine<'a> {
     }
 
     fn preflight_binary(&mut self) -> Result<()> {
-        let exe = std::env::current_exe().map_err(|e| CeremonyError::File { path: "<current exe>".into(), what: e.to_string() })?;
-        let bytes = fsx::read(&exe, Kind::Program).map_err(|e| CeremonyError::File { path: exe.clone(), what: e.to_string() })?;
-        let h = sha256_hex(&bytes);
-        self.ui.show(&format!("This program is {}\n  sha256 {h}\nCompare it with the published release hash.", exe.display()));
+        let h = self.program.clone();
+        let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+        self.ui.show(&format!("This program is {}\n  sha256 {h}\n{}\n{}", one_line(&exe), pgp(&h, "  "), say::BINARY));
         self.state.binary_sha256 = Some(h.clone());
         self.record("preflight.binary", fields! { "sha256" => h })
     }
@@ -311,42 +373,62 @@ impl<'a> Engine<'a> {
         let plan = self.plan;
         let holder = plan.keyholder(holder_name).ok_or_else(|| CeremonyError::Refused(format!("no keyholder {holder_name}")))?;
         let serial_note = holder.serial.as_ref().map(|s| format!(" (the bag should say serial {s})")).unwrap_or_default();
-        self.ui.wait(&format!(
-            "Keyholder {holder_name}: open your bag and insert your {} token{serial_note}. Only this one token may be connected.",
-            holder.token.as_str()
-        ))?;
-        let tk = self.tokens.provision(holder, self.ui)?;
+        self.ui.wait(&format!("Keyholder {holder_name} ({} token{serial_note}): {}", holder.token.as_str(), say::INSERT_NEW))?;
+        // Intent first: what the token held before anything was done to it, so a crash
+        // between generating a key and recording it is not taken for "found existing".
+        let before = match self.tokens.peek(holder, self.ui) {
+            Ok(Peek::Key(tk)) => format!("key {}", keyid(&tk.public.to_key())),
+            Ok(Peek::Empty(_)) => "empty".to_string(),
+            Ok(Peek::Unknown(_)) | Err(_) => "unknown".to_string(),
+        };
+        let interrupted = self.interrupted_generation(holder_name);
+        self.record("key.intent", fields! { "keyholder" => holder_name, "token_before" => before })?;
+        let mut tk = self.tokens.provision(holder, self.ui)?;
         let key = tk.public.to_key();
         let id = keyid(&key);
-        if let Job::Update(u) = &self.opts.job {
-            if tk.generated {
-                return Err(CeremonyError::Refused(format!(
-                    "{holder_name}'s token held no key, so a new one was made; an update signs with the keys already in the metadata: wrong token?"
-                )));
+        let how = match (&interrupted, tk.generated) {
+            (_, true) => "generated".to_string(),
+            (Some(at), false) => {
+                // The token was empty when an earlier attempt began and holds a key now.
+                tk.generated = true;
+                format!("generated in the attempt interrupted at {}", one_line(at))
             }
-            let signs_any = u.roles.iter().any(|r| self.current_keyids(r).contains(&id));
-            if !signs_any {
-                return Err(CeremonyError::Refused(format!(
-                    "{holder_name}'s key {id} is not a key of {} in the current metadata: wrong token?",
-                    u.roles.join(" or ")
-                )));
-            }
-        }
+            (None, false) => "found existing".to_string(),
+        };
         self.ui.show(&format!(
-            "{}: {} key {}\n  keyid  {id}\n  serial {}",
+            "{}: {how} key {}\n  keyid  {id}\n  serial {}",
             holder_name,
-            if tk.generated { "generated" } else { "found existing" },
             tk.public.algorithm().name(),
             one_line(tk.serial.as_deref().unwrap_or("(none)"))
         ));
         if let Some(s) = &tk.serial
-            && !self.ui.confirm(&format!("Read the serial aloud: does {} match the serial written on {holder_name}'s bag?", one_line(s)))?
+            && !self.ui.confirm(&format!("{}: does {} match the serial written on {holder_name}'s bag?", say::SERIAL, one_line(s)))?
         {
             return Err(CeremonyError::Refused(format!("serial {} does not match {holder_name}'s bag: stop and investigate before going on", one_line(s))));
         }
         self.record_key(holder_name, &tk, &key, &id)?;
-        self.ui.wait(&format!("{holder_name}: remove your token and put it back in its bag."))?;
+        self.ui.wait(&format!("{holder_name}: {}", say::REMOVE))?;
         Ok(())
+    }
+
+    /// When an earlier attempt at `holder`'s keys step found the token empty and never
+    /// recorded a key: the time it began.
+    fn interrupted_generation(&self, holder: &str) -> Option<String> {
+        let mut began = None;
+        for l in self.transcript.opened() {
+            let kind = l.get("kind").and_then(|k| k.as_str());
+            if l.get("keyholder").and_then(|k| k.as_str()) != Some(holder) {
+                continue;
+            }
+            match kind {
+                Some("key.intent") if l.get("token_before").and_then(|t| t.as_str()) == Some("empty") => {
+                    began = began.or_else(|| l.get("time").and_then(|t| t.as_str()).map(String::from))
+                }
+                Some("key") => began = None,
+                _ => {}
+            }
+        }
+        began
     }
 
     fn record_key(&mut self, holder: &str, tk: &TokenKey, key: &Key, id: &str) -> Result<()> {
@@ -487,35 +569,92 @@ impl<'a> Engine<'a> {
             .collect())
     }
 
-    fn sign(&mut self, holder_name: &str) -> Result<()> {
-        let keys = self.keys_map()?;
-        let Some(rec) = self.state.keys.get(holder_name).cloned() else {
-            return Err(CeremonyError::Refused(format!("no key recorded for {holder_name}")));
-        };
-        let key = keys[holder_name].clone();
-        let public = PublicKey::from_key(&key, false).map_err(|e| CeremonyError::Refused(e.to_string()))?;
-        // Which roles still need this keyholder's signature.
-        let mut todo = Vec::new();
+    /// The roles `holder` signs in this run: by the plan's keys for a ceremony, by the
+    /// roles the plan names them for (and the current metadata lists their key) for an update.
+    fn roles_to_sign(&self, holder: &str, keyid: Option<&str>) -> Result<Vec<String>> {
+        let mut out = Vec::new();
         for role in self.draft_roles() {
             let may_sign = match &self.opts.job {
-                Job::Ceremony => signers_of(self.plan, &role, &keys).iter().any(|h| h == holder_name),
-                Job::Update(_) => self.current_keyids(&role).contains(&rec.keyid),
+                Job::Ceremony => signers_of(self.plan, &role, &self.keys_map()?).iter().any(|h| h == holder),
+                Job::Update(_) => {
+                    let named = self.plan.offline_roles().iter().any(|r| r.name == role && r.keyholders.iter().any(|k| k == holder));
+                    named && keyid.is_none_or(|id| self.current_keyids(&role).iter().any(|k| k == id))
+                }
             };
             if !may_sign {
                 continue;
             }
-            let md = self.load_draft(&role)?;
-            let done = md.signatures.iter().any(|s| s.keyid == rec.keyid && !s.sig.is_empty());
+            let done = keyid.is_some_and(|id| self.load_draft(&role).is_ok_and(|md| md.signatures.iter().any(|s| s.keyid == id && !s.sig.is_empty())));
             if !done {
-                todo.push(role);
+                out.push(role);
             }
         }
+        Ok(out)
+    }
+
+    /// Which key the inserted token holds, read before any PIN or passphrase is asked:
+    /// the key recorded for `holder`, or in an update (which records keys as they sign)
+    /// a key the current metadata lists for the roles `holder` signs. A token without the
+    /// expected key is refused here, with nothing asked and nothing changed on it.
+    fn identify(&mut self, holder: &super::plan::Keyholder, todo: &[String]) -> Result<super::state::KeyRecord> {
+        let name = holder.name.as_str();
+        let seen = self.tokens.peek(holder, self.ui)?;
+        let wrong = |what: String| CeremonyError::Refused(format!("{what}: wrong token? Nothing was asked and nothing on the token was changed."));
+        if let Some(rec) = self.state.keys.get(name).cloned() {
+            return match seen {
+                Peek::Key(tk) if keyid(&tk.public.to_key()) != rec.keyid => Err(wrong(format!(
+                    "{name}'s token holds key {}…, not the key {}… recorded for {name}",
+                    crate::util::text::prefix(&keyid(&tk.public.to_key()), 16),
+                    crate::util::text::prefix(&rec.keyid, 16)
+                ))),
+                Peek::Empty(at) => Err(wrong(format!(
+                    "{name}'s token holds no key ({}); {name}'s key {}… was recorded",
+                    one_line(&at),
+                    crate::util::text::prefix(&rec.keyid, 16)
+                ))),
+                _ => Ok(rec),
+            };
+        }
+        let tk = match seen {
+            Peek::Key(tk) => tk,
+            Peek::Empty(at) => return Err(wrong(format!("{name}'s token holds no key ({}), and an update never generates one", one_line(&at)))),
+            Peek::Unknown(why) => {
+                return Err(CeremonyError::Refused(format!(
+                    "{name}'s token does not show its public key without a PIN ({}); an update opens a token only for a key it has identified first. Nothing was asked.",
+                    one_line(&why)
+                )));
+            }
+        };
+        let key = tk.public.to_key();
+        let id = keyid(&key);
+        if !todo.iter().any(|r| self.current_keyids(r).contains(&id)) {
+            return Err(wrong(format!(
+                "{name}'s token holds key {}…, which is not a key of {} in the current metadata",
+                crate::util::text::prefix(&id, 16),
+                todo.join(" or ")
+            )));
+        }
+        self.ui.show(&format!("{name}'s token: {}\n  keyid {id}, a key of {}", one_line(&tk.description), todo.join(", ")));
+        self.record_key(name, &tk, &key, &id)?;
+        Ok(self.state.keys[name].clone())
+    }
+
+    fn sign(&mut self, holder_name: &str) -> Result<()> {
+        let holder = self.plan.keyholder(holder_name).ok_or_else(|| CeremonyError::Refused(format!("no keyholder {holder_name}")))?.clone();
+        let known = self.state.keys.get(holder_name).map(|r| r.keyid.clone());
+        if matches!(self.opts.job, Job::Ceremony) && known.is_none() {
+            return Err(CeremonyError::Refused(format!("no key recorded for {holder_name}")));
+        }
+        let todo = self.roles_to_sign(holder_name, known.as_deref())?;
         if todo.is_empty() {
             self.ui.show(&format!("{holder_name} has nothing (left) to sign."));
             return Ok(());
         }
-        let holder = self.plan.keyholder(holder_name).expect("keyholder from plan").clone();
-        self.ui.wait(&format!("Keyholder {holder_name}: insert your token ({}). You will sign: {}.", one_line(&rec.token), todo.join(", ")))?;
+        self.ui.wait(&format!("Keyholder {holder_name}: {} ({}). You will sign: {}.", say::INSERT, holder.token.as_str(), todo.join(", ")))?;
+        let rec = self.identify(&holder, &todo)?;
+        let todo = if known.is_none() { self.roles_to_sign(holder_name, Some(&rec.keyid))? } else { todo };
+        let key = self.keys_map()?[holder_name].clone();
+        let public = PublicKey::from_key(&key, false).map_err(|e| CeremonyError::Refused(e.to_string()))?;
         let expected =
             TokenKey { public: public.clone(), serial: rec.serial.clone(), description: rec.token.clone(), attestation: Vec::new(), generated: false };
         let built = self.built_hashes()?;
@@ -558,7 +697,7 @@ impl<'a> Engine<'a> {
         }
         // Close the token before asking the keyholder to pull it out.
         drop(signer);
-        self.ui.wait(&format!("{holder_name}: remove your token and put it back in its bag."))?;
+        self.ui.wait(&format!("{holder_name}: {}", say::REMOVE))?;
         Ok(())
     }
 
@@ -618,7 +757,7 @@ impl<'a> Engine<'a> {
         for r in report.roles.iter().filter(|_| show) {
             let sigs = r.check.as_ref().map(|c| format!("{}/{}", c.valid(), c.threshold)).unwrap_or_else(|| "-".into());
             self.ui.show(&format!(
-                "  {:<18} v{:<3} signatures {sigs:<6} expires {} ({} days)  checked by {}",
+                "  {:<14} v{:<3} {sigs:<5} signatures, expires {} ({} days)\n      checked by {}",
                 one_line(&r.role),
                 r.version,
                 one_line(&r.expires),
@@ -667,6 +806,9 @@ impl<'a> Engine<'a> {
             }
         }
         let media_id = self.media_id();
+        if self.recover_export(&media_id)? {
+            return Ok(());
+        }
         for name in ["CHANGES.txt", "CHANGES.json"] {
             let changes = self.work.root.join(name);
             if fsx::occupied(&changes) {
@@ -679,6 +821,10 @@ impl<'a> Engine<'a> {
         let attempt = self.export_into(&stage, items);
         let placed = attempt.and_then(|(written, head, sums)| {
             let fin = media::finish_export(&self.opts.media, &media_id, &stage)?;
+            if self.opts.crash_after.as_deref() == Some("export.renamed") {
+                // Test hook: a power loss right after the rename, before it is recorded.
+                std::process::abort();
+            }
             let checked = media::check_in_place(&fin, &written).and_then(|()| media::check_in_place(&fin, std::slice::from_ref(&sums)));
             if let Err(e) = checked {
                 media::set_aside(&self.opts.media, &media_id);
@@ -696,9 +842,39 @@ impl<'a> Engine<'a> {
         };
         let dir = self.opts.media.join(&media_id);
         self.record("export.done", fields! { "media" => dir.display().to_string(), "transcript_head" => head.clone() })?;
-        self.ui.show(&format!("Exported {} files to {}; SHA256SUMS sha256 {}", written.len() + 1, dir.display(), sums.sha256));
+        self.ui.show(&format!("Exported {} files to {}\n  SHA256SUMS sha256 {}", written.len() + 1, dir.display(), sums.sha256));
         self.state.exported.push(format!("{}|{head}", dir.display()));
         Ok(())
+    }
+
+    /// An export that was renamed into place but not recorded (a crash right after the
+    /// rename): the folder of this name on this stick is this run's own when its transcript
+    /// is the start of this run's transcript and every file verifies against its
+    /// SHA256SUMS. Then it is recorded as done and kept; anything else there is refused by
+    /// `begin_export` as before.
+    fn recover_export(&mut self, media_id: &str) -> Result<bool> {
+        let fin = self.opts.media.join(media_id);
+        if !fsx::occupied(&fin) {
+            return Ok(false);
+        }
+        let Ok(theirs) = fsx::read_in(&fin.join("transcript.jsonl"), Kind::Transcript) else { return Ok(false) };
+        let Ok(v) = super::transcript::verify(&theirs) else { return Ok(false) };
+        let path = self.transcript.path().to_path_buf();
+        let ours = fsx::read_in(&path, Kind::Transcript).map_err(|e| CeremonyError::File { path, what: e.to_string() })?;
+        if !ours.starts_with(&theirs) {
+            return Ok(false);
+        }
+        let sums = read_sums(&fin);
+        if sums.is_empty() || media::check_in_place(&fin, &sums).is_err() {
+            return Ok(false);
+        }
+        let head = v.head;
+        let dir = fin.display().to_string();
+        self.ui.show(&format!("{dir} is this run's own export, interrupted after it was written; it verifies, and is kept."));
+        self.record("export.recovered", fields! { "media" => dir.clone(), "transcript_head" => head.clone() })?;
+        self.record("export.done", fields! { "media" => dir.clone(), "transcript_head" => head.clone() })?;
+        self.state.exported.push(format!("{dir}|{head}"));
+        Ok(true)
     }
 
     /// Writes the export into the staging folder: metadata and keys, then the transcript
@@ -728,13 +904,24 @@ impl<'a> Engine<'a> {
             writeln!(s, "TUF key ceremony {}{}", self.media_id(), if plan.description.is_empty() { String::new() } else { format!(" — {}", plan.description) });
         let _ = writeln!(s, "Ceremony time (confirmed clock, UTC): {}", self.state.ceremony_time.as_deref().unwrap_or("?"));
         let _ = writeln!(s, "Plan digest:    {}", plan.digest);
-        let _ = writeln!(s, "  {}", pgp(&plan.digest));
-        let _ = writeln!(s, "Plan sha256:    {} (the plan file alone)", plan.sha256);
+        let _ = writeln!(s, "{}", pgp(&plan.digest, "  "));
+        let _ = writeln!(s, "Plan sha256:    {}\n  (the plan file alone)", plan.sha256);
         for f in &plan.files {
-            let _ = writeln!(s, "  {:<28} {}  {}", f.field, f.sha256, one_line(&f.written.display().to_string()));
+            let _ = writeln!(s, "  {} = {}\n    {}", f.field, one_line(&f.written.display().to_string()), f.sha256);
         }
         let _ = writeln!(s, "Program sha256: {}", self.state.binary_sha256.as_deref().unwrap_or("?"));
-        let _ = writeln!(s, "\nTranscript head (read aloud):\n  {head}\n  {}", pgp(head));
+        let _ = writeln!(s, "{}", pgp(self.state.binary_sha256.as_deref().unwrap_or(""), "  "));
+        let _ = writeln!(s, "\nPrograms that ran this ceremony (every start and resume):");
+        for (time, kind, sha, confirmed) in self.programs()? {
+            let note = if confirmed.is_empty() { String::new() } else { format!("\n    confirmed by the operator: {}", one_line(&confirmed)) };
+            let _ = writeln!(s, "  {} {:<6} {}{note}", one_line(&time), kind, one_line(&sha));
+        }
+        let absent = self.absent_signers();
+        if !absent.is_empty() {
+            let _ =
+                writeln!(s, "\nAbsent keyholders: {}\n  Their signatures can be added later by signing apart (tuf-ceremony sign-request).", absent.join(", "));
+        }
+        let _ = writeln!(s, "\nTranscript head (read aloud at the end of the ceremony):\n  {head}\n{}", pgp(head, "  "));
         let _ = writeln!(s, "\nKeyholders and keys:");
         for (holder, rec) in &self.state.keys {
             let _ = writeln!(
@@ -766,7 +953,7 @@ impl<'a> Engine<'a> {
         let _ = writeln!(s, "  {:<18} online key {}", "timestamp", keyid(&plan.timestamp_key));
         let _ = writeln!(s, "\nFiles (sha256 and its PGP words):");
         for f in files {
-            let _ = writeln!(s, "  {}  ({} bytes)\n    {}\n    {}", f.rel, f.len, f.sha256, pgp(&f.sha256));
+            let _ = writeln!(s, "  {}  ({} bytes)\n    {}", f.rel, f.len, f.sha256);
         }
         let _ = writeln!(s, "\nSignatures by keyid:");
         for role in self.draft_roles() {
@@ -780,6 +967,36 @@ impl<'a> Engine<'a> {
             let _ = writeln!(s, "  {:<18} {}", one_line(&role), who.join(", "));
         }
         Ok(s)
+    }
+
+    /// Every start and resume the transcript records: (time, "start"/"resume", program
+    /// sha256, why a differing program was confirmed).
+    fn programs(&self) -> Result<Vec<(String, &'static str, String, String)>> {
+        let path = self.transcript.path();
+        let bytes = fsx::read_in(path, Kind::Transcript).map_err(|e| CeremonyError::File { path: path.to_path_buf(), what: e.to_string() })?;
+        let v = super::transcript::verify(&bytes)?;
+        let s = |l: &serde_json::Map<String, serde_json::Value>, k: &str| l.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+        Ok(v.lines
+            .iter()
+            .filter_map(|l| match l.get("kind").and_then(|k| k.as_str()) {
+                Some("ceremony.start") => Some((s(l, "time"), "start", s(l, "binary_sha256"), s(l, "binary_confirmed"))),
+                Some("ceremony.resume") => Some((s(l, "time"), "resume", s(l, "binary_sha256"), s(l, "binary_confirmed"))),
+                _ => None,
+            })
+            .map(|(t, k, h, c)| (t, k, if h.is_empty() { "(not recorded)".to_string() } else { h }, c))
+            .collect())
+    }
+
+    /// Keyholders whose key signs a role written here but who did not sign it.
+    fn absent_signers(&self) -> Vec<String> {
+        let names: BTreeMap<&str, &str> = self.state.keys.iter().map(|(h, r)| (r.keyid.as_str(), h.as_str())).collect();
+        let mut signed = std::collections::BTreeSet::new();
+        for role in self.draft_roles() {
+            if let Ok(md) = self.load_draft(&role) {
+                signed.extend(md.signatures.iter().filter(|x| !x.sig.is_empty()).filter_map(|x| names.get(x.keyid.as_str()).map(|h| h.to_string())));
+            }
+        }
+        presence::involved(self.plan, &self.opts.job).into_iter().filter(|k| !signed.contains(k)).collect()
     }
 
     /// The keyids that sign `role` in the current metadata (update jobs).
@@ -806,41 +1023,10 @@ impl<'a> Engine<'a> {
         let Job::Update(u) = self.opts.job.clone() else { return Ok(()) };
         let at = self.ceremony_time()?;
         for role in &u.roles {
-            let current = if role == "root" { u.current.set.roots.values().next_back() } else { u.current.set.roles.get(role) }
-                .ok_or_else(|| CeremonyError::Refused(format!("the current metadata has no {role} role")))?;
-            let mut md = current.md.clone();
-            md.signatures.clear();
-            let days = u.expires_days;
-            let expiry = match (days, self.plan.offline_roles().iter().find(|r| &r.name == role)) {
-                (Some(d), _) => chrono::Duration::try_days(d)
-                    .and_then(|d| at.checked_add_signed(d))
-                    .ok_or_else(|| CeremonyError::Refused(format!("--expires-days {d} is out of range")))?,
-                (None, Some(r)) => r.expiry.resolve(at),
-                (None, None) => return Err(CeremonyError::Refused(format!("the plan has no expiry for {role}; pass --expires-days"))),
-            };
-            let h = md.signed.header_mut();
-            let old_version = h.version;
-            let old_expires = h.expires.as_str().to_string();
-            h.version += 1;
-            h.expires = crate::tuf::metadata::Expires::from_datetime(expiry);
-            let mut lines =
-                vec![format!("{role}: version {old_version} -> {}, expires {old_expires} -> {}", old_version + 1, md.signed.header().expires.as_str())];
-            if let Some((claims_role, batch)) = &u.claims
-                && claims_role == role
-            {
-                let report = apply_claims(&mut md, batch).map_err(|e| CeremonyError::Refused(e.to_string()))?;
-                lines.push(report.render());
-            }
-            // Everything else that differs, in plain words (nothing, for a re-signing).
-            let others: Vec<String> = crate::ops::diff::changes(&current.md.signed, &md.signed)
-                .into_iter()
-                .filter(|l| !l.starts_with("version ") && !l.starts_with("expires "))
-                .collect();
-            if u.claims.is_none() {
-                lines.extend(others.iter().map(|l| format!("{role}: {l}")));
-            }
+            let super::job::Draft { md, lines, screen, current } = super::job::build_next(self.plan, &u, role, at).map_err(CeremonyError::Refused)?;
+            let old_version = md.version() - 1;
             if u.json_diff {
-                let diff = crate::ops::diff::json_diff(&current.md.signed, &md.signed);
+                let diff = crate::ops::diff::json_diff(&current.signed, &md.signed);
                 self.ui.show(&format!("JSON diff of {role}:\n{}", serde_json::to_string_pretty(&diff).unwrap_or_default()));
                 let p = self.work.root.join("CHANGES.json");
                 let mut all: serde_json::Map<String, serde_json::Value> = match read_optional(&p)? {
@@ -861,7 +1047,7 @@ impl<'a> Engine<'a> {
                     return Err(CeremonyError::Refused("key rotation not confirmed; nothing was changed".into()));
                 }
             }
-            for l in &lines {
+            for l in &screen {
                 self.ui.show(l.trim_end());
             }
             let path = self.work.draft(role);
@@ -889,16 +1075,53 @@ impl<'a> Engine<'a> {
             let canonical = md.signed_bytes();
             self.record("build", fields! { "role" => role.clone(), "version" => old_version + 1, "expires" => md.signed.header().expires.as_str(), "canonical_sha256" => sha256_hex(&canonical), "changes" => text })?;
         }
+        let changes = fsx::read_in(&self.work.root.join("CHANGES.txt"), Kind::Evidence).map(|b| sha256_hex(&b)).unwrap_or_default();
+        self.ui.show(&format!("Every change is listed in CHANGES.txt (exported with the metadata), sha256\n  {changes}"));
+        self.ui.wait(say::CHANGES)?;
         Ok(())
     }
 
     fn finish(&mut self) -> Result<()> {
         let last = self.state.exported.last().cloned().unwrap_or_default();
         let (dir, head) = last.split_once('|').unwrap_or(("?", ""));
-        self.ui.show(&format!("The ceremony output is in {dir}.\nTranscript head, to read aloud and write on the paper record:\n  {head}\n  {}", pgp(head)));
-        self.ui.wait("Read the hash aloud; witnesses compare it with SUMMARY.txt.")?;
+        self.ui.show(&format!(
+            "The ceremony output is in {}.\nTranscript head, to read aloud and write on the paper record:\n  {head}\n{}",
+            one_line(dir),
+            pgp(head, "  ")
+        ));
+        self.ui.wait(say::READOUT)?;
         Ok(())
     }
+}
+
+/// Every program that ran a ceremony is recorded; one the plan does not expect, or another
+/// than the one that ran this ceremony before, goes on only once the operator confirms.
+/// Returns why it was confirmed ("" when nothing differed).
+fn confirm_program(plan: &Plan, program: &str, lines: &[serde_json::Map<String, serde_json::Value>], ui: &mut dyn Ui) -> Result<String> {
+    let mut why = Vec::new();
+    if let Some(want) = &plan.binary_sha256
+        && want != program
+    {
+        why.push(format!("the plan expects program sha256 {want}"));
+    }
+    let before = lines
+        .iter()
+        .rev()
+        .filter(|l| matches!(l.get("kind").and_then(|k| k.as_str()), Some("ceremony.start" | "ceremony.resume")))
+        .find_map(|l| Some((l.get("binary_sha256")?.as_str()?.to_string(), l.get("time").and_then(|t| t.as_str()).unwrap_or("?").to_string())));
+    if let Some((h, at)) = before
+        && h != program
+    {
+        why.push(format!("this ceremony last ran with program sha256 {} ({})", one_line(&h), one_line(&at)));
+    }
+    if why.is_empty() {
+        return Ok(String::new());
+    }
+    ui.show(&format!("WARNING: this program is sha256 {program}\n{}\nbut {}.", pgp(program, "  "), why.join(", and ")));
+    if !ui.confirm("Go on with this program (recorded in the transcript)?")? {
+        return Err(CeremonyError::Refused("the program was not confirmed; nothing was done. Run the expected release.".into()));
+    }
+    Ok(why.join("; "))
 }
 
 /// A working directory file the tool writes itself: its bytes, or `None` if it is not there yet.
@@ -909,9 +1132,9 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     fsx::read_in(path, Kind::Evidence).map(Some).map_err(|e| CeremonyError::File { path: path.to_path_buf(), what: e.to_string() })
 }
 
-/// Hex digest → PGP words.
-pub fn pgp(hex: &str) -> String {
-    pgpwords::phrase_of_hex(hex)
+/// Hex digest → PGP words in short groups, each line starting with `indent`.
+pub fn pgp(hex: &str, indent: &str) -> String {
+    pgpwords::grouped_of_hex(hex, indent)
 }
 
 fn read_sums(dir: &Path) -> Vec<Exported> {

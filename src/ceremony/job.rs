@@ -54,12 +54,28 @@ impl Job {
                         s.push_str(&format!("{} {} {:?}\n", r.project, r.threshold, r.keys.iter().map(crate::tuf::keys::keyid).collect::<Vec<_>>()));
                     }
                 }
-                for (f, h) in &u.current.digests {
+                for (f, h) in u.current.decisive_digests() {
                     s.push_str(&format!("{f} {h}\n"));
                 }
                 sha256_hex(s.as_bytes())
             }
         }
+    }
+}
+
+impl CurrentFiles {
+    /// The files an update's output depends on: every one but snapshot and timestamp, which
+    /// the online system re-signs every day and an update never reads. An interrupted run
+    /// resumes with a fresher copy of the repository as long as these are the same.
+    pub fn decisive_digests(&self) -> Vec<(String, String)> {
+        self.digests
+            .iter()
+            .filter(|(f, _)| {
+                let name = f.rsplit('/').next().unwrap_or(f);
+                !matches!(crate::audit::layout::parse_name(name), Some((r, _)) if r == "snapshot" || r == "timestamp")
+            })
+            .cloned()
+            .collect()
     }
 }
 
@@ -139,6 +155,110 @@ pub fn updatable_role(current: &CurrentFiles, role: &str) -> Result<(), String> 
         return Err(format!("nothing delegates to {shown}: no client would fetch it, so it is not updated (a file named after a role is not a role)"));
     }
     Ok(())
+}
+
+/// The keyids that may sign `role` in the current metadata and how many must: root's
+/// entry for a top-level role, the delegating role's for a delegated one.
+pub fn current_authority(current: &CurrentFiles, role: &str) -> Option<(Vec<String>, u64)> {
+    let root = current.set.roots.values().next_back()?.md.signed.as_root()?;
+    if let Some(rk) = root.roles.get(role) {
+        return Some((rk.keyids.clone(), rk.threshold));
+    }
+    current
+        .set
+        .roles
+        .values()
+        .filter_map(|f| f.md.signed.as_targets())
+        .find_map(|t| t.delegated_roles().iter().find(|r| r.name == role).map(|r| (r.keyids.clone(), r.threshold)))
+}
+
+/// The next version of one role of an update, as built before anyone signs: version + 1,
+/// the plan's expiry (or the update's), claims applied, no signatures, nothing else changed.
+pub struct Draft {
+    pub md: Metadata,
+    /// What changed, in plain words, one change per line (CHANGES.txt).
+    pub lines: Vec<String>,
+    /// What witnesses check on screen: the same, but a claims batch as counts and at most
+    /// `SCREEN_PROJECTS` projects with their keyids and thresholds.
+    pub screen: Vec<String>,
+    /// The current version it was built from.
+    pub current: Metadata,
+}
+
+/// Builds `role`'s next version for the update `u` at the ceremony time `at`: the same
+/// draft whether it is signed in the room or apart.
+pub fn build_next(plan: &super::plan::Plan, u: &Update, role: &str, at: chrono::DateTime<chrono::Utc>) -> Result<Draft, String> {
+    let current = if role == "root" { u.current.set.roots.values().next_back() } else { u.current.set.roles.get(role) }
+        .ok_or_else(|| format!("the current metadata has no {role} role"))?;
+    let mut md = current.md.clone();
+    md.signatures.clear();
+    let expiry = match (u.expires_days, plan.offline_roles().iter().find(|r| r.name == role)) {
+        (Some(d), _) => chrono::Duration::try_days(d).and_then(|d| at.checked_add_signed(d)).ok_or_else(|| format!("--expires-days {d} is out of range"))?,
+        (None, Some(r)) => r.expiry.resolve(at),
+        (None, None) => return Err(format!("the plan has no expiry for {role}; pass --expires-days")),
+    };
+    let h = md.signed.header_mut();
+    let old_version = h.version;
+    let old_expires = h.expires.as_str().to_string();
+    h.version += 1;
+    h.expires = crate::tuf::metadata::Expires::from_datetime(expiry);
+    let mut lines = vec![format!("{role}: version {old_version} -> {}, expires {old_expires} -> {}", old_version + 1, md.signed.header().expires.as_str())];
+    let mut screen = lines.clone();
+    match &u.claims {
+        Some((claims_role, batch)) if claims_role == role => {
+            let report = apply_claims(&mut md, batch).map_err(|e| e.to_string())?;
+            lines.push(report.render());
+            screen.extend(claims_on_screen(&md, &report));
+        }
+        _ => {
+            // Everything else that differs, in plain words (nothing, for a re-signing).
+            lines.extend(
+                crate::ops::diff::changes(&current.md.signed, &md.signed)
+                    .into_iter()
+                    .filter(|l| !l.starts_with("version ") && !l.starts_with("expires "))
+                    .map(|l| format!("{role}: {l}")),
+            );
+        }
+    }
+    if screen.len() == 1 {
+        screen = lines.clone();
+    }
+    Ok(Draft { md, lines, screen, current: current.md.clone() })
+}
+
+/// How many projects a claims summary lists on screen (all of them are in CHANGES.txt).
+pub const SCREEN_PROJECTS: usize = 20;
+
+/// A claims batch for witnesses: the counts, then each added or changed project with its
+/// threshold and keyids, and removed projects, up to [`SCREEN_PROJECTS`].
+fn claims_on_screen(md: &Metadata, r: &claims::Report) -> Vec<String> {
+    use crate::util::text::{one_line, prefix};
+    let mut out = vec![format!(
+        "{} projects: {} added, {} changed (key rotation), {} removed, {} already claimed as given",
+        r.added.len() + r.changed.len() + r.removed.len(),
+        r.added.len(),
+        r.changed.len(),
+        r.removed.len(),
+        r.unchanged.len()
+    )];
+    let roles = md.signed.as_targets().map(|t| t.delegated_roles()).unwrap_or(&[]);
+    let listed: Vec<(&str, &String)> =
+        r.added.iter().map(|p| ("added", p)).chain(r.changed.iter().map(|p| ("changed", p))).chain(r.removed.iter().map(|p| ("removed", p))).collect();
+    for (what, p) in listed.iter().take(SCREEN_PROJECTS) {
+        let detail = roles
+            .iter()
+            .find(|d| &d.name == *p)
+            .map(|d| {
+                let ids: Vec<String> = d.keyids.iter().map(|k| format!("{}…", prefix(k, 12))).collect();
+                format!("  threshold {} of {}: {}", d.threshold, d.keyids.len(), ids.join(" "))
+            })
+            .unwrap_or_default();
+        out.push(format!("  {what:<8} {}{detail}", one_line(p)));
+    }
+    if listed.len() > SCREEN_PROJECTS {
+        out.push(format!("  … and {} more: every project is listed in CHANGES.txt", listed.len() - SCREEN_PROJECTS));
+    }
+    out
 }
 
 fn one_line_list(v: &[&str]) -> String {

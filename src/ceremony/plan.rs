@@ -51,6 +51,9 @@ pub struct RawCeremony {
     /// Clients the output must satisfy (default: all three).
     pub clients: Option<Vec<String>>,
     pub consistent_snapshot: Option<bool>,
+    /// The sha256 of the program release expected to run the ceremony: a start or resume
+    /// with another waits for the operator's confirmation (recorded).
+    pub binary_sha256: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -216,6 +219,8 @@ pub struct Plan {
     pub description: String,
     pub clients: Clients,
     pub consistent_snapshot: bool,
+    /// The program's expected sha256 (`[ceremony] binary_sha256`), lowercase hex.
+    pub binary_sha256: Option<String>,
     pub keyholders: Vec<Keyholder>,
     pub root: OfflineRole,
     pub targets: OfflineRole,
@@ -590,6 +595,11 @@ fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result
         delegations.push(Delegation { name: d.name.clone(), delegator: d.delegator.clone(), signers, terminating: d.terminating, paths, bins });
     }
 
+    let binary_sha256 = match &c.binary_sha256 {
+        None => None,
+        Some(h) if h.len() == 64 && keys::is_hex(h, false) => Some(h.to_ascii_lowercase()),
+        Some(h) => return Err(err("ceremony.binary_sha256", format!("{:?} is not a sha256 (64 hex digits)", crate::util::text::one_line(h)))),
+    };
     let previous_root = match &raw.previous_root {
         None => None,
         Some(p) => {
@@ -611,6 +621,7 @@ fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result
         description: c.description.clone(),
         clients,
         consistent_snapshot: c.consistent_snapshot.unwrap_or(true),
+        binary_sha256,
         keyholders,
         root,
         targets,
@@ -624,6 +635,12 @@ fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result
         files,
         base_dir: base.to_path_buf(),
     })
+}
+
+/// The one default folder of software tokens for every command: `tokens/` beside the plan
+/// (where a rehearsal keeps them).
+pub fn default_tokens_dir(plan_path: &Path) -> PathBuf {
+    plan_path.with_file_name("tokens")
 }
 
 /// The previous root must at least verify against itself; otherwise nobody trusts it.

@@ -86,6 +86,57 @@ pub fn prepare(layout: &Layout, ceremony_id: &str, unattended: bool) -> Result<(
     Ok(())
 }
 
+/// The file that marks a rehearsal of the operator's own plan (`rehearse --plan`).
+pub const OWN_PLAN_MARKER: &str = "REHEARSAL-OF";
+
+/// `rehearse --plan PLAN`: the operator's own plan, every keyholder's token replaced by a
+/// simulated (software) token in the rehearsal's `tokens/`, the ceremony id prefixed with
+/// `rehearsal-` so its media folder cannot be mistaken for the real one. The plan's own
+/// files (online keys) are used where they are. A root rotation cannot be rehearsed: the
+/// previous root's keys are on the real tokens.
+pub fn own_plan(layout: &Layout, plan_path: &Path, unattended: bool, now: chrono::DateTime<chrono::Utc>) -> Result<Plan, String> {
+    let mut plan = Plan::load(plan_path, now).map_err(|e| format!("{}: {e}", plan_path.display()))?;
+    if plan.previous_root.is_some() {
+        return Err(format!(
+            "{}: a root rotation cannot be rehearsed with simulated tokens (the previous root's keys are on the real ones)",
+            plan_path.display()
+        ));
+    }
+    let marker = layout.root.join(OWN_PLAN_MARKER);
+    let says = format!("{}\nplan digest {}\n", plan_path.display(), plan.digest);
+    crate::util::fsx::ensure_named_dir(&layout.root).map_err(|e| format!("{}: {e}", layout.root.display()))?;
+    match crate::util::fsx::read_text_in(&marker, crate::util::fsx::Kind::Evidence) {
+        Ok(had) if had != says => {
+            return Err(format!(
+                "{} rehearses another plan ({}); use another folder",
+                layout.root.display(),
+                crate::util::text::one_line(had.lines().next().unwrap_or(""))
+            ));
+        }
+        Ok(_) => {}
+        Err(_) => crate::util::fsx::create_atomic(&marker, says.as_bytes(), false).map_err(|e| format!("{}: {e}", marker.display()))?,
+    }
+    for d in [layout.tokens(), layout.media()] {
+        crate::util::fsx::ensure_dir(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+    }
+    for k in plan.keyholders.iter_mut() {
+        k.token = super::plan::TokenKind::Software;
+        k.serial = None;
+        k.module = None;
+        k.token_label = None;
+        if unattended {
+            let p = passphrase_file(&layout.tokens(), &k.name);
+            if !crate::util::fsx::occupied(&p) {
+                let dir = layout.tokens().join(&k.name);
+                crate::util::fsx::ensure_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                crate::util::fsx::create_atomic(&p, random_passphrase()?.as_bytes(), true).map_err(|e| format!("{}: {e}", p.display()))?;
+            }
+        }
+    }
+    plan.id = format!("rehearsal-{}", plan.id);
+    Ok(plan)
+}
+
 /// Loads the rehearsal plan.
 pub fn load_plan(layout: &Layout, now: chrono::DateTime<chrono::Utc>) -> Result<Plan, String> {
     Plan::load(&layout.plan(), now).map_err(|e| format!("{}: {e}", layout.plan().display()))

@@ -1,13 +1,27 @@
 //! The operator interface the engine talks to. The terminal UI is one implementation;
 //! `--yes` rehearsals and tests use others, so the same steps run in all three.
 
-use crate::util::text::for_terminal;
+use crate::util::text::{SCREEN_COLUMNS, wrap};
+
+/// Everything the guided commands print goes through here: made safe for a terminal and
+/// wrapped to the screen width.
+fn screen(text: &str) -> String {
+    wrap(text, SCREEN_COLUMNS)
+}
 use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UiError {
-    #[error("input closed (no terminal?)")]
-    Closed,
+    /// Standard input ended before the answer (a pipe, /dev/null, a closed terminal).
+    #[error(
+        "no answer to \"{0}\": standard input ended (no terminal?). Run the command in a terminal and answer there; an unattended rehearsal is `tuf-ceremony rehearse --yes`"
+    )]
+    Closed(String),
+    /// A secret asked with no terminal to type it on (secrets are never read from a pipe).
+    #[error(
+        "cannot ask \"{0}\" without a terminal: PINs and passphrases are typed at the terminal, never read from a pipe or a file. Run the command in a terminal"
+    )]
+    NoTerminal(String),
     #[error("{0}")]
     Io(String),
     #[error("cannot ask {0:?} in unattended mode")]
@@ -46,13 +60,14 @@ pub struct TerminalUi;
 
 impl TerminalUi {
     fn line(&mut self, prompt: &str) -> Result<String, UiError> {
+        let question = crate::util::text::one_line(prompt.lines().last().unwrap_or(prompt).trim()).into_owned();
         use std::io::{BufRead, Write};
-        print!("{}", for_terminal(prompt));
+        print!("{} ", screen(prompt.trim_end()));
         std::io::stdout().flush().map_err(|e| UiError::Io(e.to_string()))?;
         let mut s = String::new();
         let n = std::io::stdin().lock().read_line(&mut s).map_err(|e| UiError::Io(e.to_string()))?;
         if n == 0 {
-            return Err(UiError::Closed);
+            return Err(UiError::Closed(question));
         }
         Ok(s.trim().to_string())
     }
@@ -60,7 +75,7 @@ impl TerminalUi {
 
 impl Ui for TerminalUi {
     fn show(&mut self, text: &str) {
-        println!("{}", for_terminal(text));
+        println!("{}", screen(text));
     }
     fn confirm(&mut self, question: &str) -> Result<bool, UiError> {
         loop {
@@ -83,7 +98,16 @@ impl Ui for TerminalUi {
         self.line(&format!("{question} "))
     }
     fn secret(&mut self, _keyholder: &str, _kind: SecretKind, prompt: &str) -> Result<Zeroizing<String>, UiError> {
-        rpassword::prompt_password(format!("{} ", for_terminal(prompt))).map(Zeroizing::new).map_err(|e| UiError::Io(e.to_string()))
+        use std::io::IsTerminal;
+        let question = crate::util::text::one_line(prompt).into_owned();
+        // rpassword reads the controlling terminal; without one it fails with ENXIO.
+        if std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").is_err() && !std::io::stdin().is_terminal() {
+            return Err(UiError::NoTerminal(question));
+        }
+        rpassword::prompt_password(format!("{} ", screen(prompt))).map(Zeroizing::new).map_err(|e| match e.raw_os_error() {
+            Some(libc::ENXIO | libc::ENOTTY) => UiError::NoTerminal(question),
+            _ => UiError::Io(e.to_string()),
+        })
     }
 }
 
@@ -97,7 +121,7 @@ pub struct AutoUi<F: FnMut(&str, &SecretKind) -> Option<Zeroizing<String>>> {
 impl<F: FnMut(&str, &SecretKind) -> Option<Zeroizing<String>>> Ui for AutoUi<F> {
     fn show(&mut self, text: &str) {
         if !self.quiet {
-            println!("{}", for_terminal(text));
+            println!("{}", screen(text));
         }
     }
     fn confirm(&mut self, question: &str) -> Result<bool, UiError> {

@@ -28,6 +28,7 @@ pub(crate) fn ceremony_err(e: engine::CeremonyError) -> Error {
         engine::CeremonyError::State(s @ (StateError::Corrupt { .. } | StateError::Disagrees { .. } | StateError::Io { .. })) => Error::Usage(s.to_string()),
         engine::CeremonyError::File { path, what } => Error::Input { path, what },
         t @ engine::CeremonyError::Transcript(_) => Error::Usage(t.to_string()),
+        engine::CeremonyError::Presence(p @ crate::ceremony::presence::PresenceError::Unknown(..)) => Error::Usage(p.to_string()),
         e => Error::Refused(e.to_string()),
     }
 }
@@ -43,20 +44,29 @@ pub fn run(a: &RunArgs) -> Result<i32> {
         return status(&plan, &workdir, &Job::Ceremony, current.as_deref());
     }
     let media = a.media.clone().ok_or_else(|| Error::Usage("--media DIR is required (where the removable media is mounted)".into()))?;
-    let tokens_dir = a.tokens.clone().unwrap_or_else(|| workdir.join("tokens"));
+    let tokens_dir = a.tokens.clone().unwrap_or_else(|| crate::ceremony::plan::default_tokens_dir(&a.plan));
     let mut tokens = Tokens::new(tokens_dir);
     let mut ui = TerminalUi;
     if current.is_some() && plan.previous_root.is_none() {
         return Err(Error::Usage("--current is for a root rotation: the plan needs [previous_root]".into()));
     }
-    let opts = Options { media, allow_network: a.allow_network, rehearsal: false, crash_after: crash_hook(), job: Job::Ceremony, current };
+    let opts = Options {
+        media,
+        allow_network: a.allow_network,
+        rehearsal: false,
+        crash_after: crash_hook(),
+        job: Job::Ceremony,
+        current,
+        present: a.keyholders.clone(),
+        set_aside: false,
+    };
     drive(&plan, &workdir, &mut ui, &mut tokens, opts)
 }
 
 pub(crate) fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&crate::ceremony::job::CurrentFiles>) -> Result<i32> {
     let steps = engine::status(plan, workdir, job, current).map_err(ceremony_err)?;
     let done = steps.iter().filter(|s| s.2).count();
-    println!("Ceremony {} (plan digest {}), working directory {}", plan.id, plan.digest, one_line(&workdir.display().to_string()));
+    println!("Ceremony {}, working directory {}\n  plan digest {}", plan.id, one_line(&workdir.display().to_string()), plan.digest);
     for (id, title, ok) in &steps {
         println!("  [{}] {id:<28} {title}", if *ok { "x" } else { " " });
     }
@@ -70,14 +80,23 @@ pub(crate) fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&cr
 pub(crate) fn drive(plan: &Plan, workdir: &Path, ui: &mut dyn Ui, tokens: &mut Tokens, opts: Options) -> Result<i32> {
     let mut engine = Engine::open(plan, workdir, ui, tokens, opts).map_err(ceremony_err)?;
     let done = engine.run().map_err(ceremony_err)?;
-    println!("\nCeremony complete. Output: {}\nTranscript head: {}\n  {}", done.media_dir.display(), done.transcript_head, engine::pgp(&done.transcript_head));
+    println!("\nCeremony complete. Output:\n  {}\nTranscript head: {}", one_line(&done.media_dir.display().to_string()), done.transcript_head);
     Ok(exit::OK)
 }
 
 pub fn rehearse(a: &RehearseArgs) -> Result<i32> {
     let layout = Layout { root: a.out.clone() };
-    if !layout.plan().exists() && a.out.exists() && std::fs::read_dir(&a.out).map(|mut d| d.next().is_some()).unwrap_or(false) {
+    let marked = layout.plan().exists() || layout.root.join(rehearse::OWN_PLAN_MARKER).exists();
+    if !marked && a.out.exists() && std::fs::read_dir(&a.out).map(|mut d| d.next().is_some()).unwrap_or(false) {
         return Err(Error::Refused(format!("{} exists and is not a rehearsal folder; choose an empty or new folder", a.out.display())));
+    }
+    if let Some(own) = &a.plan {
+        if layout.plan().exists() {
+            return Err(Error::Refused(format!("{} rehearses the built-in plan; use another folder for --plan", a.out.display())));
+        }
+        let plan = rehearse::own_plan(&layout, own, a.yes, Utc::now()).map_err(Error::Refused)?;
+        println!("Rehearsal in {} of {} with simulated tokens.", a.out.display(), own.display());
+        return rehearse_with(a, &layout, plan);
     }
     let id = format!("rehearsal-{}", Utc::now().format("%Y-%m-%d"));
     rehearse::prepare(&layout, &id, a.yes).map_err(Error::Refused)?;
@@ -87,10 +106,14 @@ pub fn rehearse(a: &RehearseArgs) -> Result<i32> {
         crate::util::fsx::still_a_dir(&d).map_err(|e| Error::io(&d, e))?;
     }
     let plan = rehearse::load_plan(&layout, Utc::now()).map_err(Error::Refused)?;
-    println!("Rehearsal in {} on the built-in {} plan (plan digest {}).", a.out.display(), rehearse::TEMPLATE, plan.digest);
+    println!("Rehearsal in {} on the built-in {} plan.", a.out.display(), rehearse::TEMPLATE);
+    rehearse_with(a, &layout, plan)
+}
+
+fn rehearse_with(a: &RehearseArgs, layout: &Layout, plan: Plan) -> Result<i32> {
     println!("Simulated tokens are in {} — outside the media.", layout.tokens().display());
     let mut tokens = Tokens::new(layout.tokens());
-    let opts = Options { media: layout.media(), allow_network: false, rehearsal: true, crash_after: crash_hook(), job: Job::Ceremony, current: None };
+    let opts = Options { media: layout.media(), rehearsal: true, crash_after: crash_hook(), ..Default::default() };
     if a.yes {
         let tokens_dir: PathBuf = layout.tokens();
         let mut ui = AutoUi {

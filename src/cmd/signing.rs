@@ -39,7 +39,7 @@ pub fn sign(a: &SignArgs) -> Result<i32> {
         Some(p) => Some(sa::read_key_file(p)?),
         None => None,
     };
-    let tokens_dir = a.tokens.clone().unwrap_or_else(|| a.plan.with_file_name(format!("{}.work", plan.id)).join("tokens"));
+    let tokens_dir = a.tokens.clone().unwrap_or_else(|| crate::ceremony::plan::default_tokens_dir(&a.plan));
     let mut tokens = Tokens::new(tokens_dir);
     let input = SignInput { request_dir: &a.request, keyholder: &a.keyholder, plan: &plan, key, out_dir: a.out.as_deref(), now: Utc::now() };
     sa::sign(&input, &mut tokens, &mut TerminalUi)?;

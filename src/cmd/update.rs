@@ -21,10 +21,48 @@ fn run_update(common: &UpdateArgs, job: Update) -> Result<i32> {
     if common.status {
         return status(&plan, &workdir, &job, None);
     }
+    if let (Some(out), Job::Update(u)) = (&common.apart, &job) {
+        return apart(&plan, u, &workdir, out, common);
+    }
     let media = common.media.clone().ok_or_else(|| Error::Usage("--media DIR is required".into()))?;
-    let mut tokens = Tokens::new(common.tokens.clone().unwrap_or_else(|| workdir.join("tokens")));
-    let opts = crate::ceremony::engine::Options { media, allow_network: common.allow_network, rehearsal: false, crash_after: crash_hook(), job, current: None };
+    let mut tokens = Tokens::new(common.tokens.clone().unwrap_or_else(|| crate::ceremony::plan::default_tokens_dir(&common.plan)));
+    let opts = crate::ceremony::engine::Options {
+        media,
+        allow_network: common.allow_network,
+        rehearsal: false,
+        crash_after: crash_hook(),
+        job,
+        current: None,
+        present: common.keyholders.clone(),
+        set_aside: common.set_aside,
+    };
     drive(&plan, &workdir, &mut TerminalUi, &mut tokens, opts)
+}
+
+/// `--apart DIR`: the drafts as signature requests, one folder per role.
+fn apart(plan: &Plan, u: &Update, workdir: &std::path::Path, out: &std::path::Path, common: &UpdateArgs) -> Result<i32> {
+    use crate::ceremony::ui::Ui;
+    if let Some((_, batch)) = &u.claims
+        && !batch.rotate.is_empty()
+    {
+        let list: Vec<&str> = batch.rotate.iter().map(String::as_str).collect();
+        if !TerminalUi
+            .confirm_word(&format!("This replaces the developer keys of: {}.", list.join(", ")), "ROTATE")
+            .map_err(|e| Error::Refused(e.to_string()))?
+        {
+            return Err(Error::Refused("key rotation not confirmed; nothing was written".into()));
+        }
+    }
+    let now = Utc::now();
+    println!("Drafts built with this machine's clock, {} UTC (expiry dates count from it).", now.format("%Y-%m-%d %H:%M:%S"));
+    let made = crate::ops::apart::write_requests(&crate::ops::apart::Apart { plan, update: u, workdir, out, current_dir: &common.current, now })?;
+    for r in &made {
+        print!("\n{}", crate::util::text::for_terminal(&r.summary));
+        println!("\nRequest folder: {}", r.dir.display());
+        println!("Each keyholder runs: tuf-ceremony sign {} --keyholder NAME --plan PLAN", r.dir.display());
+        println!("Then: tuf-ceremony import-signatures {} SIGNATURE-FILE... --out DIR", r.dir.display());
+    }
+    Ok(crate::error::exit::OK)
 }
 
 fn next_version(current: &crate::ceremony::job::CurrentFiles, role: &str) -> u64 {

@@ -2,6 +2,7 @@
 //! folder and signing apart (keyholders in different places sign one request each). This
 //! is library code; `cmd/status.rs` and `cmd/signing.rs` only parse arguments and print.
 
+pub mod apart;
 pub mod diff;
 pub mod folder;
 pub mod hashconfirm;

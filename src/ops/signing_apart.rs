@@ -21,7 +21,7 @@
 use super::diff;
 use super::hashconfirm;
 use crate::ceremony::plan::{Plan, read_public_key};
-use crate::ceremony::tokens::{TokenBackend, TokenKey};
+use crate::ceremony::tokens::{Peek, TokenBackend, TokenKey};
 use crate::ceremony::ui::Ui;
 use crate::error::{Error, Result};
 use crate::media::{self, Item};
@@ -52,6 +52,9 @@ pub const SUMMARY_FILE: &str = "SUMMARY.txt";
 /// How many times a keyholder may mistype the hash before `sign` gives up.
 pub const HASH_TRIES: u32 = 3;
 
+/// The key field in which tuf-on-ci names a signer (e.g. "@jku").
+const TUF_ON_CI_OWNER: &str = "x-tuf-on-ci-keyowner";
+
 /// One value from a file, on one line.
 fn ol(s: &str) -> String {
     crate::util::text::one_line(s).into_owned()
@@ -81,9 +84,9 @@ fn ascii_json(json: &str) -> String {
     out
 }
 
-/// Hex digest → PGP words.
+/// Hex digest → PGP words, in short groups on lines indented by two spaces.
 pub fn words(hex: &str) -> String {
-    pgpwords::phrase_of_hex(hex)
+    pgpwords::grouped_of_hex(hex, "  ")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -536,7 +539,7 @@ fn summary(s: &SummaryInput) -> String {
     }
     if s.with_hash {
         let hx = sha256_hex(s.canonical);
-        let _ = writeln!(o, "\nCanonical sha256 (what every signature covers):\n  {hx}\n  {}", words(&hx));
+        let _ = writeln!(o, "\nCanonical sha256 (what every signature covers):\n  {hx}\n{}", words(&hx));
         let _ = writeln!(
             o,
             "Give this hash to each keyholder over a separate channel (phone, video call), never only inside this folder: whoever could alter the request could alter a hash stored with it."
@@ -637,10 +640,16 @@ pub fn create_request(r: &NewRequest) -> Result<CreatedRequest> {
         d.is_dir().then_some(d)
     });
     let may = authority.keyids();
-    let names: BTreeMap<String, String> = match &keys_dir {
+    let mut names: BTreeMap<String, String> = match &keys_dir {
         Some(d) => keyholder_names(d)?.into_iter().filter(|(k, _)| may.contains(k)).collect(),
         None => BTreeMap::new(),
     };
+    // A draft from tuf-on-ci names each signer in the key itself.
+    for id in &may {
+        if let (false, Some(crate::tuf::json::Value::Str(owner))) = (names.contains_key(id), authority.key(id).and_then(|k| k.extra.get(TUF_ON_CI_OWNER))) {
+            names.insert(id.clone(), owner.clone());
+        }
+    }
     let text = summary(&SummaryInput {
         role: r.role,
         md: &md,
@@ -777,6 +786,27 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
 
     ui.show(&req.summary(input.now, false));
     ui.show(&format!("You sign as {name}, key {id}."));
+    let serial_note = holder.serial.as_ref().map(|s| format!(" (the bag should say serial {s})")).unwrap_or_default();
+    ui.wait(&format!("{name}: insert your {} token{serial_note}. Only this one token may be connected.", holder.token.as_str()))
+        .map_err(|e| Error::Refused(e.to_string()))?;
+    // The token is checked before the hash is typed: 32 typed words are never lost to a
+    // missing or wrong token. Nothing secret is asked here.
+    match tokens.peek(&holder, ui).map_err(|e| Error::Refused(format!("{name}'s token: {e}")))? {
+        Peek::Key(tk) if tk.public.to_key() != public.to_key() => {
+            return Err(Error::Refused(format!(
+                "{name}'s token holds key {}…, not {name}'s key {}… that this request needs: wrong token? Nothing was asked or signed.",
+                crate::util::text::prefix(&keyid(&tk.public.to_key()), 16),
+                crate::util::text::prefix(&id, 16)
+            )));
+        }
+        Peek::Empty(at) => {
+            return Err(Error::Refused(format!(
+                "{name}'s token holds no key ({}): wrong token, or the wrong --tokens folder? Nothing was asked or signed.",
+                ol(&at)
+            )));
+        }
+        _ => {}
+    }
     ui.show(
         "Now type the canonical sha256 the coordinator gave you over a separate channel (phone, video call) — 64 hex digits or the 32 PGP words. Do not copy it from this folder: a hash stored with the request proves nothing about it.",
     );
@@ -787,7 +817,7 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
         let typed = ui.ask("Canonical sha256 (hex or PGP words):").map_err(|e| Error::Refused(format!("cannot read the hash: {e}")))?;
         match hashconfirm::check(&typed, &expected) {
             Ok(()) => {
-                ui.show(&format!("✓ The hash matches this metadata:\n  {}\n  {}", req.hash, words(&req.hash)));
+                ui.show(&format!("✓ The hash matches this metadata:\n  {}\n{}", req.hash, words(&req.hash)));
                 break;
             }
             Err(e) if tries < HASH_TRIES => ui.show(&format!("✗ That does not match this metadata: {e}. Check it with the coordinator and type it again.")),
@@ -802,9 +832,6 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
     // Where the signature goes must take it before the token is touched.
     fsx::ensure_named_dir(out_dir).map_err(|e| Error::io(out_dir, e))?;
     media::check_media(out_dir, 64 << 10).map_err(|e| Error::Refused(format!("{e}; nothing was signed")))?;
-    let serial_note = holder.serial.as_ref().map(|s| format!(" (the bag should say serial {s})")).unwrap_or_default();
-    ui.wait(&format!("{name}: insert your {} token{serial_note}. Only this one token may be connected.", holder.token.as_str()))
-        .map_err(|e| Error::Refused(e.to_string()))?;
     let expected_key =
         TokenKey { public: public.clone(), serial: holder.serial.clone(), description: format!("{name}'s token"), attestation: Vec::new(), generated: false };
     let mut signer = tokens.open(&holder, &expected_key, ui).map_err(|e| Error::Refused(format!("{name}'s token: {e}")))?;
@@ -843,7 +870,8 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
         short(&id),
         out.display()
     ));
-    let _ = ui.wait(&format!("{name}: remove your token and put it back in its bag."));
+    // Alone at their own machine, the keyholder needs no Enter here: it is said, not asked.
+    ui.show(&format!("{name}: remove your token and put it back in its bag."));
     Ok(SignatureWritten { path: out, keyid: id, canonical_sha256: req.hash })
 }
 

@@ -329,6 +329,17 @@ fn bool_attr(session: &Session, object: ObjectHandle, t: AttributeType) -> Optio
     })
 }
 
+/// The public key labelled `label`, as any session sees it (no login): `Ok(None)` when the
+/// token shows none (a token may keep even public keys private until login).
+pub fn find_public(session: &Session, label: &str) -> Result<Option<PublicKey>, SignerError> {
+    let pubs = find(session, &[Attribute::Class(ObjectClass::PUBLIC_KEY), Attribute::Label(label.as_bytes().to_vec())])?;
+    match pubs.as_slice() {
+        [] => Ok(None),
+        [one] => read_public_key(session, *one).map(Some),
+        _ => Err(SignerError::Device(format!("the token holds {} public keys labelled {label:?}", pubs.len()))),
+    }
+}
+
 /// Finds the key pair labelled `label` (the session must be logged in: private keys are
 /// private objects). `Ok(None)` if there is none; an error if the label is ambiguous or the
 /// public half cannot be found.

@@ -1,6 +1,7 @@
 //! Small helpers shared by commands.
 
 pub mod fsx;
+pub mod interrupt;
 pub mod par;
 pub mod pgpwords;
 pub mod text;

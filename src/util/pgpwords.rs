@@ -168,6 +168,18 @@ pub fn phrase_of_hex(hex: &str) -> String {
     crate::tuf::keys::unhex(hex, true).map(|b| phrase(&b)).unwrap_or_default()
 }
 
+/// The PGP words of a lowercase hex digest in short groups for reading aloud and for a
+/// live stream: lines of eight words in two groups of four, each line starting with
+/// `indent` (a sha256 gives four lines, at most 100 columns each). Empty if not hex.
+pub fn grouped_of_hex(hex: &str, indent: &str) -> String {
+    let Some(bytes) = crate::tuf::keys::unhex(hex, true) else { return String::new() };
+    words(&bytes)
+        .chunks(8)
+        .map(|line| format!("{indent}{}", line.chunks(4).map(|g| g.join(" ")).collect::<Vec<_>>().join("   ")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,73 @@ pub fn for_terminal(s: &str) -> Cow<'_, str> {
     escape(s, |c| (c.is_control() && c != '\n' && c != '\t') || hidden(c))
 }
 
+/// The widest line the guided commands print: a ceremony is often live-streamed, and a
+/// wider line wraps or is cut off on a stream or a projector.
+pub const SCREEN_COLUMNS: usize = 100;
+
+/// `s` (made safe with [`for_terminal`]) with every line longer than `width` characters
+/// broken at its last space that fits; a continued line keeps the line's indentation plus
+/// two spaces, and the spacing inside each piece (aligned columns) is kept. A single word
+/// longer than the width (a long path) stays whole.
+pub fn wrap(s: &str, width: usize) -> String {
+    let safe = for_terminal(s);
+    let mut out = String::with_capacity(safe.len());
+    for (i, line) in safe.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let cont = " ".repeat(indent + 2);
+        let mut rest: &str = line;
+        let mut lead = "";
+        loop {
+            let room = width.saturating_sub(lead.len());
+            if rest.chars().count() <= room {
+                out.push_str(lead);
+                out.push_str(rest);
+                break;
+            }
+            // The last space within the room, after the indentation; else the first one after.
+            let limit = rest.char_indices().nth(room).map(|(b, _)| b).unwrap_or(rest.len());
+            let start = if lead.is_empty() { indent } else { 0 };
+            let cut = rest[..limit].rfind(' ').filter(|&c| c > start).or_else(|| rest[limit..].find(' ').map(|c| c + limit));
+            let Some(cut) = cut else {
+                out.push_str(lead);
+                out.push_str(rest);
+                break;
+            };
+            out.push_str(lead);
+            out.push_str(rest[..cut].trim_end());
+            out.push('\n');
+            rest = rest[cut..].trim_start();
+            lead = &cont;
+            if rest.is_empty() {
+                out.pop();
+                break;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    use super::wrap;
+
+    #[test]
+    fn lines_fit_and_keep_their_columns() {
+        let line = format!("    alice        keyid {}  ecdsa-p256 — already signed", "ab".repeat(32));
+        let w = wrap(&line, 100);
+        assert!(w.lines().all(|l| l.chars().count() <= 100), "{w}");
+        assert!(w.starts_with("    alice        keyid "), "spacing kept: {w}");
+        assert!(w.lines().nth(1).unwrap().starts_with("      "), "continued with the indentation plus two: {w}");
+        assert_eq!(w.split_whitespace().collect::<Vec<_>>(), line.split_whitespace().collect::<Vec<_>>(), "no word lost or split");
+        let long = format!("Output: /{}", "x".repeat(120));
+        assert_eq!(wrap(&long, 100), format!("Output:\n  /{}", "x".repeat(120)), "a long word stays whole");
+        assert_eq!(wrap("short\n\nlines", 100), "short\n\nlines");
+    }
+}
+
 /// One value (a file name, a role name, a finding) put into a line of a report: as
 /// [`for_terminal`], and line breaks too, so a name cannot start a fake line of its own.
 pub fn one_line(s: &str) -> Cow<'_, str> {

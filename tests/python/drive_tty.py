@@ -24,7 +24,8 @@ Each step waits (up to its timeout) until `expect` appears in the output after t
 previous match, then types `send` followed by Enter (a carriage return, as a keyboard
 sends it). For a `secret` step the driver first waits until the terminal's ECHO flag is
 off, as a person would wait for the hidden-input prompt, so a too-fast typist cannot make
-the terminal echo a passphrase. `eof` types Ctrl-D instead (closing the input).
+the terminal echo a passphrase. `eof` types Ctrl-D instead (closing the input);
+`interrupt` types Ctrl-C (the terminal sends SIGINT to the program).
 A step without `send`/`eof` only waits for the text.
 
 After the last step the driver waits for the program to exit (same timeout), then prints
@@ -130,6 +131,13 @@ class Session:
             self._read(0.05)
         raise Timeout(f"the program did not exit within {timeout}s")
 
+    def echo_on(self):
+        """Whether the terminal echoes input now (None if it cannot be read)."""
+        try:
+            return bool(termios.tcgetattr(self.fd)[3] & termios.ECHO)
+        except termios.error:
+            return None
+
     def kill(self):
         try:
             os.kill(self.pid, signal.SIGKILL)
@@ -163,6 +171,10 @@ def main():
                 s.expect(step["expect"], timeout)
             if step.get("eof"):
                 s.type(b"\x04")
+            elif step.get("interrupt"):
+                if step.get("secret"):
+                    s.wait_echo_off(timeout)
+                s.type(b"\x03")
             elif "send" in step:
                 if step.get("secret"):
                     s.wait_echo_off(timeout)
@@ -182,6 +194,7 @@ def main():
         "exit": os.WEXITSTATUS(st) if os.WIFEXITED(st) else None,
         "signal": os.WTERMSIG(st) if os.WIFSIGNALED(st) else None,
         "steps": len(steps),
+        "echo": s.echo_on(),
     }
     print(json.dumps(res))
     return 0

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod tty;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -169,7 +171,7 @@ impl Ui for RemoteKeyholder {
     }
     fn ask(&mut self, q: &str) -> Result<String, UiError> {
         self.show(q);
-        self.answers.pop_front().ok_or(UiError::Closed)
+        self.answers.pop_front().ok_or_else(|| UiError::Closed(q.to_string()))
     }
     fn secret(&mut self, holder: &str, _: SecretKind, _: &str) -> Result<Zeroizing<String>, UiError> {
         self.secrets_asked += 1;

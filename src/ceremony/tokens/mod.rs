@@ -43,7 +43,21 @@ pub struct TokenKey {
     pub generated: bool,
 }
 
+/// What a token shows without any PIN or passphrase.
+#[derive(Clone, Debug)]
+pub enum Peek {
+    /// The key it holds (read from a public object, a certificate or a public file).
+    Key(TokenKey),
+    /// It holds no key (where it looked, in words).
+    Empty(String),
+    /// It cannot tell without unlocking (why, in words).
+    Unknown(String),
+}
+
 pub trait TokenBackend {
+    /// Reads which key `holder`'s token holds without asking any secret and without
+    /// changing the token: updates and signing apart check it before a PIN is asked.
+    fn peek(&mut self, holder: &Keyholder, ui: &mut dyn Ui) -> Result<Peek, TokenError>;
     /// Makes sure `holder`'s token holds a key; never replaces an existing one.
     fn provision(&mut self, holder: &Keyholder, ui: &mut dyn Ui) -> Result<TokenKey, TokenError>;
     /// Opens `holder`'s token for signing with `expected`'s key.
@@ -80,6 +94,9 @@ impl Tokens {
 }
 
 impl TokenBackend for Tokens {
+    fn peek(&mut self, holder: &Keyholder, ui: &mut dyn Ui) -> Result<Peek, TokenError> {
+        self.backend(holder.token)?.peek(holder, ui)
+    }
     fn provision(&mut self, holder: &Keyholder, ui: &mut dyn Ui) -> Result<TokenKey, TokenError> {
         self.backend(holder.token)?.provision(holder, ui)
     }

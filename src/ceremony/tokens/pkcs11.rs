@@ -7,7 +7,7 @@
 //!
 //! Modules are loaded once per process and kept (`signer::pkcs11::module`).
 
-use super::{TokenBackend, TokenError, TokenKey};
+use super::{Peek, TokenBackend, TokenError, TokenKey};
 use crate::ceremony::plan::Keyholder;
 use crate::ceremony::ui::{SecretKind, Ui};
 use crate::signer::pkcs11::{self as p11, TokenSlot, TokenState};
@@ -266,6 +266,23 @@ fn describe_key(tok: &TokenState, holder: &str) -> String {
 }
 
 impl TokenBackend for Pkcs11Tokens {
+    fn peek(&mut self, holder: &Keyholder, _ui: &mut dyn Ui) -> Result<Peek, TokenError> {
+        let (_, ctx) = module_of(holder)?;
+        let tok = match select(&ctx, holder, holder.serial.as_deref(), true)? {
+            Selected::Ready(t) => t,
+            Selected::Blank(b) => return Ok(Peek::Empty(format!("the PKCS#11 token in slot {:?} is not initialised", b.slot))),
+        };
+        let session = open_session(&ctx, &tok, false)?;
+        let label = p11::key_label(&holder.name);
+        Ok(match p11::find_public(&session, &label)? {
+            Some(public) => {
+                let serial = (!tok.state.serial.is_empty()).then(|| tok.state.serial.clone());
+                Peek::Key(TokenKey { public, serial, description: describe_key(&tok.state, &holder.name), attestation: Vec::new(), generated: false })
+            }
+            None => Peek::Unknown(format!("{} shows no public key labelled {label:?} before login", tok.state.describe())),
+        })
+    }
+
     fn provision(&mut self, holder: &Keyholder, ui: &mut dyn Ui) -> Result<TokenKey, TokenError> {
         let (_, ctx) = module_of(holder)?;
         let tok = match select(&ctx, holder, holder.serial.as_deref(), true)? {

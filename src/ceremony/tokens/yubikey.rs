@@ -22,7 +22,7 @@
 //! Signing asks for the PIN with the tries left shown; a wrong PIN asks again, and with one
 //! try left the ceremony stops instead of risking a lockout.
 
-use super::{TokenBackend, TokenError, TokenKey};
+use super::{Peek, TokenBackend, TokenError, TokenKey};
 use crate::ceremony::plan::Keyholder;
 use crate::ceremony::ui::{SecretKind, Ui};
 use crate::signer::yubikey::{self as yk, Attestation, Device, Notice, SlotState, TokenInfo};
@@ -201,6 +201,15 @@ fn token_key(dev: &Device, public: PublicKey, attestation: Vec<(String, Vec<u8>)
 }
 
 impl TokenBackend for YubiKeyTokens {
+    fn peek(&mut self, holder: &Keyholder, ui: &mut dyn Ui) -> Result<Peek, TokenError> {
+        let mut dev = select(&holder.name, holder.serial.as_deref(), ui)?;
+        Ok(match dev.slot_state()? {
+            SlotState::Key(public, _) => Peek::Key(token_key(&dev, *public, Vec::new(), false)),
+            SlotState::Empty => Peek::Empty(format!("slot 9c of YubiKey {} is empty", dev.serial())),
+            SlotState::Unknown => Peek::Unknown(format!("YubiKey {} shows no key metadata and no certificate in slot 9c", dev.serial())),
+        })
+    }
+
     fn provision(&mut self, holder: &Keyholder, ui: &mut dyn Ui) -> Result<TokenKey, TokenError> {
         check_algorithm(holder)?;
         let name = holder.name.as_str();
