@@ -319,3 +319,34 @@ fn a_draft_changed_after_its_build_is_not_signed() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_complete(&media_dir(&dir));
 }
+
+/// After a crash right after the export's rename, a folder of that name whose files were
+/// changed is not taken for this run's own, even with a SHA256SUMS that matches them and the
+/// run's own transcript: the files must be what the transcript recorded.
+#[test]
+fn an_altered_export_is_not_taken_for_the_interrupted_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("r");
+    assert!(!rehearse(&dir, Some("export.renamed")).status.success());
+    let media = media_dir(&dir);
+    let p = media.join("metadata/1.targets.json");
+    let mut bytes = std::fs::read(&p).unwrap();
+    let at = bytes.windows(9).position(|w| w == b"\"version\"").unwrap();
+    bytes.insert(at, b' ');
+    std::fs::write(&p, &bytes).unwrap();
+    let sums = Command::new("sh")
+        .arg("-c")
+        .arg("grep -v SHA256SUMS SHA256SUMS | cut -c67- | xargs sha256sum > S && mv S SHA256SUMS")
+        .current_dir(&media)
+        .status()
+        .unwrap();
+    assert!(sums.success());
+    let ok = Command::new("sha256sum").args(["-c", "--quiet", "SHA256SUMS"]).current_dir(&media).status().unwrap();
+    assert!(ok.success(), "the altered folder's SHA256SUMS matches its files");
+    let before = std::fs::read(&p).unwrap();
+    let resumed = rehearse(&dir, None);
+    let text = format!("{}{}", String::from_utf8_lossy(&resumed.stdout), String::from_utf8_lossy(&resumed.stderr));
+    assert!(!resumed.status.success(), "{text}");
+    assert!(text.contains("already on the media") && !text.contains("this run's own export"), "{text}");
+    assert_eq!(std::fs::read(&p).unwrap(), before, "the folder is left as it is");
+}

@@ -848,10 +848,11 @@ impl<'a> Engine<'a> {
     }
 
     /// An export that was renamed into place but not recorded (a crash right after the
-    /// rename): the folder of this name on this stick is this run's own when its transcript
-    /// is the start of this run's transcript and every file verifies against its
-    /// SHA256SUMS. Then it is recorded as done and kept; anything else there is refused by
-    /// `begin_export` as before.
+    /// rename): the folder of this name on this stick is this run's own only when its
+    /// transcript is the start of this run's transcript, every file that transcript records
+    /// as exported has the recorded sha256, and SUMMARY.txt and SHA256SUMS are exactly what
+    /// this run makes from them. Then it is recorded as done and kept; anything else there
+    /// is refused by `begin_export` as before.
     fn recover_export(&mut self, media_id: &str) -> Result<bool> {
         let fin = self.opts.media.join(media_id);
         if !fsx::occupied(&fin) {
@@ -864,8 +865,29 @@ impl<'a> Engine<'a> {
         if !ours.starts_with(&theirs) {
             return Ok(false);
         }
-        let sums = read_sums(&fin);
-        if sums.is_empty() || media::check_in_place(&fin, &sums).is_err() {
+        // The files the exported transcript records, from its last export attempt.
+        let mut written: Vec<Exported> = Vec::new();
+        for l in &v.lines {
+            match l.get("kind").and_then(|k| k.as_str()) {
+                Some("export.failed") => written.clear(),
+                Some("export.file") => {
+                    let get = |k: &str| l.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+                    let len = l.get("length").and_then(|x| x.as_u64()).unwrap_or(0);
+                    written.push(Exported { rel: get("path"), sha256: get("sha256"), len });
+                }
+                _ => {}
+            }
+        }
+        if written.is_empty() || media::check_in_place(&fin, &written).is_err() {
+            return Ok(false);
+        }
+        written.push(Exported { rel: "transcript.jsonl".into(), sha256: sha256_hex(&theirs), len: theirs.len() as u64 });
+        let summary = self.summary(&written, &v.head, &v.lines)?;
+        if fsx::read_in(&fin.join("SUMMARY.txt"), Kind::Evidence).ok().as_deref() != Some(summary.as_bytes()) {
+            return Ok(false);
+        }
+        written.push(Exported { rel: "SUMMARY.txt".into(), sha256: sha256_hex(summary.as_bytes()), len: summary.len() as u64 });
+        if fsx::read_in(&fin.join("SHA256SUMS"), Kind::Evidence).ok() != Some(media::sha256sums(&written)) {
             return Ok(false);
         }
         let head = v.head;
@@ -888,15 +910,17 @@ impl<'a> Engine<'a> {
         let transcript = fsx::read_in(self.transcript.path(), Kind::Transcript)
             .map_err(|e| CeremonyError::File { path: self.transcript.path().to_path_buf(), what: e.to_string() })?;
         let head = self.transcript.head().to_string();
+        let lines = super::transcript::verify(&transcript)?.lines;
         written.extend(media::write_into(stage, &[Item { rel: "transcript.jsonl".into(), bytes: transcript }])?);
-        let summary = self.summary(&written, &head)?;
+        let summary = self.summary(&written, &head, &lines)?;
         written.extend(media::write_into(stage, &[Item { rel: "SUMMARY.txt".into(), bytes: summary.into_bytes() }])?);
         let sums = media::sha256sums(&written);
         let sums = media::write_into(stage, &[Item { rel: "SHA256SUMS".into(), bytes: sums }])?.remove(0);
         Ok((written, head, sums))
     }
 
-    fn summary(&self, files: &[Exported], head: &str) -> Result<String> {
+    /// SUMMARY.txt, from the exported files and the exported transcript's entries.
+    fn summary(&self, files: &[Exported], head: &str, lines: &[serde_json::Map<String, serde_json::Value>]) -> Result<String> {
         use std::fmt::Write;
         let plan = self.plan;
         let mut s = String::new();
@@ -912,7 +936,7 @@ impl<'a> Engine<'a> {
         let _ = writeln!(s, "Program sha256: {}", self.state.binary_sha256.as_deref().unwrap_or("?"));
         let _ = writeln!(s, "{}", pgp(self.state.binary_sha256.as_deref().unwrap_or(""), "  "));
         let _ = writeln!(s, "\nPrograms that ran this ceremony (every start and resume):");
-        for (time, kind, sha, confirmed) in self.programs()? {
+        for (time, kind, sha, confirmed) in programs(lines) {
             let note = if confirmed.is_empty() { String::new() } else { format!("\n    confirmed by the operator: {}", one_line(&confirmed)) };
             let _ = writeln!(s, "  {} {:<6} {}{note}", one_line(&time), kind, one_line(&sha));
         }
@@ -967,24 +991,6 @@ impl<'a> Engine<'a> {
             let _ = writeln!(s, "  {:<18} {}", one_line(&role), who.join(", "));
         }
         Ok(s)
-    }
-
-    /// Every start and resume the transcript records: (time, "start"/"resume", program
-    /// sha256, why a differing program was confirmed).
-    fn programs(&self) -> Result<Vec<(String, &'static str, String, String)>> {
-        let path = self.transcript.path();
-        let bytes = fsx::read_in(path, Kind::Transcript).map_err(|e| CeremonyError::File { path: path.to_path_buf(), what: e.to_string() })?;
-        let v = super::transcript::verify(&bytes)?;
-        let s = |l: &serde_json::Map<String, serde_json::Value>, k: &str| l.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
-        Ok(v.lines
-            .iter()
-            .filter_map(|l| match l.get("kind").and_then(|k| k.as_str()) {
-                Some("ceremony.start") => Some((s(l, "time"), "start", s(l, "binary_sha256"), s(l, "binary_confirmed"))),
-                Some("ceremony.resume") => Some((s(l, "time"), "resume", s(l, "binary_sha256"), s(l, "binary_confirmed"))),
-                _ => None,
-            })
-            .map(|(t, k, h, c)| (t, k, if h.is_empty() { "(not recorded)".to_string() } else { h }, c))
-            .collect())
     }
 
     /// Keyholders whose key signs a role written here but who did not sign it.
@@ -1122,6 +1128,21 @@ fn confirm_program(plan: &Plan, program: &str, lines: &[serde_json::Map<String, 
         return Err(CeremonyError::Refused("the program was not confirmed; nothing was done. Run the expected release.".into()));
     }
     Ok(why.join("; "))
+}
+
+/// Every start and resume in `lines`: (time, "start"/"resume", program sha256, why a
+/// differing program was confirmed).
+fn programs(lines: &[serde_json::Map<String, serde_json::Value>]) -> Vec<(String, &'static str, String, String)> {
+    let s = |l: &serde_json::Map<String, serde_json::Value>, k: &str| l.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    lines
+        .iter()
+        .filter_map(|l| match l.get("kind").and_then(|k| k.as_str()) {
+            Some("ceremony.start") => Some((s(l, "time"), "start", s(l, "binary_sha256"), s(l, "binary_confirmed"))),
+            Some("ceremony.resume") => Some((s(l, "time"), "resume", s(l, "binary_sha256"), s(l, "binary_confirmed"))),
+            _ => None,
+        })
+        .map(|(t, k, h, c)| (t, k, if h.is_empty() { "(not recorded)".to_string() } else { h }, c))
+        .collect()
 }
 
 /// A working directory file the tool writes itself: its bytes, or `None` if it is not there yet.
