@@ -370,14 +370,13 @@ fn check_transcript(bytes: &[u8], hashes: &HashMap<String, (String, u64)>, out: 
     rep.head = Some(v.head.clone());
     let mut recorded: Vec<usize> = Vec::new();
     for (i, m) in v.lines.iter().enumerate() {
-        match get_str(m, "kind").unwrap_or_default() {
-            kind @ ("ceremony.start" | "ceremony.resume") => rep.programs.push(ProgramRun {
+        if let kind @ ("ceremony.start" | "ceremony.resume") = get_str(m, "kind").unwrap_or_default() {
+            rep.programs.push(ProgramRun {
                 time: get_str(m, "time").unwrap_or_default().into(),
                 kind: if kind == "ceremony.start" { "start" } else { "resume" },
                 sha256: get_str(m, "binary_sha256").map(String::from),
                 confirmed: get_str(m, "binary_confirmed").filter(|c| !c.is_empty()).map(String::from),
-            }),
-            _ => {}
+            });
         }
         match get_str(m, "kind").unwrap_or_default() {
             "ceremony.start" => {

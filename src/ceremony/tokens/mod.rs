@@ -45,6 +45,7 @@ pub struct TokenKey {
 
 /// What a token shows without any PIN or passphrase.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant, reason = "made once per token insertion")]
 pub enum Peek {
     /// The key it holds (read from a public object, a certificate or a public file).
     Key(TokenKey),
