@@ -29,6 +29,7 @@
 //!   ([`Refusal::NotGenerated`]); `exportable-under-wrap` and firmware named by a Yubico
 //!   advisory ([`advisories`]) are warnings; a device certificate whose serial differs
 //!   from the key attestation's is refused.
+//! * [`products`] audits a folder of key products without metadata (`tuf-ceremony attest`).
 //! * [`bind()`] turns verified attestations into [`Finding`](crate::tuf::finding::Finding)s:
 //!   the attested key must be a key of the metadata, the serial the keyholder's recorded
 //!   serial, and no serial may belong to two keyholders.
@@ -53,6 +54,9 @@ mod cert;
 pub mod discover;
 mod ext;
 pub mod hsm_ext;
+pub mod key_file;
+pub mod products;
+pub mod products_report;
 pub mod roots;
 
 pub use bind::{Holder, bind, decode_keys, same_key};
