@@ -64,7 +64,12 @@ fn attest_json(dir: &Path) -> (i32, Value) {
 
 /// (severity, code, file) of every finding of a JSON report.
 fn findings(v: &Value) -> Vec<(String, String, String)> {
-    v["findings"].as_array().unwrap().iter().map(|f| (f["severity"].as_str().unwrap().into(), f["code"].as_str().unwrap().into(), f["file"].as_str().unwrap().into())).collect()
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["severity"].as_str().unwrap().into(), f["code"].as_str().unwrap().into(), f["file"].as_str().unwrap().into()))
+        .collect()
 }
 
 fn has_error(v: &Value, code: &str, file: &str) -> bool {
@@ -183,9 +188,33 @@ fn psf_json_has_the_documented_fields_and_the_text_report_reads() {
     }
     assert_eq!(v.as_object().unwrap().len(), top.len(), "a top-level field is not documented");
     let key_fields = [
-        "keyid", "keytype", "scheme", "algorithm", "key", "file", "files", "named_serial", "attested", "device", "device_hint", "attestation",
-        "device_certificate", "serial", "firmware", "origin", "capabilities", "domains", "object_id", "label", "fips_certified", "fips_mode", "slot",
-        "pin_policy", "touch_policy", "chain", "root_sha256",
+        "keyid",
+        "keytype",
+        "scheme",
+        "algorithm",
+        "key",
+        "file",
+        "files",
+        "named_serial",
+        "attested",
+        "device",
+        "device_hint",
+        "attestation",
+        "device_certificate",
+        "serial",
+        "firmware",
+        "origin",
+        "capabilities",
+        "domains",
+        "object_id",
+        "label",
+        "fips_certified",
+        "fips_mode",
+        "slot",
+        "pin_policy",
+        "touch_policy",
+        "chain",
+        "root_sha256",
     ];
     for k in v["keys"].as_array().unwrap() {
         assert_eq!(k.as_object().unwrap().len(), key_fields.len(), "{k:#}");
@@ -207,7 +236,10 @@ fn psf_json_has_the_documented_fields_and_the_text_report_reads() {
     let (code, text, _) = attest_cli(&[products_dir().as_os_str(), "--at".as_ref(), AT.as_ref()]);
     assert_eq!(code, 0);
     assert!(text.contains("12 keys, 6 attested, 6 attestation files"), "{text}");
-    assert!(text.contains("YubiHSM 2 serial 13200460, firmware 2.1.2, object 0x0003 \"tuf-root\", ecdsa-p384 key, origin generated, capabilities sign-ecdsa"), "{text}");
+    assert!(
+        text.contains("YubiHSM 2 serial 13200460, firmware 2.1.2, object 0x0003 \"tuf-root\", ecdsa-p384 key, origin generated, capabilities sign-ecdsa"),
+        "{text}"
+    );
     assert!(text.contains("Yubico security advisory YSA-2024-03"), "{text}");
     assert!(text.contains("Result: OK (exit 0)"), "{text}");
 }
@@ -385,7 +417,8 @@ fn an_imported_key_is_refused_and_exportable_or_old_firmware_warned() {
         assert_eq!(r.exit_code(), code, "{name}: {:#?}", r.findings);
         assert_eq!(r.keys.len(), 1);
         assert_eq!(r.keys[0].attested, attested, "{name}");
-        let errors: Vec<(&str, &str)> = r.findings.iter().filter(|f| f.finding.severity == Severity::Error).map(|f| (f.finding.code, f.file.as_str())).collect();
+        let errors: Vec<(&str, &str)> =
+            r.findings.iter().filter(|f| f.finding.severity == Severity::Error).map(|f| (f.finding.code, f.file.as_str())).collect();
         if code == 1 {
             assert_eq!(errors, [("attest-origin-imported", "7654321/7654321_root_attestation.der")], "{name}");
         } else {
@@ -467,4 +500,34 @@ fn an_unreadable_or_empty_folder_is_exit_2() {
     assert!(err.contains("not a folder"), "{err}");
     let (code, _, _) = attest_cli(&[t.path().as_os_str(), "--at".as_ref(), "yesterday".as_ref()]);
     assert_eq!(code, 2);
+}
+
+/// `verify --attestations DIR` on the PSF's products: the six YubiHSM 2 attestations are
+/// found and verified; against a repository whose keys they are not, each is an error.
+#[test]
+fn verify_attestations_reads_the_psf_layout_from_the_command_line() {
+    let Some(_) = support::shared_real() else { return };
+    let repo = support::real("repos/jku-tuf-demo-head/metadata");
+    let out = Command::new(support::bin())
+        .arg("verify")
+        .arg(&repo)
+        .arg("--trusted-root")
+        .arg(repo.join("root_history/1.root.json"))
+        .args(["--at", "2026-08-22T00:00:00Z", "--json", "--attestations"])
+        .arg(products_dir())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys = v["attestations"]["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 6);
+    for k in keys {
+        assert_eq!((k["valid"].as_bool(), k["bound"].as_bool()), (Some(true), Some(false)), "{k:#}");
+        assert_eq!(k["device"], "yubihsm2");
+        assert_eq!(k["origin"], "generated");
+        assert_eq!(k["capabilities"], serde_json::json!(["sign-ecdsa"]));
+        assert_eq!(k["firmware"], "2.1.2");
+    }
+    let not_in_metadata = v["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "attest-key-not-in-metadata" && f["severity"] == "error").count();
+    assert_eq!(not_in_metadata, 6);
 }

@@ -230,7 +230,6 @@ pub(crate) fn certificates(input: &[u8], what: &str) -> Result<Vec<Cert>, Attest
     ders.iter().enumerate().map(|(i, d)| Cert::from_der(d, &if i == 0 { what.to_string() } else { format!("{what} #{}", i + 1) })).collect()
 }
 
-
 /// `None` if the input does not look like PEM text (then it is taken as DER).
 fn split_pem(input: &[u8]) -> Result<Option<Vec<Vec<u8>>>, String> {
     if input.first() == Some(&0x30) {

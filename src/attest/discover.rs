@@ -184,7 +184,11 @@ fn walk(dir: &Path, depth: usize, keys: bool, out: &mut Found) -> Result<(), Att
                     Err(e) => out.not_read.push(NotRead { path: path.clone(), reason: format!("cannot be read: {e}"), problem: true }),
                 }
             } else if keys {
-                out.not_read.push(NotRead { path: path.clone(), reason: "not a key, attestation or device certificate file by its name".into(), problem: false });
+                out.not_read.push(NotRead {
+                    path: path.clone(),
+                    reason: "not a key, attestation or device certificate file by its name".into(),
+                    problem: false,
+                });
             }
             continue;
         };

@@ -104,7 +104,12 @@ mod tests {
         let der = pem_blocks(pem.as_bytes(), "PUBLIC KEY").unwrap().remove(0);
         let point = sk.verifying_key().to_sec1_point(false).as_bytes().to_vec();
         let compressed = sk.verifying_key().to_sec1_point(true).as_bytes().to_vec();
-        for (bytes, enc) in [(pem.as_bytes().to_vec(), KeyEncoding::PemSpki), (der, KeyEncoding::DerSpki), (point, KeyEncoding::Sec1Point), (compressed, KeyEncoding::Sec1Point)] {
+        for (bytes, enc) in [
+            (pem.as_bytes().to_vec(), KeyEncoding::PemSpki),
+            (der, KeyEncoding::DerSpki),
+            (point, KeyEncoding::Sec1Point),
+            (compressed, KeyEncoding::Sec1Point),
+        ] {
             let (k, e) = decode(&bytes).unwrap();
             assert_eq!(e, enc);
             assert_eq!(k.to_pem(), pem);
@@ -113,7 +118,7 @@ mod tests {
 
     #[test]
     fn what_is_not_a_key() {
-        let err = |b: &[u8]| decode(b).err().expect("not a key");
+        let err = |b: &[u8]| decode(b).expect_err("not a key");
         assert_eq!(err(b""), KeyFileError::Unknown(0));
         assert_eq!(err(&[0x04; 65]), KeyFileError::Undecodable { encoding: KeyEncoding::Sec1Point, reason: "not a point on P-256".into() });
         assert!(matches!(err(&[0x30, 3, 1, 2, 3]), KeyFileError::Undecodable { encoding: KeyEncoding::DerSpki, .. }));

@@ -268,12 +268,12 @@ impl Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Refusal::NotGenerated(o) => write!(
-                f,
-                "the key's origin is {o} (0x{:02x}), not generated on this device: it was made elsewhere and may exist outside the device",
-                o.0
-            ),
-            Refusal::OriginMissing => f.write_str("the key attestation has no origin extension (1.3.6.1.4.1.41482.4.3): nothing shows the key was generated on the device"),
+            Refusal::NotGenerated(o) => {
+                write!(f, "the key's origin is {o} (0x{:02x}), not generated on this device: it was made elsewhere and may exist outside the device", o.0)
+            }
+            Refusal::OriginMissing => {
+                f.write_str("the key attestation has no origin extension (1.3.6.1.4.1.41482.4.3): nothing shows the key was generated on the device")
+            }
         }
     }
 }

@@ -126,14 +126,8 @@ impl ProductsReport {
 /// Audits what [`super::discover::products`] found under `base`, at time `at`.
 pub fn audit(found: &Found, base: &Path, stores: &Stores, at: DateTime<Utc>) -> ProductsReport {
     let rel = |p: &Path| p.strip_prefix(base).unwrap_or(p).display().to_string();
-    let mut rep = ProductsReport {
-        path: base.display().to_string(),
-        at,
-        keys: Vec::new(),
-        attestations: Vec::new(),
-        not_checked: Vec::new(),
-        findings: Vec::new(),
-    };
+    let mut rep =
+        ProductsReport { path: base.display().to_string(), at, keys: Vec::new(), attestations: Vec::new(), not_checked: Vec::new(), findings: Vec::new() };
     let push = |out: &mut Vec<AuditFinding>, file: &str, f: Finding| out.push(AuditFinding { file: file.to_string(), finding: f });
     let err = |code: &'static str, msg: String| Finding::error(code, JsonPath::root(), msg, Clients::NONE);
 
@@ -216,7 +210,11 @@ pub fn audit(found: &Found, base: &Path, stores: &Stores, at: DateTime<Utc>) -> 
             && named != s
         {
             ok = false;
-            push(&mut rep.findings, &file, err("attest-serial-mismatch", format!("{file}: the files are named for serial {}, but the attestation is from serial {s}", b.label)));
+            push(
+                &mut rep.findings,
+                &file,
+                err("attest-serial-mismatch", format!("{file}: the files are named for serial {}, but the attestation is from serial {s}", b.label)),
+            );
         }
         let bound = rep.keys.iter().position(|k| same_key(&k.public_key, &a.public_key));
         // YubiHSM layout: S_k_attestation.der attests the key of S_k_pubkey.*.
@@ -228,7 +226,11 @@ pub fn audit(found: &Found, base: &Path, stores: &Stores, at: DateTime<Utc>) -> 
                 for f in k.files.iter().filter(|f| file_stem(&f.path) == want_path) {
                     if Some(i) != bound {
                         ok = false;
-                        push(&mut rep.findings, &file, err("attest-key-file-mismatch", format!("{file}: {} does not hold the key this attestation attests", f.path)));
+                        push(
+                            &mut rep.findings,
+                            &file,
+                            err("attest-key-file-mismatch", format!("{file}: {} does not hold the key this attestation attests", f.path)),
+                        );
                     }
                 }
             }
@@ -272,7 +274,12 @@ pub fn audit(found: &Found, base: &Path, stores: &Stores, at: DateTime<Utc>) -> 
             push(
                 &mut rep.findings,
                 k.file(),
-                Finding::warning("attest-missing", JsonPath::root(), format!("{}: {why}: nothing shows this key was generated on a device", k.file()), Clients::NONE),
+                Finding::warning(
+                    "attest-missing",
+                    JsonPath::root(),
+                    format!("{}: {why}: nothing shows this key was generated on a device", k.file()),
+                    Clients::NONE,
+                ),
             );
         }
     }

@@ -156,10 +156,7 @@ mod tests {
         let sk = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
         let k = PublicKey::P256(*sk.verifying_key()).to_key();
         assert!(k.extra.is_empty() && k.keyval_extra.is_empty());
-        let canonical = format!(
-            "{{\"keytype\":\"ecdsa\",\"keyval\":{{\"public\":\"{}\"}},\"scheme\":\"ecdsa-sha2-nistp256\"}}",
-            k.public
-        );
+        let canonical = format!("{{\"keytype\":\"ecdsa\",\"keyval\":{{\"public\":\"{}\"}},\"scheme\":\"ecdsa-sha2-nistp256\"}}", k.public);
         assert!(k.public.starts_with("-----BEGIN PUBLIC KEY-----\n") && k.public.ends_with("-----END PUBLIC KEY-----\n"));
         assert_eq!(crate::tuf::encode::canonical(&k), canonical.as_bytes());
         assert_eq!(crate::tuf::keys::keyid(&k), crate::tuf::keys::sha256_hex(&crate::tuf::encode::canonical(&k)));
