@@ -27,6 +27,8 @@ pub enum Command {
     Rehearse(RehearseArgs),
     /// Verify a ceremony's media folder or a repository's metadata folder (exit 0 ok, 1 failed, 2 unreadable)
     Verify(VerifyArgs),
+    /// Audit a folder of key products without metadata: public keys and YubiHSM 2 / YubiKey attestations (exit 0 ok, 1 failed, 2 unreadable)
+    Attest(AttestArgs),
     /// Dashboard of a metadata folder: versions, expiry, signing windows, signatures (exit 0 ok, 3 re-sign soon, 1 expired)
     Status(StatusArgs),
     /// Signing apart: write a request folder for keyholders in other places to sign
@@ -326,6 +328,19 @@ pub struct VerifyArgs {
     #[arg(long, default_value = "all", value_name = "LIST")]
     pub clients: String,
     /// Print the machine-readable report (schema: docs/verify-json.md)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AttestArgs {
+    /// A folder of key products: public key files (.pem, .pub, .der) and attestations
+    /// (e.g. the PSF's <serial>/<serial>_<key>_attestation.der with <serial>_cert.der)
+    pub dir: PathBuf,
+    /// Evaluate certificate validity at this time (RFC 3339, or "now")
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Print the machine-readable report (schema: docs/attest-json.md)
     #[arg(long)]
     pub json: bool,
 }

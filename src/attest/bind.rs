@@ -49,7 +49,9 @@ pub fn same_key(a: &PublicKey, b: &PublicKey) -> bool {
 ///   `attest-serial-mismatch`, `attest-unknown-keyholder`, `attest-duplicate-serial`
 ///   (a serial recorded or attested for two keyholders), `attest-duplicate-key` (errors);
 /// * `attest-serial-unrecorded`, `attest-missing` (a keyholder without attestation) and
-///   each attestation's own warnings (warnings).
+///   each attestation's own warnings (warnings);
+/// * each attestation's refusals ([`super::Refusal`]: a key not generated on its device),
+///   errors that leave it unbound.
 ///
 /// No TUF client reads attestations, so no finding names a rejecting client.
 pub fn bind(attested: &[(String, Attestation)], metadata_keys: &BTreeMap<String, PublicKey>, holders: &[Holder]) -> Vec<Finding> {
@@ -83,17 +85,16 @@ pub fn bind_each(attested: &[(String, Attestation)], metadata_keys: &BTreeMap<St
             out.push(Finding::error(
                 "attest-duplicate-serial",
                 here(),
-                format!("YubiKey serial {serial} belongs to more than one keyholder ({}): each keyholder must hold their own device", list.join(", ")),
+                format!("device serial {serial} belongs to more than one keyholder ({}): each keyholder must hold their own device", list.join(", ")),
                 none,
             ));
         }
     }
 
     for (i, (name, a)) in attested.iter().enumerate() {
-        let mut ok = true;
-        for w in &a.warnings {
-            out.push(Finding::warning(w.code(), here(), format!("{name}: {w}"), none));
-        }
+        // Warnings, and refusals (a key not generated on its device): errors that unbind it.
+        let mut ok = a.refusals.is_empty();
+        out.extend(a.findings(name));
         let holder = holders.iter().find(|h| &h.name == name);
         match (holder, a.serial) {
             (None, _) => {
@@ -112,7 +113,7 @@ pub fn bind_each(attested: &[(String, Attestation)], metadata_keys: &BTreeMap<St
             (Some(Holder { serial: None, .. }), Some(s)) => out.push(Finding::warning(
                 "attest-serial-unrecorded",
                 here(),
-                format!("{name}: attested YubiKey serial {s}, but no serial is recorded for {name} to compare it with"),
+                format!("{name}: attested device serial {s}, but no serial is recorded for {name} to compare it with"),
                 none,
             )),
             (Some(Holder { serial: Some(want), .. }), Some(s)) if *want != s => {
@@ -120,7 +121,7 @@ pub fn bind_each(attested: &[(String, Attestation)], metadata_keys: &BTreeMap<St
                 out.push(Finding::error(
                     "attest-serial-mismatch",
                     here(),
-                    format!("{name}: the attestation is from YubiKey serial {s}, but {name}'s recorded serial is {want}"),
+                    format!("{name}: the attestation is from device serial {s}, but {name}'s recorded serial is {want}"),
                     none,
                 ));
             }
@@ -155,7 +156,11 @@ pub fn bind_each(attested: &[(String, Attestation)], metadata_keys: &BTreeMap<St
         bound[i] = ok;
         if ok {
             let serial = a.serial.map(|s| s.to_string()).unwrap_or_else(|| "(no serial)".into());
-            out.push(Finding::info("attest-bound", key_path(ids[0]), format!("{name}: YubiKey serial {serial} attests key {}", ids.join(", "))));
+            let device = match a.device {
+                super::Device::YubiKeyPiv => "YubiKey",
+                super::Device::YubiHsm2 => "YubiHSM 2",
+            };
+            out.push(Finding::info("attest-bound", key_path(ids[0]), format!("{name}: {device} serial {serial} attests key {}", ids.join(", "))));
         }
     }
 

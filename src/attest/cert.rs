@@ -230,9 +230,6 @@ pub(crate) fn certificates(input: &[u8], what: &str) -> Result<Vec<Cert>, Attest
     ders.iter().enumerate().map(|(i, d)| Cert::from_der(d, &if i == 0 { what.to_string() } else { format!("{what} #{}", i + 1) })).collect()
 }
 
-const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
-const END: &[u8] = b"-----END CERTIFICATE-----";
-
 /// `None` if the input does not look like PEM text (then it is taken as DER).
 fn split_pem(input: &[u8]) -> Result<Option<Vec<Vec<u8>>>, String> {
     if input.first() == Some(&0x30) {
@@ -241,20 +238,28 @@ fn split_pem(input: &[u8]) -> Result<Option<Vec<Vec<u8>>>, String> {
     if !input.windows(11).any(|w| w == b"-----BEGIN ") {
         return if input.iter().all(|b| b.is_ascii()) { Ok(Some(Vec::new())) } else { Ok(None) };
     }
+    pem_blocks(input, "CERTIFICATE").map(Some)
+}
+
+/// The decoded bodies of every `-----BEGIN <label>-----` block in `input` (text around
+/// them ignored, CRLF and odd line lengths accepted; at most 16 blocks).
+pub(crate) fn pem_blocks(input: &[u8], label: &str) -> Result<Vec<Vec<u8>>, String> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
     let mut out = Vec::new();
     let mut rest = input;
-    while let Some(start) = find(rest, BEGIN) {
-        let body_start = start + BEGIN.len();
-        let Some(len) = find(&rest[body_start..], END) else {
-            return Err("PEM block without -----END CERTIFICATE-----".into());
+    while let Some(start) = find(rest, begin.as_bytes()) {
+        let body_start = start + begin.len();
+        let Some(len) = find(&rest[body_start..], end.as_bytes()) else {
+            return Err(format!("PEM block without {end}"));
         };
         out.push(base64_decode(&rest[body_start..body_start + len]).ok_or("PEM body is not base64")?);
         if out.len() > 16 {
-            return Err("more than 16 certificates".into());
+            return Err(format!("more than 16 {label} blocks"));
         }
-        rest = &rest[body_start + len + END.len()..];
+        rest = &rest[body_start + len + end.len()..];
     }
-    Ok(Some(out))
+    Ok(out)
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

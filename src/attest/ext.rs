@@ -123,7 +123,7 @@ impl fmt::Display for FormFactor {
     }
 }
 
-fn bad(oid: &ObjectIdentifier, reason: impl Into<String>) -> AttestError {
+pub(crate) fn bad(oid: &ObjectIdentifier, reason: impl Into<String>) -> AttestError {
     AttestError::BadExtension { oid: oid.to_string(), reason: reason.into() }
 }
 
@@ -138,9 +138,15 @@ pub(crate) fn firmware(v: &[u8]) -> Result<Firmware, AttestError> {
 /// accepted (some devices write a fixed 4-byte form), a negative or larger-than-u32
 /// value is not, and nothing may follow the INTEGER.
 pub(crate) fn serial(v: &[u8]) -> Result<u32, AttestError> {
-    let [tag, rest @ ..] = v else { return Err(bad(&SERIAL, "empty")) };
+    uint(&SERIAL, v)
+}
+
+/// A non-negative DER INTEGER of at most 32 bits in the extension `oid`, read as
+/// leniently as [`serial`] (the YubiHSM 2 serial and object id use it too).
+pub(crate) fn uint(oid: &ObjectIdentifier, v: &[u8]) -> Result<u32, AttestError> {
+    let [tag, rest @ ..] = v else { return Err(bad(oid, "empty")) };
     if *tag != 0x02 {
-        return Err(bad(&SERIAL, format!("expected an INTEGER (tag 02), found tag {tag:02x}")));
+        return Err(bad(oid, format!("expected an INTEGER (tag 02), found tag {tag:02x}")));
     }
     let (len, body) = match rest {
         [l, body @ ..] if *l < 0x80 => (*l as usize, body),
@@ -148,24 +154,24 @@ pub(crate) fn serial(v: &[u8]) -> Result<u32, AttestError> {
         [l, more @ ..] if *l > 0x80 && *l <= 0x84 => {
             let n = (*l & 0x7f) as usize;
             if more.len() < n {
-                return Err(bad(&SERIAL, "truncated length"));
+                return Err(bad(oid, "truncated length"));
             }
             let len = more[..n].iter().fold(0usize, |a, b| (a << 8) | *b as usize);
             (len, &more[n..])
         }
-        _ => return Err(bad(&SERIAL, "unsupported length encoding")),
+        _ => return Err(bad(oid, "unsupported length encoding")),
     };
     if body.len() != len {
-        return Err(bad(&SERIAL, format!("INTEGER length {len} but {} content bytes", body.len())));
+        return Err(bad(oid, format!("INTEGER length {len} but {} content bytes", body.len())));
     }
-    let Some(first) = body.first() else { return Err(bad(&SERIAL, "INTEGER has no content")) };
+    let Some(first) = body.first() else { return Err(bad(oid, "INTEGER has no content")) };
     if first & 0x80 != 0 {
-        return Err(bad(&SERIAL, "negative serial"));
+        return Err(bad(oid, "negative value"));
     }
     let start = body.iter().position(|b| *b != 0).unwrap_or(body.len());
     let digits = &body[start..];
     if digits.len() > 4 {
-        return Err(bad(&SERIAL, "serial larger than 32 bits"));
+        return Err(bad(oid, "value larger than 32 bits"));
     }
     Ok(digits.iter().fold(0u32, |a, b| (a << 8) | u32::from(*b)))
 }

@@ -1,7 +1,8 @@
-//! YubiKey PIV attestation: proof that a key was generated inside a given YubiKey.
+//! YubiKey PIV and YubiHSM 2 attestation: proof that a key was generated inside a given
+//! YubiKey or YubiHSM 2.
 //!
-//! Pure: bytes in, results out, the time passed in. The only function that touches the
-//! file system is [`discover`], which reads certificate files from a folder tree.
+//! Pure: bytes in, results out, the time passed in. The only functions that touch the
+//! file system are in [`discover`], which reads certificate and key files from a folder tree.
 //!
 //! * [`verify`] checks one attestation: key certificate (slot 9c etc.) → device (F9)
 //!   certificate → pinned intermediates → a pinned root of [`Roots`], **link by link by
@@ -19,6 +20,16 @@
 //! * Yubico's extensions are read from the key certificate: firmware, serial (read
 //!   leniently), PIN/touch policy, form factor; the attested SubjectPublicKeyInfo becomes the
 //!   core's [`PublicKey`] (P-256, P-384, Ed25519 or RSA).
+//! * [`verify_yubihsm`] checks a YubiHSM 2 key attestation the same way (the same chain
+//!   code, its own store [`Roots::yubihsm`]): key attestation → device certificate (opaque
+//!   object 0, "YubiHSM Attestation (serial)") → "Yubico YubiHSM 6742036 Sub-CA" →
+//!   "Yubico YubiHSM Root CA". Its extensions ([`hsm_ext`]) give firmware, serial, origin,
+//!   domains, capabilities, object id, label and the FIPS fields. A key not generated on
+//!   the device (origin imported, or imported under wrap) is refused
+//!   ([`Refusal::NotGenerated`]); `exportable-under-wrap` and firmware named by a Yubico
+//!   advisory ([`advisories`]) are warnings; a device certificate whose serial differs
+//!   from the key attestation's is refused.
+//! * [`products`] audits a folder of key products without metadata (`tuf-ceremony attest`).
 //! * [`bind()`] turns verified attestations into [`Finding`](crate::tuf::finding::Finding)s:
 //!   the attested key must be a key of the metadata, the serial the keyholder's recorded
 //!   serial, and no serial may belong to two keyholders.
@@ -37,15 +48,21 @@
 //! key certificate, whose key its owner can sign anything with, could be passed off as an
 //! intermediate and "attest" any key with any serial and policy.
 
+pub mod advisories;
 pub mod bind;
 mod cert;
 pub mod discover;
 mod ext;
+pub mod hsm_ext;
+pub mod key_file;
+pub mod products;
+pub mod products_report;
 pub mod roots;
 
 pub use bind::{Holder, bind, decode_keys, same_key};
 pub use discover::{AttestationBundle, Layout, discover};
 pub use ext::{Firmware, FormFactor, PinPolicy, TouchPolicy};
+pub use hsm_ext::{Capabilities, Origin};
 pub use roots::{Roots, fingerprint};
 
 use crate::tuf::keys::PublicKey;
@@ -71,9 +88,43 @@ pub const YSA_2024_03_FIXED: Firmware = Firmware(5, 7, 0);
 /// Longest path accepted, key certificate and root included.
 pub const MAX_CHAIN: usize = 8;
 
+/// The kind of device an attestation comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Device {
+    YubiKeyPiv,
+    YubiHsm2,
+}
+
+impl Device {
+    /// The stable name used in reports: `yubikey` or `yubihsm2`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Device::YubiKeyPiv => "yubikey",
+            Device::YubiHsm2 => "yubihsm2",
+        }
+    }
+}
+
+/// What a YubiHSM 2 key attestation says about the key (extensions 41482.4.3 to .12).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HsmKey {
+    pub origin: Option<Origin>,
+    pub domains: Option<Vec<u8>>,
+    pub capabilities: Option<Capabilities>,
+    pub object_id: Option<u16>,
+    pub label: Option<String>,
+    /// FIPS units: "FIPS certified" (41482.4.10).
+    pub fips_certified: Option<u32>,
+    /// FIPS units: FIPS-approved mode (41482.4.12).
+    pub fips_mode: Option<bool>,
+}
+
 /// A verified attestation.
 #[derive(Clone, Debug)]
 pub struct Attestation {
+    pub device: Device,
+    /// YubiHSM 2 only: origin, capabilities, object id, label, FIPS fields.
+    pub hsm: Option<HsmKey>,
     /// The YubiKey's serial number (extension 41482.3.7).
     pub serial: Option<u32>,
     pub firmware: Option<Firmware>,
@@ -89,12 +140,28 @@ pub struct Attestation {
     /// SHA-256 fingerprint (uppercase hex) of the root the chain ends at.
     pub root_sha256: String,
     pub warnings: Vec<AttestWarning>,
+    /// What makes the attested key unfit for a ceremony although every signature verifies.
+    pub refusals: Vec<Refusal>,
 }
 
 impl fmt::Display for Attestation {
-    /// One line, e.g. `serial 13078778, firmware 5.2.6, slot 9c, ecdsa-p256 key, PIN always, touch always, form factor USB-C keychain (0x03)`.
+    /// One line, e.g. `serial 13078778, firmware 5.2.6, slot 9c, ecdsa-p256 key, PIN always, touch always, form factor USB-C keychain (0x03)`
+    /// or `YubiHSM 2 serial 13200460, firmware 2.1.2, object 0x0003 "tuf-root", ecdsa-p384 key, origin generated, capabilities sign-ecdsa, domains 1`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let or = |o: Option<String>| o.unwrap_or_else(|| "unknown".into());
+        if let Some(h) = &self.hsm {
+            return write!(
+                f,
+                "YubiHSM 2 serial {}, firmware {}, object {}, {} key, origin {}, capabilities {}, domains {}",
+                or(self.serial.map(|s| s.to_string())),
+                or(self.firmware.map(|v| v.to_string())),
+                or(h.object_id.map(|id| format!("{id:#06x}"))) + &h.label.as_ref().map(|l| format!(" {l:?}")).unwrap_or_default(),
+                self.public_key.algorithm().name(),
+                or(h.origin.map(|o| o.to_string())),
+                or(h.capabilities.map(|c| c.to_string())),
+                or(h.domains.as_ref().map(|d| d.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","))),
+            );
+        }
         write!(
             f,
             "serial {}, firmware {}, slot {}, {} key, PIN {}, touch {}, {}",
@@ -122,6 +189,13 @@ pub enum AttestWarning {
         subject: String,
         not_after: String,
     },
+    /// YubiHSM 2 firmware named by a Yubico security advisory.
+    Advisory {
+        advisory: &'static advisories::Advisory,
+        firmware: Firmware,
+    },
+    /// YubiHSM 2 capability `exportable-under-wrap`: the key can leave the device.
+    ExportableUnderWrap,
     NotYetValid {
         subject: String,
         not_before: String,
@@ -139,6 +213,8 @@ impl AttestWarning {
             AttestWarning::PinPolicyNever => "attest-pin-never",
             AttestWarning::Expired { .. } => "attest-cert-expired",
             AttestWarning::NotYetValid { .. } => "attest-cert-not-yet-valid",
+            AttestWarning::Advisory { advisory, .. } => advisory.code,
+            AttestWarning::ExportableUnderWrap => "attest-exportable-under-wrap",
         }
     }
 }
@@ -150,15 +226,68 @@ impl fmt::Display for AttestWarning {
                 f,
                 "firmware {v} is below {YSA_2024_03_FIXED}: Yubico advisory YSA-2024-03 (ECDSA side channel; an attacker with the key in hand may recover ECDSA private keys)"
             ),
-            AttestWarning::FirmwareMissing => f.write_str("the key certificate has no firmware extension (1.3.6.1.4.1.41482.3.3)"),
+            AttestWarning::FirmwareMissing => {
+                f.write_str("the key certificate has no firmware extension (1.3.6.1.4.1.41482.3.3 on a YubiKey, .4.1 on a YubiHSM 2)")
+            }
             AttestWarning::SerialMissing => {
-                f.write_str("the key certificate has no serial extension (1.3.6.1.4.1.41482.3.7): the key cannot be tied to a device serial")
+                f.write_str("the key certificate has no serial extension (1.3.6.1.4.1.41482.3.7 on a YubiKey, .4.2 on a YubiHSM 2): the key cannot be tied to a device serial")
             }
             AttestWarning::TouchPolicyNever => f.write_str("touch policy is \"never\": the key signs without anyone touching the YubiKey"),
             AttestWarning::PinPolicyNever => f.write_str("PIN policy is \"never\": the key signs without the PIN"),
             AttestWarning::Expired { subject, not_after } => write!(f, "certificate {subject} expired at {not_after}"),
             AttestWarning::NotYetValid { subject, not_before } => write!(f, "certificate {subject} is not valid before {not_before}"),
+            AttestWarning::Advisory { advisory: a, firmware } => {
+                write!(f, "YubiHSM 2 firmware {firmware} is below {}: Yubico security advisory {} ({}; {})", a.fixed_in, a.id, a.summary, a.url)
+            }
+            AttestWarning::ExportableUnderWrap => f.write_str(
+                "the key has the capability exportable-under-wrap: whoever holds a wrap key on the device can export it (encrypted), so it may exist outside the device",
+            ),
         }
+    }
+}
+
+/// Why a key whose attestation verifies still cannot be a ceremony key: every key of a
+/// ceremony claims to have been generated on its device and never to leave it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The origin is not "generated" alone (imported, imported under wrap, or both).
+    NotGenerated(Origin),
+    /// A YubiHSM 2 key attestation without the origin extension proves nothing about where the key was made.
+    OriginMissing,
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::NotGenerated(_) => "attest-origin-imported",
+            Refusal::OriginMissing => "attest-origin-missing",
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::NotGenerated(o) => {
+                write!(f, "the key's origin is {o} (0x{:02x}), not generated on this device: it was made elsewhere and may exist outside the device", o.0)
+            }
+            Refusal::OriginMissing => {
+                f.write_str("the key attestation has no origin extension (1.3.6.1.4.1.41482.4.3): nothing shows the key was generated on the device")
+            }
+        }
+    }
+}
+
+impl Attestation {
+    /// This attestation's own findings for the attestation named `name`: a warning per
+    /// [`AttestWarning`], an error per [`Refusal`]. No TUF client reads attestations, so
+    /// no finding names a rejecting client.
+    pub fn findings(&self, name: &str) -> Vec<crate::tuf::finding::Finding> {
+        use crate::tuf::finding::{Clients, Finding};
+        use crate::tuf::json::JsonPath;
+        let mut out: Vec<Finding> = self.refusals.iter().map(|r| Finding::error(r.code(), JsonPath::root(), format!("{name}: {r}"), Clients::NONE)).collect();
+        out.extend(self.warnings.iter().map(|w| Finding::warning(w.code(), JsonPath::root(), format!("{name}: {w}"), Clients::NONE)));
+        out
     }
 }
 
@@ -194,6 +323,8 @@ pub enum AttestError {
     BadExtension { oid: String, reason: String },
     #[error("the attested public key is not usable as a TUF key: {0}")]
     UnsupportedKey(String),
+    #[error("the device certificate is for serial {device}, but the key attestation is for serial {key}")]
+    SerialMismatch { device: u32, key: u32 },
     #[error("{key_cert}: no device certificate next to it")]
     MissingDeviceCert { key_cert: String },
     #[error("{path}: {reason}")]
@@ -204,6 +335,36 @@ pub enum AttestError {
 /// certificate in `device_cert` (PEM may hold intermediates after it), up to a root in
 /// `roots`. `now` is only used for the validity warnings.
 pub fn verify(key_cert: &[u8], device_cert: &[u8], roots: &Roots, now: DateTime<Utc>) -> Result<Attestation, AttestError> {
+    let v = verify_chain(key_cert, device_cert, roots, now)?;
+    read_extensions(&v.leaf, v.chain, v.root_sha256, v.warnings)
+}
+
+/// Verifies one YubiHSM 2 key attestation: `key_cert` (PEM or DER) issued by the device
+/// certificate (opaque object 0; the first certificate of `device_cert`) up to a root of
+/// `roots` (normally [`Roots::yubihsm`]), with the same chain rules as [`verify`].
+pub fn verify_yubihsm(key_cert: &[u8], device_cert: &[u8], roots: &Roots, now: DateTime<Utc>) -> Result<Attestation, AttestError> {
+    let v = verify_chain(key_cert, device_cert, roots, now)?;
+    let device_serial = v.device.extension(&hsm_ext::SERIAL).map(hsm_ext::serial).transpose()?;
+    let a = read_hsm_extensions(&v.leaf, v.chain, v.root_sha256, v.warnings)?;
+    if let (Some(device), Some(key)) = (device_serial, a.serial)
+        && device != key
+    {
+        return Err(AttestError::SerialMismatch { device, key });
+    }
+    Ok(a)
+}
+
+/// A chain that verified: the key certificate, the device certificate, the subjects from
+/// the key certificate to the root, the root's fingerprint and the validity warnings.
+struct Verified {
+    leaf: Cert,
+    device: Cert,
+    chain: Vec<String>,
+    root_sha256: String,
+    warnings: Vec<AttestWarning>,
+}
+
+fn verify_chain(key_cert: &[u8], device_cert: &[u8], roots: &Roots, now: DateTime<Utc>) -> Result<Verified, AttestError> {
     let mut leaf = certificates(key_cert, "key certificate")?;
     if leaf.len() != 1 {
         return Err(AttestError::Parse { what: "key certificate".into(), reason: format!("expected one certificate, found {}", leaf.len()) });
@@ -222,7 +383,10 @@ pub fn verify(key_cert: &[u8], device_cert: &[u8], roots: &Roots, now: DateTime<
             warnings.push(AttestWarning::Expired { subject: c.subject(), not_after: rfc3339(na) });
         }
     }
-    read_extensions(&leaf, path.iter().map(|c| c.subject()).collect(), path.last().map(|r| cert::upper_hex(&r.sha256)).unwrap_or_default(), warnings)
+    let chain = path.iter().map(|c| c.subject()).collect();
+    let root_sha256 = path.last().map(|r| cert::upper_hex(&r.sha256)).unwrap_or_default();
+    let device = path[1].clone();
+    Ok(Verified { leaf, device, chain, root_sha256, warnings })
 }
 
 /// The DER bytes of every certificate in `input` (PEM with any number of CERTIFICATE
@@ -256,6 +420,9 @@ fn read_extensions(leaf: &Cert, chain: Vec<String>, root_sha256: String, mut war
         (s.len() == 2 && s.bytes().all(|b| b.is_ascii_hexdigit())).then_some(s)
     });
     Ok(Attestation {
+        device: Device::YubiKeyPiv,
+        hsm: None,
+        refusals: Vec::new(),
         serial,
         firmware,
         pin_policy: policy.map(|p| p.0),
@@ -263,6 +430,52 @@ fn read_extensions(leaf: &Cert, chain: Vec<String>, root_sha256: String, mut war
         form_factor,
         public_key,
         slot,
+        chain,
+        root_sha256,
+        warnings,
+    })
+}
+
+fn read_hsm_extensions(leaf: &Cert, chain: Vec<String>, root_sha256: String, mut warnings: Vec<AttestWarning>) -> Result<Attestation, AttestError> {
+    use hsm_ext as x;
+    let firmware = leaf.extension(&x::FIRMWARE).map(x::firmware).transpose()?;
+    let serial = leaf.extension(&x::SERIAL).map(x::serial).transpose()?;
+    let hsm = HsmKey {
+        origin: leaf.extension(&x::ORIGIN).map(x::origin).transpose()?,
+        domains: leaf.extension(&x::DOMAINS).map(x::domains).transpose()?,
+        capabilities: leaf.extension(&x::CAPABILITIES).map(x::capabilities).transpose()?,
+        object_id: leaf.extension(&x::OBJECT_ID).map(x::object_id).transpose()?,
+        label: leaf.extension(&x::LABEL).map(x::label).transpose()?,
+        fips_certified: leaf.extension(&x::FIPS_CERTIFIED).map(x::fips_certified).transpose()?,
+        fips_mode: leaf.extension(&x::FIPS_MODE).map(x::fips_mode).transpose()?,
+    };
+    let public_key = cert::public_key(leaf.spki())?;
+    match firmware {
+        Some(v) => warnings.extend(advisories::yubihsm2(v).into_iter().map(|advisory| AttestWarning::Advisory { advisory, firmware: v })),
+        None => warnings.push(AttestWarning::FirmwareMissing),
+    }
+    if serial.is_none() {
+        warnings.push(AttestWarning::SerialMissing);
+    }
+    if hsm.capabilities.is_some_and(|c| c.exportable_under_wrap()) {
+        warnings.push(AttestWarning::ExportableUnderWrap);
+    }
+    let refusals = match hsm.origin {
+        Some(o) if o.generated_here() => Vec::new(),
+        Some(o) => vec![Refusal::NotGenerated(o)],
+        None => vec![Refusal::OriginMissing],
+    };
+    Ok(Attestation {
+        device: Device::YubiHsm2,
+        hsm: Some(hsm),
+        refusals,
+        serial,
+        firmware,
+        pin_policy: None,
+        touch_policy: None,
+        form_factor: None,
+        public_key,
+        slot: None,
         chain,
         root_sha256,
         warnings,

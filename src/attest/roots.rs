@@ -7,6 +7,18 @@
 //! [`Roots::bundled`], so a device file that carries them after the F9 certificate (as
 //! Yubico publishes them) verifies, and nothing else can stand in for them.
 //! [`Roots::add_published`] adds one to a store at run time, by the same fingerprints.
+//!
+//! YubiHSM 2 attestations have their own store, [`Roots::yubihsm`]: "Yubico YubiHSM Root
+//! CA" and the intermediate "Yubico YubiHSM 6742036 Sub-CA" that issues the device
+//! certificates (opaque object 0), both bundled and pinned ([`YUBIHSM_PUBLISHED`]). The two
+//! families never share a store, so a YubiKey chain cannot pass as a YubiHSM one or the
+//! other way round. Provenance of the bundled YubiHSM files: the crates.io package
+//! `attestation-validator` 0.2.0 (MIT OR Apache-2.0; `src/yubico/yubihsm2-attest-ca-crt-pem`
+//! and `src/yubico/intermediate-pem`), byte for byte the files Yubico publishes as
+//! `https://developers.yubico.com/YubiHSM2/Concepts/yubihsm2-attest-ca-crt.pem` and
+//! `.../E45DA5F361B091B30D8F2C6FA040DB6FEF57918E.pem` (the intermediate's key identifier);
+//! the SHA-256 fingerprints below are checked every time the store is loaded. An auditor
+//! should still compare them with developers.yubico.com.
 
 use super::AttestError;
 use super::cert::{Cert, certificates, upper_hex};
@@ -86,6 +98,24 @@ pub const YUBICO_PIV_ROOT_SHA256: &str = "63ECE914E54DD87915F34033C85AF4C0696BA1
 /// against its pin every time [`Roots::bundled`] loads it.
 const BUNDLED: &[(Role, &[u8], &str)] = &[(Role::Root, include_bytes!("roots/yubico-piv-root-ca.pem"), YUBICO_PIV_ROOT_SHA256)];
 
+/// "Yubico YubiHSM Root CA" (RSA-4096, self-signed, 2017-01-01 .. 2071-10-05).
+pub const YUBIHSM_ROOT_SHA256: &str = "094A3AC493C2BDCD65A54BDF40190F52BB03F7156397A3FC69D8AA9A392FB724";
+/// "Yubico YubiHSM 6742036 Sub-CA" (RSA-2048, key identifier E45DA5F3…918E), the issuer of
+/// YubiHSM 2 device certificates.
+pub const YUBIHSM_SUBCA_SHA256: &str = "D7C6D8F45208E2A53996FB5A8F4D631B33EBABB64956B37B2AC151FBDBAF4AE9";
+
+/// Yubico's published YubiHSM 2 attestation certificates; both are bundled.
+pub const YUBIHSM_PUBLISHED: &[Published] = &[
+    Published { role: Role::Root, subject_cn: "Yubico YubiHSM Root CA", sha256: YUBIHSM_ROOT_SHA256, bundled: true },
+    Published { role: Role::Intermediate, subject_cn: "Yubico YubiHSM 6742036 Sub-CA", sha256: YUBIHSM_SUBCA_SHA256, bundled: true },
+];
+
+/// The YubiHSM 2 certificates compiled into the tool, as [`BUNDLED`].
+const YUBIHSM_BUNDLED: &[(Role, &[u8], &str)] = &[
+    (Role::Root, include_bytes!("roots/yubihsm2-attest-ca-crt.pem"), YUBIHSM_ROOT_SHA256),
+    (Role::Intermediate, include_bytes!("roots/yubihsm2-E45DA5F361B091B30D8F2C6FA040DB6FEF57918E.pem"), YUBIHSM_SUBCA_SHA256),
+];
+
 /// A trust store: pinned roots plus pinned intermediates the chain builder may use.
 ///
 /// Above the device (F9) certificate every link must be pinned: an intermediate is used
@@ -123,6 +153,16 @@ impl Roots {
                 Role::Intermediate => r.pin_intermediate(p.sha256),
                 Role::Root => r.pin_root(p.sha256),
             }
+        }
+        Ok(r)
+    }
+
+    /// The YubiHSM 2 store: Yubico's YubiHSM root and sub-CA, bundled and each checked
+    /// against its pin. Nothing else is trusted above a YubiHSM device certificate.
+    pub fn yubihsm() -> Result<Roots, AttestError> {
+        let mut r = Roots::empty();
+        for (role, pem, pin) in YUBIHSM_BUNDLED {
+            r.add(*role, pem, pin)?;
         }
         Ok(r)
     }
@@ -251,5 +291,21 @@ mod tests {
             assert!(p.sha256.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)), "{}", p.sha256);
         }
         assert_eq!(YUBICO_PUBLISHED.iter().filter(|p| p.bundled).count(), BUNDLED.len());
+        assert_eq!(YUBIHSM_PUBLISHED.iter().filter(|p| p.bundled).count(), YUBIHSM_BUNDLED.len());
+    }
+
+    #[test]
+    fn yubihsm_store_is_pinned_and_apart() {
+        let r = Roots::yubihsm().unwrap();
+        assert_eq!(r.root_subjects(), vec!["CN=Yubico YubiHSM Root CA".to_string()]);
+        assert_eq!(r.intermediates.len(), 1);
+        assert_eq!(r.intermediates[0].subject(), "CN=Yubico YubiHSM 6742036 Sub-CA");
+        for (_, pem, pin) in YUBIHSM_BUNDLED {
+            assert_eq!(fingerprint(pem).unwrap(), *pin);
+        }
+        // The PIV store knows nothing of YubiHSM certificates, nor the YubiHSM store of PIV ones.
+        let piv = Roots::bundled().unwrap();
+        assert!(!piv.trusts_root(&r.roots[0]) && !piv.trusts_intermediate(&r.intermediates[0]));
+        assert!(!r.trusts_root(&piv.roots[0]));
     }
 }

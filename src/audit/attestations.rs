@@ -1,14 +1,16 @@
-//! Attestations as one more audit check (item 7 of `verify`): YubiKey PIV attestations
-//! found under the media's `keys/` (or `--attestations DIR`) are verified by
-//! [`crate::attest`] (chain to the pinned Yubico root, serial, firmware, PIN and touch
-//! policies) and bound to keys of the metadata and to the recorded keyholders
+//! Attestations as one more audit check (item 7 of `verify`): YubiKey PIV and YubiHSM 2
+//! attestations found under the media's `keys/` (or `--attestations DIR`, which may be laid
+//! out as this tool, Sigstore, yubico-piv-tool or the PSF's YubiHSM products do) are
+//! verified by [`crate::attest`] (chain to the pinned Yubico root of the device family,
+//! serial, firmware, PIN and touch policies, YubiHSM origin and capabilities) and bound to
+//! keys of the metadata and to the recorded keyholders
 //! ([`crate::attest::bind`]); offline keys without an attestation are listed.
 //!
 //! [`gather`] is the only part that reads files; [`check`] takes its results, so other
 //! sources of attestations plug in the same way.
 
 use super::set::AuditFinding;
-use crate::attest::{self, Attestation, Holder, Roots};
+use crate::attest::{self, Attestation, Holder};
 use crate::tuf::finding::{Clients, Finding, Severity};
 use crate::tuf::json::JsonPath;
 use crate::tuf::keys::PublicKey;
@@ -56,6 +58,15 @@ pub struct AttestedKey {
     pub touch_policy: Option<String>,
     pub form_factor: Option<String>,
     pub slot: Option<String>,
+    /// `yubikey` or `yubihsm2` (valid attestations).
+    pub device: Option<&'static str>,
+    /// YubiHSM 2: origin (`generated`, `imported`, `generated+imported-wrapped`, …).
+    pub origin: Option<String>,
+    /// YubiHSM 2: capability names.
+    pub capabilities: Option<Vec<String>>,
+    /// YubiHSM 2: object id and label.
+    pub object_id: Option<u16>,
+    pub object_label: Option<String>,
     /// Metadata keyids the attested key is.
     pub keyids: Vec<String>,
     /// Bound: valid, and its key, serial and keyholder all agree with the record (an
@@ -78,14 +89,14 @@ pub struct AttestationReport {
 /// Finds and verifies every attestation under `dir` (rel paths relative to `base`).
 pub fn gather(dir: &Path, base: &Path, at: DateTime<Utc>) -> Result<Vec<AttestationResult>, String> {
     let bundles = attest::discover(dir).map_err(|e| e.to_string())?;
-    let roots = Roots::bundled().map_err(|e| e.to_string())?;
+    let stores = attest::discover::Stores::bundled().map_err(|e| e.to_string())?;
     Ok(bundles
         .iter()
         .map(|b| AttestationResult {
             label: b.label.clone(),
             file: b.key_cert_path.strip_prefix(base).unwrap_or(&b.key_cert_path).display().to_string(),
             names_keyholder: b.layout == attest::Layout::Ceremony,
-            result: b.verify(&roots, at).map_err(|e| e.to_string()),
+            result: b.verify_bundled(&stores, at).map_err(|e| e.to_string()),
         })
         .collect())
 }
@@ -123,6 +134,13 @@ pub fn check(results: &[AttestationResult], ctx: &BindContext, out: &mut Vec<Aud
                 k.touch_policy = a.touch_policy.map(|p| p.to_string());
                 k.form_factor = a.form_factor.map(|p| p.to_string());
                 k.slot = a.slot.clone();
+                k.device = Some(a.device.name());
+                if let Some(h) = &a.hsm {
+                    k.origin = h.origin.map(|o| o.names().join("+"));
+                    k.capabilities = h.capabilities.map(|c| c.names());
+                    k.object_id = h.object_id;
+                    k.object_label = h.label.clone();
+                }
                 k.chain = a.chain.clone();
                 k.keyids = ctx.metadata_keys.iter().filter(|(_, m)| attest::same_key(m, &a.public_key)).map(|(id, _)| id.clone()).collect();
                 // Sigstore's and yubico-piv-tool's layouts name a serial or a folder, not a

@@ -41,7 +41,7 @@ fn check_json(c: &ThresholdCheck, labels: &BTreeMap<String, String>) -> Value {
     })
 }
 
-fn finding_json(f: &AuditFinding) -> Value {
+pub(crate) fn finding_json(f: &AuditFinding) -> Value {
     json!({
         "severity": f.finding.severity.as_str(),
         "code": f.finding.code,
@@ -135,6 +135,11 @@ pub fn to_json(r: &Report) -> Value {
                 "touch_policy": k.touch_policy,
                 "form_factor": k.form_factor,
                 "slot": k.slot,
+                "device": k.device,
+                "origin": k.origin,
+                "capabilities": k.capabilities,
+                "object_id": k.object_id,
+                "object_label": k.object_label,
                 "keyids": k.keyids,
                 "chain": k.chain,
             })).collect::<Vec<_>>(),
@@ -293,6 +298,20 @@ pub fn to_text(r: &Report) -> String {
                         k.keyids.iter().map(|i| format!("{}…", ol(short(i)))).collect::<Vec<_>>().join(", ")
                     };
                     let ids = if k.bound { ids } else { format!("{ids} (NOT bound: see the findings)") };
+                    if k.device == Some("yubihsm2") {
+                        let _ = writeln!(
+                            s,
+                            "  {}: YubiHSM 2 serial {}, firmware {}, object {} {}, origin {}, capabilities {} → {ids}",
+                            ol(&k.label),
+                            k.serial.map(|x| x.to_string()).unwrap_or_else(|| "?".into()),
+                            ol(k.firmware.as_deref().unwrap_or("?")),
+                            k.object_id.map(|x| format!("{x:#06x}")).unwrap_or_else(|| "?".into()),
+                            ol(&format!("{:?}", k.object_label.as_deref().unwrap_or(""))),
+                            ol(k.origin.as_deref().unwrap_or("?")),
+                            ol(&k.capabilities.as_ref().map(|c| c.join(",")).unwrap_or_else(|| "?".into())),
+                        );
+                        continue;
+                    }
                     let _ = writeln!(
                         s,
                         "  {}: serial {}, firmware {}, PIN {}, touch {} → {ids}",

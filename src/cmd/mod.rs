@@ -1,5 +1,6 @@
 //! One file per subcommand: each takes its parsed arguments and returns a typed error.
 
+pub mod attest;
 pub mod canonical;
 pub mod keygen;
 pub mod plan;
@@ -23,6 +24,7 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::Run(a) => run::run(&a),
         Command::Rehearse(a) => run::rehearse(&a),
         Command::Verify(a) => verify::run(&a),
+        Command::Attest(a) => attest::run(&a),
         Command::Status(a) => status::run(&a),
         Command::SignRequest(a) => signing::request(&a),
         Command::Sign(a) => signing::sign(&a),
