@@ -11,10 +11,9 @@
 //!   customer article https://support.yubico.com/hc/en-us/articles/15705749884444 list
 //!   "YubiHSM 2 versions prior to 2.4" and "YubiHSM 2 FIPS versions prior to 2.4" as
 //!   affected, 2.4 and newer as not.
-//! * YSA-2023-01: https://www.yubico.com/support/security-advisories/ysa-2023-01/. The
-//!   affected range, firmware below 2.3.1, is as issue #15 states it; Yubico's page itself
-//!   could not be read from the offline reference corpus this was written with, so the
-//!   summary stays general. Re-check it against the advisory.
+//!
+//! Only advisories whose affected firmware was confirmed from Yubico's own pages are listed:
+//! a warning naming an advisory must be one an auditor can look up and find as stated.
 
 use super::Firmware;
 
@@ -33,13 +32,6 @@ pub struct Advisory {
 
 /// The advisories for YubiHSM 2 (and YubiHSM 2 FIPS) firmware, oldest first.
 pub const YUBIHSM2: &[Advisory] = &[
-    Advisory {
-        id: "YSA-2023-01",
-        code: "attest-firmware-ysa-2023-01",
-        fixed_in: Firmware(2, 3, 1),
-        summary: "a YubiHSM 2 firmware issue fixed in 2.3.1",
-        url: "https://www.yubico.com/support/security-advisories/ysa-2023-01/",
-    },
     Advisory {
         id: "YSA-2024-03",
         code: "attest-firmware-ysa-2024-03",
@@ -61,7 +53,7 @@ mod tests {
     #[test]
     fn by_firmware() {
         let ids = |v: Firmware| yubihsm2(v).iter().map(|a| a.id).collect::<Vec<_>>();
-        assert_eq!(ids(Firmware(2, 1, 2)), ["YSA-2023-01", "YSA-2024-03"]);
+        assert_eq!(ids(Firmware(2, 1, 2)), ["YSA-2024-03"]);
         assert_eq!(ids(Firmware(2, 3, 1)), ["YSA-2024-03"]);
         assert_eq!(ids(Firmware(2, 4, 0)), Vec::<&str>::new());
         for a in YUBIHSM2 {
