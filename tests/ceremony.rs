@@ -350,3 +350,28 @@ fn an_altered_export_is_not_taken_for_the_interrupted_one() {
     assert!(text.contains("already on the media") && !text.contains("this run's own export"), "{text}");
     assert_eq!(std::fs::read(&p).unwrap(), before, "the folder is left as it is");
 }
+
+/// A crash after a token generated its key but before the key was recorded: the resume finds
+/// the key on the token and records it as generated in the interrupted attempt (the intent
+/// entry says the token was empty then), not as "found existing".
+#[test]
+fn a_key_generated_before_a_crash_is_recorded_as_generated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("r");
+    assert!(!rehearse(&dir, Some("key.provisioned:bob")).status.success());
+    assert!(dir.join("tokens/bob/key.pem").is_file(), "bob's token made its key before the crash");
+    let resumed = rehearse(&dir, None);
+    let text = String::from_utf8_lossy(&resumed.stdout).into_owned();
+    assert!(resumed.status.success(), "{text}");
+    assert!(text.contains("bob: generated in the attempt interrupted at"), "{text}");
+    let t = std::fs::read_to_string(dir.join("work/transcript.jsonl")).unwrap();
+    let entries: Vec<serde_json::Value> = t.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let intents: Vec<&serde_json::Value> = entries.iter().filter(|e| e["kind"] == "key.intent" && e["keyholder"] == "bob").collect();
+    assert_eq!(intents.len(), 2, "one intent per attempt");
+    assert_eq!(intents[0]["token_before"], "empty");
+    assert!(intents[1]["token_before"].as_str().unwrap().starts_with("key "), "{}", intents[1]);
+    let key = entries.iter().find(|e| e["kind"] == "key" && e["keyholder"] == "bob").unwrap();
+    assert_eq!(key["generated"], true, "recorded as generated, not found existing");
+    let alice = entries.iter().find(|e| e["kind"] == "key" && e["keyholder"] == "alice").unwrap();
+    assert_eq!(alice["generated"], true);
+}

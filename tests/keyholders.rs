@@ -520,3 +520,107 @@ fn a_stale_update_workdir_is_explained_and_set_aside() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("holds this same run"), "{}", text(&o));
 }
+
+/// `rehearse --plan`: the operator's own plan (YubiKeys in it) with every token simulated,
+/// under a `rehearsal-` id; a plan pinning another program's sha256 is confirmed (here by
+/// --yes) and the confirmation recorded.
+#[test]
+fn rehearse_your_own_plan_with_simulated_tokens_and_a_pinned_program() {
+    let (tmp, dir, _) = support::fresh_rehearsal("keyholders-own-");
+    let own = tmp.path().join("own");
+    std::fs::create_dir_all(own.join("online-keys")).unwrap();
+    for e in std::fs::read_dir(dir.join("online-keys")).unwrap().flatten() {
+        std::fs::copy(e.path(), own.join("online-keys").join(e.file_name())).unwrap();
+    }
+    let pin = "0".repeat(64);
+    let text_plan = std::fs::read_to_string(dir.join("plan.toml")).unwrap().replace("token = \"software\"", "token = \"yubikey\"").replacen(
+        "[ceremony]\n",
+        &format!("[ceremony]\nbinary_sha256 = \"{pin}\"\n"),
+        1,
+    );
+    assert!(text_plan.contains("token = \"yubikey\"") && text_plan.contains(&pin));
+    std::fs::write(own.join("plan.toml"), &text_plan).unwrap();
+    let o = cli(&["plan".as_ref(), "check".as_ref(), own.join("plan.toml").as_os_str()]);
+    assert!(text(&o).contains(&format!("Expected program sha256: {pin}")), "{}", text(&o));
+
+    let out = tmp.path().join("rehearsal-of-own");
+    let o = cli(&["rehearse".as_ref(), "--plan".as_ref(), own.join("plan.toml").as_os_str(), "--out".as_ref(), out.as_os_str(), "--yes".as_ref()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("the plan expects program sha256") && text(&o).contains(&pin), "{}", text(&o));
+    let media = only_folder(&out.join("media"));
+    assert!(media.file_name().unwrap().to_string_lossy().starts_with("rehearsal-"), "{}", media.display());
+    let lines = transcript_lines(&media.join("transcript.jsonl"));
+    let start = lines.iter().find(|l| l["kind"] == "ceremony.start").unwrap();
+    assert!(start["binary_confirmed"].as_str().unwrap().contains("the plan expects program sha256"), "{start}");
+    assert!(out.join("tokens/alice/key.pem").is_file(), "alice's YubiKey was simulated by a software token");
+    let o = cli(&["verify".as_ref(), media.as_os_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The rehearsal folder is tied to that plan: another plan is refused there.
+    std::fs::write(own.join("plan.toml"), text_plan.replace("expires_days = 365", "expires_days = 300")).unwrap();
+    let o = cli(&["rehearse".as_ref(), "--plan".as_ref(), own.join("plan.toml").as_os_str(), "--out".as_ref(), out.as_os_str(), "--yes".as_ref()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("rehearses another plan"), "{}", text(&o));
+}
+
+/// `claim` through the terminal: witnesses see the counts and, for at most 20 projects, the
+/// keyids and thresholds, then the sha256 of CHANGES.txt (which lists every project), and
+/// the program waits for them before anyone signs.
+#[test]
+fn a_claim_shows_a_summary_witnesses_can_check() {
+    use tuf_ceremony::signer::Signer;
+    let Some(py) = python3() else { return };
+    let (tmp, dir, media) = support::fresh_rehearsal("keyholders-claim-");
+    let current = media.join("metadata");
+    let stick = tmp.path().join("stick");
+    std::fs::create_dir_all(&stick).unwrap();
+    let mut entries = Vec::new();
+    for i in 0..25 {
+        let k = tuf_ceremony::signer::software::SoftwareKey::generate(tuf_ceremony::tuf::keys::Algorithm::Ed25519, "dev").unwrap();
+        let key = String::from_utf8(tuf_ceremony::tuf::encode::canonical(&k.public_key().to_key())).unwrap();
+        entries.push(format!(r#"{{"project": "project-{i:02}", "keys": [{key}], "threshold": 1}}"#));
+    }
+    let list = tmp.path().join("list.json");
+    std::fs::write(&list, format!("[{}]", entries.join(","))).unwrap();
+    let plan = dir.join("plan.toml");
+    let args = [
+        "claim",
+        "--plan",
+        plan.to_str().unwrap(),
+        "--current",
+        current.to_str().unwrap(),
+        "--media",
+        stick.to_str().unwrap(),
+        "--list",
+        list.to_str().unwrap(),
+        "--keyholders",
+        "alice,bob",
+        "--allow-network",
+    ];
+    let mut steps = vec![wait_for("Does the clock match"), answer("[y/n]", "y"), wait_for("[build.update]"), wait_for("25 projects: 25 added")];
+    steps.push(wait_for("… and 5 more: every project is listed in CHANGES.txt"));
+    steps.push(answer("Witnesses: check the changes above", ""));
+    for h in ["alice", "bob"] {
+        steps.extend(sign_in_room(&dir, h));
+    }
+    steps.extend(finish());
+    let s = drive(&py, &args, &steps, &tmp.path().join("claim.log"));
+    let out = s.text().replace("\r\n", "\n");
+    assert_eq!((s.exit, s.signal), (Some(0), None), "{}", tail(&out));
+    assert_live_stream_safe(&out);
+    let listed = out.lines().filter(|l| l.trim_start().starts_with("added ")).count();
+    assert_eq!(listed, 20, "20 projects on screen:\n{out}");
+    let folder = only_folder(&stick);
+    let changes = std::fs::read(folder.join("CHANGES.txt")).unwrap();
+    let sha = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(&changes).iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    assert!(out.contains(&sha), "the screen shows CHANGES.txt's sha256 {sha}:\n{}", tail(&out));
+    assert_eq!(String::from_utf8_lossy(&changes).matches("added project-").count(), 25, "CHANGES.txt lists every project");
+    // What the screen says of project-00 is what claimed v2 delegates.
+    let claimed: Value = serde_json::from_slice(&std::fs::read(folder.join("metadata/2.claimed.json")).unwrap()).unwrap();
+    let role = claimed["signed"]["delegations"]["roles"].as_array().unwrap().iter().find(|r| r["name"] == "project-00").unwrap().clone();
+    let id = role["keyids"][0].as_str().unwrap();
+    let line = out.lines().find(|l| l.contains("project-00")).unwrap();
+    assert!(line.contains("threshold 1 of 1") && line.contains(&id[..12]), "{line}");
+}

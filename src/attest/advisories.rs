@@ -31,15 +31,13 @@ pub struct Advisory {
 }
 
 /// The advisories for YubiHSM 2 (and YubiHSM 2 FIPS) firmware, oldest first.
-pub const YUBIHSM2: &[Advisory] = &[
-    Advisory {
-        id: "YSA-2024-03",
-        code: "attest-firmware-ysa-2024-03",
-        fixed_in: Firmware(2, 4, 0),
-        summary: "ECDSA side channel in Infineon's library; an attacker with the device in hand and specialised equipment may recover ECDSA private keys",
-        url: "https://www.yubico.com/support/security-advisories/ysa-2024-03/",
-    },
-];
+pub const YUBIHSM2: &[Advisory] = &[Advisory {
+    id: "YSA-2024-03",
+    code: "attest-firmware-ysa-2024-03",
+    fixed_in: Firmware(2, 4, 0),
+    summary: "ECDSA side channel in Infineon's library; an attacker with the device in hand and specialised equipment may recover ECDSA private keys",
+    url: "https://www.yubico.com/support/security-advisories/ysa-2024-03/",
+}];
 
 /// The YubiHSM 2 advisories `firmware` is affected by.
 pub fn yubihsm2(firmware: Firmware) -> Vec<&'static Advisory> {

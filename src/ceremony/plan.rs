@@ -659,10 +659,18 @@ pub fn describe(plan: &Plan, now: DateTime<Utc>) -> String {
     let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     let _ = writeln!(s, "Ceremony {} — {}", plan.id, if plan.description.is_empty() { "(no description)".into() } else { one_line(&plan.description) });
     let _ = writeln!(s, "Plan digest: {}", plan.digest);
-    let _ = writeln!(s, "  {}", crate::util::pgpwords::phrase_of_hex(&plan.digest));
+    let _ = writeln!(s, "{}", crate::util::pgpwords::grouped_of_hex(&plan.digest, "  "));
     let _ = writeln!(s, "  covers the plan file (sha256 {}) and {} file(s) it points to:", plan.sha256, plan.files.len());
     for f in &plan.files {
-        let _ = writeln!(s, "    {:<28} {}  {}", f.field, f.sha256, one_line(&f.written.display().to_string()));
+        let _ = writeln!(s, "    {} = {}\n      {}", f.field, one_line(&f.written.display().to_string()), f.sha256);
+    }
+    match &plan.binary_sha256 {
+        Some(h) => {
+            let _ = writeln!(s, "Expected program sha256: {h}\n  (another program waits for a confirmation, recorded)");
+        }
+        None => {
+            let _ = writeln!(s, "Expected program: not pinned (every program that runs it is recorded by its sha256)");
+        }
     }
     let _ = writeln!(s, "Output must be accepted by: {}", plan.clients);
     match &plan.previous_root {

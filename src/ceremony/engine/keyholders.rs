@@ -20,6 +20,10 @@ impl Engine<'_> {
         let interrupted = self.interrupted_generation(holder_name);
         self.record("key.intent", fields! { "keyholder" => holder_name, "token_before" => before })?;
         let mut tk = self.tokens.provision(holder, self.ui)?;
+        if self.opts.crash_after.as_deref() == Some(format!("key.provisioned:{holder_name}").as_str()) {
+            // Test hook: a power loss after the token made its key, before it is recorded.
+            std::process::abort();
+        }
         let key = tk.public.to_key();
         let id = keyid(&key);
         let how = match (&interrupted, tk.generated) {
