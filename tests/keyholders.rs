@@ -73,6 +73,18 @@ fn finish() -> Vec<Step> {
     ]
 }
 
+/// `resign targets` on a rehearsal's plan and metadata, exporting to `stick`, as strings.
+fn resign_targets(dir: &Path, current: &Path, stick: &Path, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = vec!["resign".into(), "targets".into(), "--plan".into()];
+    for (p, flag) in [(dir.join("plan.toml"), "--current"), (current.to_path_buf(), "--media")] {
+        v.push(p.display().to_string());
+        v.push(flag.into());
+    }
+    v.push(stick.display().to_string());
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
 fn only_folder(d: &Path) -> PathBuf {
     let v: Vec<PathBuf> =
         std::fs::read_dir(d).unwrap().flatten().map(|e| e.path()).filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.')).collect();
@@ -142,19 +154,8 @@ fn two_of_three_resign_with_carol_absent_then_claimed_signed_apart() {
     // 1. resign targets with alice and bob in the room; carol is away.
     let mut steps = vec![wait_for("Keyholders present: alice, bob. Absent: carol")];
     steps.extend(update_in_room(&dir, &["alice", "bob"], "targets: version 1 -> 2"));
-    let args = [
-        "resign",
-        "targets",
-        "--plan",
-        plan.to_str().unwrap(),
-        "--current",
-        current.to_str().unwrap(),
-        "--media",
-        stick.to_str().unwrap(),
-        "--keyholders",
-        "alice,bob",
-        "--allow-network",
-    ];
+    let args = resign_targets(&dir, &current, &stick, &["--keyholders", "alice,bob", "--allow-network"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let s = drive(&py, &args, &steps, &log);
     let out = s.text();
     assert_eq!((s.exit, s.signal), (Some(0), None), "{}", tail(&out));
@@ -275,18 +276,8 @@ fn keyholders_below_threshold_are_refused_before_any_prompt_and_nothing_is_writt
     let before = snapshot(&dir);
 
     // A re-signing: targets needs 2 of alice, bob, carol.
-    let args = [
-        "resign",
-        "targets",
-        "--plan",
-        plan.to_str().unwrap(),
-        "--current",
-        current.to_str().unwrap(),
-        "--media",
-        stick.to_str().unwrap(),
-        "--keyholders",
-        "alice",
-    ];
+    let args = resign_targets(&dir, &current, &stick, &["--keyholders", "alice"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let s = drive(&py, &args, &[wait_for("cannot sign what this run signs")], &tmp.path().join("short.log"));
     let out = s.text();
     assert_eq!(s.exit, Some(1), "{out}");
@@ -339,7 +330,6 @@ fn a_wrong_token_during_resign_is_refused_before_its_passphrase_and_nothing_is_g
     let current = media.join("metadata");
     let stick = tmp.path().join("stick");
     std::fs::create_dir_all(&stick).unwrap();
-    let plan = dir.join("plan.toml");
     // carol brings the token of another ceremony's carol.
     let carol = dir.join("tokens/carol");
     let kept = tmp.path().join("carol-real");
@@ -350,19 +340,8 @@ fn a_wrong_token_during_resign_is_refused_before_its_passphrase_and_nothing_is_g
     }
     let wrong_token = snapshot(&carol);
 
-    let args = [
-        "resign",
-        "targets",
-        "--plan",
-        plan.to_str().unwrap(),
-        "--current",
-        current.to_str().unwrap(),
-        "--media",
-        stick.to_str().unwrap(),
-        "--keyholders",
-        "alice,carol",
-        "--allow-network",
-    ];
+    let args = resign_targets(&dir, &current, &stick, &["--keyholders", "alice,carol", "--allow-network"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut steps = vec![wait_for("Does the clock match"), answer("[y/n]", "y"), answer("Witnesses: check the changes above", "")];
     steps.extend(sign_in_room(&dir, "alice"));
     steps.extend([wait_for("[sign.keyholder:carol]"), wait_for("Keyholder carol: insert your token"), answer("Press Enter", ""), wait_for("wrong token?")]);

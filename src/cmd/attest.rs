@@ -9,7 +9,6 @@ use crate::attest::discover::{self, Stores};
 use crate::attest::{products, products_report};
 use crate::cli::AttestArgs;
 use crate::error::{Error, Result};
-use crate::util::text::for_terminal;
 
 pub fn run(a: &AttestArgs) -> Result<i32> {
     let at = super::parse_at(a.at.as_deref())?;
@@ -23,12 +22,6 @@ pub fn run(a: &AttestArgs) -> Result<i32> {
     }
     let stores = Stores::bundled().map_err(|e| Error::Refused(format!("the bundled Yubico roots do not load: {e}")))?;
     let r = products::audit(&found, &a.dir, &stores, at);
-    if a.json {
-        let mut s = crate::util::text::json_for_output(&products_report::to_json(&r));
-        s.push('\n');
-        print!("{s}");
-    } else {
-        print!("{}", for_terminal(&products_report::to_text(&r)));
-    }
+    super::print_report(a.json, || products_report::to_json(&r), || products_report::to_text(&r));
     Ok(r.exit_code())
 }

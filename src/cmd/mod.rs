@@ -34,6 +34,17 @@ pub fn run(cmd: Command) -> Result<i32> {
     }
 }
 
+/// Prints a report: its JSON (made safe for a terminal) with `--json`, else its text.
+pub fn print_report(json: bool, as_json: impl FnOnce() -> serde_json::Value, as_text: impl FnOnce() -> String) {
+    if json {
+        let mut s = crate::util::text::json_for_output(&as_json());
+        s.push('\n');
+        print!("{s}");
+    } else {
+        print!("{}", crate::util::text::for_terminal(&as_text()));
+    }
+}
+
 /// `--at` values: `now` (default) or an RFC 3339 time.
 pub fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>> {
     match at {

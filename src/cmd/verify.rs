@@ -6,7 +6,6 @@ use crate::audit::{Options, VerifyError, report, verify_path};
 use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::tuf::finding::Clients;
-use crate::util::text::for_terminal;
 
 pub fn run(a: &VerifyArgs) -> Result<i32> {
     let at = super::parse_at(a.at.as_deref())?;
@@ -27,12 +26,6 @@ pub fn run(a: &VerifyArgs) -> Result<i32> {
         VerifyError::Layout(l) => Error::input(&a.path, l.to_string().trim_start_matches(&format!("{}: ", a.path.display()))),
         VerifyError::Input { path, what } => Error::input(&path, what),
     })?;
-    if a.json {
-        let mut s = crate::util::text::json_for_output(&report::to_json(&r));
-        s.push('\n');
-        print!("{s}");
-    } else {
-        print!("{}", for_terminal(&report::to_text(&r)));
-    }
+    super::print_report(a.json, || report::to_json(&r), || report::to_text(&r));
     Ok(r.exit_code())
 }
