@@ -180,6 +180,9 @@ fn two_of_three_resign_with_carol_absent_then_claimed_signed_apart() {
     assert_eq!(start["keyholders_absent"], serde_json::json!(["carol"]));
     let summary = std::fs::read_to_string(folder.join("SUMMARY.txt")).unwrap();
     assert!(summary.contains("Absent keyholders: carol"), "{summary}");
+    // --status says the run is complete: the absent keyholder has no step left.
+    let st = cli(&["resign".as_ref(), "targets".as_ref(), "--plan".as_ref(), plan.as_os_str(), "--current".as_ref(), current.as_os_str(), "--status".as_ref()]);
+    assert!(text(&st).contains("steps done.") && !text(&st).contains("next:"), "{}", text(&st));
     assert_live_stream_safe(&summary);
 
     // Later, carol adds her signature to the same file by signing apart.

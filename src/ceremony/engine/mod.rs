@@ -115,7 +115,14 @@ fn now_str(t: DateTime<Utc>) -> String {
 pub fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&CurrentFiles>) -> Result<Vec<(String, String, bool)>> {
     let work = Workdir::new(workdir);
     let state = if fsx::occupied(&work.state_path()) { work.load_or_init(&fingerprint(plan, job, current))? } else { State::default() };
-    Ok(steps_for(plan, job, None).into_iter().map(|s| (s.id(), s.title(), state.completed.contains(&s.id()))).collect())
+    // The keyholders present at the last start or resume sign; the absent have no step.
+    let present: Option<Presence> = fsx::read_in(&work.transcript_path(), Kind::Transcript)
+        .ok()
+        .and_then(|b| super::transcript::verify(&b).ok())
+        .and_then(|v| v.lines.iter().rev().find(|l| matches!(l.get("kind").and_then(|k| k.as_str()), Some("ceremony.start" | "ceremony.resume"))).cloned())
+        .and_then(|l| l.get("keyholders_present").and_then(|p| p.as_array()).cloned())
+        .map(|a| Presence { present: a.iter().filter_map(|v| v.as_str().map(String::from)).collect(), absent: Vec::new() });
+    Ok(steps_for(plan, job, present.as_ref()).into_iter().map(|s| (s.id(), s.title(), state.completed.contains(&s.id()))).collect())
 }
 
 /// What a working directory belongs to: the plan and job, and for a root rotation the
