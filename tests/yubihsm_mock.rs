@@ -160,6 +160,12 @@ fn session(mock: &MockHsm, id: u16, password: &[u8]) -> Client {
     Client::open(connector(mock), Credentials::from_password(id, password), false).unwrap()
 }
 
+/// A key left on a factory-fresh device before the ceremony, at object 0x0200.
+fn plant_old_key(mock: &MockHsm) {
+    let label = object::Label::from_bytes(b"old").unwrap();
+    session(mock, 1, b"password").generate_asymmetric_key(0x0200, label, Domain::DOM1, Capability::SIGN_ECDSA, yubihsm::asymmetric::Algorithm::EcP256).unwrap();
+}
+
 /// What the device holds after provisioning, read through the crate's own API.
 fn check_provisioned(mock: &MockHsm, name: &str, alg: Algorithm) {
     let c = session(mock, 2, password(name).as_bytes());
@@ -195,15 +201,7 @@ fn provisioning_sets_a_new_auth_key_deletes_key_1_and_makes_sign_only_keys() {
     for (name, alg) in [("bob", Algorithm::EcdsaP256), ("alice", Algorithm::Ed25519)] {
         let mock = new_mock();
         // Something left on the device before: the reset erases it.
-        session(&mock, 1, b"password")
-            .generate_asymmetric_key(
-                0x0200,
-                object::Label::from_bytes(b"old").unwrap(),
-                Domain::DOM1,
-                Capability::SIGN_ECDSA,
-                yubihsm::asymmetric::Algorithm::EcP256,
-            )
-            .unwrap();
+        plant_old_key(&mock);
         let mut b = backend(&[(name, &mock, 13200460)]);
         let mut ui = ScriptUi::new();
         let h = holder(name, alg);
@@ -237,15 +235,7 @@ fn provisioning_sets_a_new_auth_key_deletes_key_1_and_makes_sign_only_keys() {
 #[test]
 fn provisioning_refuses_without_the_typed_reset() {
     let mock = new_mock();
-    session(&mock, 1, b"password")
-        .generate_asymmetric_key(
-            0x0200,
-            object::Label::from_bytes(b"old").unwrap(),
-            Domain::DOM1,
-            Capability::SIGN_ECDSA,
-            yubihsm::asymmetric::Algorithm::EcP256,
-        )
-        .unwrap();
+    plant_old_key(&mock);
     let mut b = backend(&[("carol", &mock, 13200462)]);
     let mut ui = ScriptUi::new();
     ui.type_word = false;

@@ -300,13 +300,7 @@ impl YubiHsmTokens {
             spec.auth_key_id
         ));
         let att = self.attestation(&mine, name, &public, serial, ui)?;
-        Ok(TokenKey {
-            public,
-            serial: Some(serial.to_string()),
-            description: format!("{} key {:#06x}", mine.describe(), hsm::KEY_ID),
-            attestation: att,
-            generated: true,
-        })
+        Ok(token_key(&mine, serial, public, att, true))
     }
 
     /// A device this tool provisioned before: its key is found with the keyholder's password
@@ -331,14 +325,13 @@ impl YubiHsmTokens {
         Self::check_key_object(&h, holder.algorithm)?;
         ui.show(&format!("{name}'s YubiHSM 2 {serial} already holds a {} key (keyid {}); keeping it.", public.algorithm().name(), keyid(&public.to_key())));
         let att = self.attestation(&h, name, &public, serial, ui)?;
-        Ok(TokenKey {
-            public,
-            serial: Some(serial.to_string()),
-            description: format!("{} key {:#06x}", h.describe(), hsm::KEY_ID),
-            attestation: att,
-            generated: false,
-        })
+        Ok(token_key(&h, serial, public, att, false))
     }
+}
+
+/// The key as the ceremony records it, with the serial recorded for the device.
+fn token_key(h: &Hsm, serial: u32, public: PublicKey, attestation: Vec<(String, Vec<u8>)>, generated: bool) -> TokenKey {
+    TokenKey { public, serial: Some(serial.to_string()), description: format!("{} key {:#06x}", h.describe(), hsm::KEY_ID), attestation, generated }
 }
 
 /// Says that a key is not attested and why; the conductor decides whether to go on.
