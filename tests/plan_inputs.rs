@@ -134,7 +134,7 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
         "name = \"carol\"\ntoken = \"software\"",
         "name = \"carol\"\ntoken = \"floppy\"",
         "keyholder[2].token",
-        "not software, yubikey or pkcs11",
+        "not software, yubikey, pkcs11 or yubihsm2",
     ),
     ("unknown algorithm", "algorithm = \"ecdsa-p256\"", "algorithm = \"rsa-1024\"", "keyholder[0].algorithm", "not ed25519"),
     (

@@ -354,6 +354,19 @@ pub fn verify_yubihsm(key_cert: &[u8], device_cert: &[u8], roots: &Roots, now: D
     Ok(a)
 }
 
+/// Checks a YubiHSM 2 device certificate alone (opaque object 0, PEM or DER, maybe followed
+/// by intermediates) up to a root of `roots`, by the same rules as [`verify_yubihsm`]:
+/// whether a key attestation the device signs can verify at all. Returns the subjects from
+/// the device certificate to the root.
+pub fn verify_yubihsm_device(device_cert: &[u8], roots: &Roots) -> Result<Vec<String>, AttestError> {
+    let supplied = certificates(device_cert, "device certificate")?;
+    let device = supplied.first().ok_or(AttestError::NoCertificate { what: "device certificate".into() })?;
+    if roots.trusts_root(device) || roots.trusts_intermediate(device) {
+        return Err(AttestError::DeviceIsRoot { subject: device.subject() });
+    }
+    Ok(climb(vec![device], &supplied, roots)?.iter().map(|c| c.subject()).collect())
+}
+
 /// A chain that verified: the key certificate, the device certificate, the subjects from
 /// the key certificate to the root, the root's fingerprint and the validity warnings.
 struct Verified {
@@ -490,11 +503,17 @@ fn build_path<'a>(leaf: &'a Cert, supplied: &'a [Cert], roots: &'a Roots) -> Res
         return Err(AttestError::NameMismatch { child: "the key certificate".into(), issuer: leaf.issuer(), device: device.subject() });
     }
     link(leaf, device, "the key certificate", "the device certificate")?;
-    let mut path = vec![leaf, device];
     // A key certificate signed directly by a root is not a device attestation.
     if roots.trusts_root(device) || roots.trusts_intermediate(device) {
         return Err(AttestError::DeviceIsRoot { subject: device.subject() });
     }
+    climb(vec![leaf, device], supplied, roots)
+}
+
+/// Extends `path` (ending at the device certificate, `supplied[0]`) through pinned
+/// intermediates to a trusted root.
+fn climb<'a>(mut path: Vec<&'a Cert>, supplied: &'a [Cert], roots: &'a Roots) -> Result<Vec<&'a Cert>, AttestError> {
+    let device = supplied.first().ok_or(AttestError::NoCertificate { what: "device certificate".into() })?;
     let mut cur = device;
     loop {
         if path.len() >= MAX_CHAIN {

@@ -60,7 +60,7 @@ pub struct RawCeremony {
 #[serde(deny_unknown_fields)]
 pub struct RawKeyholder {
     pub name: String,
-    /// software | yubikey | pkcs11
+    /// software | yubikey | pkcs11 | yubihsm2
     pub token: String,
     pub algorithm: Option<String>,
     /// Expected token serial, when known (written on the tamper-evident bag).
@@ -73,6 +73,12 @@ pub struct RawKeyholder {
     pub pin_policy: Option<String>,
     /// YubiKey touch policy: always | cached | never (default always).
     pub touch_policy: Option<String>,
+    /// YubiHSM 2 (token = "yubihsm2"): `usb` (the default) or yubihsm-connector's
+    /// `http://HOST:PORT`.
+    pub connector: Option<String>,
+    /// YubiHSM 2: the object id of the keyholder's authentication key (default 2; 1 is the
+    /// factory key the provisioning deletes).
+    pub auth_key_id: Option<u16>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,6 +149,7 @@ pub enum TokenKind {
     Software,
     YubiKey,
     Pkcs11,
+    YubiHsm2,
 }
 
 impl TokenKind {
@@ -151,6 +158,7 @@ impl TokenKind {
             TokenKind::Software => "software",
             TokenKind::YubiKey => "yubikey",
             TokenKind::Pkcs11 => "pkcs11",
+            TokenKind::YubiHsm2 => "yubihsm2",
         }
     }
 }
@@ -165,7 +173,54 @@ pub struct Keyholder {
     pub token_label: Option<String>,
     pub pin_policy: String,
     pub touch_policy: String,
+    /// Set for (and only for) `token = "yubihsm2"`.
+    pub yubihsm: Option<YubiHsmSpec>,
 }
+
+/// How a YubiHSM 2 keyholder's device is reached and authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YubiHsmSpec {
+    pub connector: HsmConnector,
+    /// The authentication key the provisioning creates and signing uses (never 1).
+    pub auth_key_id: u16,
+}
+
+/// Where a YubiHSM 2 is: on this machine's USB, or behind yubihsm-connector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HsmConnector {
+    Usb,
+    Http { host: String, port: u16 },
+}
+
+impl HsmConnector {
+    /// `usb` or `http://HOST:PORT` (yubihsm-connector speaks plain HTTP; it is meant to
+    /// listen on the machine itself).
+    pub fn parse(s: &str) -> Result<HsmConnector, String> {
+        if s == "usb" {
+            return Ok(HsmConnector::Usb);
+        }
+        let rest = s.strip_prefix("http://").ok_or_else(|| format!("{:?} is not `usb` or `http://HOST:PORT`", one_line(s)))?;
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        let (host, port) = rest.rsplit_once(':').ok_or_else(|| format!("{:?}: give the port, e.g. http://127.0.0.1:12345", one_line(s)))?;
+        let port: u16 = port.parse().ok().filter(|p| *p > 0).ok_or_else(|| format!("{:?}: {port:?} is not a port number", one_line(s)))?;
+        if host.is_empty() || host.len() > 253 || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
+            return Err(format!("{:?}: {:?} is not a host name or IPv4 address", one_line(s), one_line(host)));
+        }
+        Ok(HsmConnector::Http { host: host.to_string(), port })
+    }
+}
+
+impl std::fmt::Display for HsmConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HsmConnector::Usb => f.write_str("usb"),
+            HsmConnector::Http { host, port } => write!(f, "http://{host}:{port}"),
+        }
+    }
+}
+
+/// The authentication key id when the plan gives none.
+pub const DEFAULT_AUTH_KEY_ID: u16 = 2;
 
 /// How a role's expiry is given.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -453,7 +508,8 @@ fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result
             "software" => TokenKind::Software,
             "yubikey" => TokenKind::YubiKey,
             "pkcs11" => TokenKind::Pkcs11,
-            other => return Err(err(format!("{f}.token"), format!("{other:?} is not software, yubikey or pkcs11"))),
+            "yubihsm2" => TokenKind::YubiHsm2,
+            other => return Err(err(format!("{f}.token"), format!("{other:?} is not software, yubikey, pkcs11 or yubihsm2"))),
         };
         let algorithm = match &k.algorithm {
             None => Algorithm::EcdsaP256,
@@ -482,6 +538,18 @@ fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result
         if token != TokenKind::Pkcs11 && (k.module.is_some() || k.token_label.is_some()) {
             return Err(err(format!("{f}.module"), "module and token_label only apply to pkcs11 tokens"));
         }
+        // OpenSC's module is how the plan reaches a Nitrokey HSM (SmartCard-HSM), which
+        // generates and signs ECDSA only (P-256, P-384): no Ed25519.
+        if token == TokenKind::Pkcs11
+            && algorithm == Algorithm::Ed25519
+            && k.module.as_ref().and_then(|m| m.file_name()).is_some_and(|n| n.to_string_lossy().contains("opensc-pkcs11"))
+        {
+            return Err(err(
+                format!("{f}.algorithm"),
+                "Ed25519 is not offered through OpenSC's module: the Nitrokey HSM it drives signs ECDSA only (use ecdsa-p256 or ecdsa-p384)",
+            ));
+        }
+        let yubihsm = yubihsm_spec(&f, token, k)?;
         let policy = |v: &Option<String>, field: &str, allowed: &[&str], default: &str| -> Result<String, PlanError> {
             let v = v.clone().unwrap_or_else(|| default.into());
             if token != TokenKind::YubiKey && v != default {
@@ -503,6 +571,7 @@ fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result
             token_label: k.token_label.clone(),
             pin_policy,
             touch_policy,
+            yubihsm,
         });
     }
 
@@ -635,6 +704,34 @@ fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result
         files,
         base_dir: base.to_path_buf(),
     })
+}
+
+/// The YubiHSM 2 fields of a keyholder: only for `token = "yubihsm2"`, whose serial (when
+/// given) is the device's decimal serial.
+fn yubihsm_spec(f: &str, token: TokenKind, k: &RawKeyholder) -> Result<Option<YubiHsmSpec>, PlanError> {
+    if token != TokenKind::YubiHsm2 {
+        if k.connector.is_some() || k.auth_key_id.is_some() {
+            return Err(err(format!("{f}.connector"), "connector and auth_key_id only apply to yubihsm2 tokens"));
+        }
+        return Ok(None);
+    }
+    if let Some(s) = &k.serial
+        && (s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) || s.parse::<u32>().is_err())
+    {
+        return Err(err(format!("{f}.serial"), format!("{s:?} is not a YubiHSM 2 serial (decimal digits, as on the device's label)")));
+    }
+    let connector = match &k.connector {
+        None => HsmConnector::Usb,
+        Some(c) => HsmConnector::parse(c).map_err(|e| err(format!("{f}.connector"), e))?,
+    };
+    let auth_key_id = k.auth_key_id.unwrap_or(DEFAULT_AUTH_KEY_ID);
+    if !(2..=0xfffe).contains(&auth_key_id) {
+        return Err(err(
+            format!("{f}.auth_key_id"),
+            format!("{auth_key_id} is not an object id from 2 to 65534 (1 is the factory authentication key, which provisioning deletes)"),
+        ));
+    }
+    Ok(Some(YubiHsmSpec { connector, auth_key_id }))
 }
 
 /// The one default folder of software tokens for every command: `tokens/` beside the plan

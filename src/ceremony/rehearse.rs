@@ -124,6 +124,7 @@ pub fn own_plan(layout: &Layout, plan_path: &Path, unattended: bool, now: chrono
         k.serial = None;
         k.module = None;
         k.token_label = None;
+        k.yubihsm = None;
         if unattended {
             let p = passphrase_file(&layout.tokens(), &k.name);
             if !crate::util::fsx::occupied(&p) {

@@ -8,6 +8,7 @@
 mod ed25519_overlap;
 pub mod pkcs11;
 pub mod software;
+pub mod yubihsm;
 pub mod yubikey;
 
 use crate::tuf::keys::{PublicKey, SigCheck, hex, keyid};

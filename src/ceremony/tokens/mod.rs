@@ -1,10 +1,11 @@
 //! Token back ends behind one interface: the engine asks a back end to make sure a
 //! keyholder's token holds a key (generating one only if it has none) and to open it for
 //! signing. Software tokens are folders with an encrypted PKCS#8 key; hardware back ends
-//! (YubiKey PIV, PKCS#11) plug in here without the steps changing.
+//! (YubiKey PIV, PKCS#11, YubiHSM 2) plug in here without the steps changing.
 
 pub mod pkcs11;
 pub mod software;
+pub mod yubihsm;
 pub mod yubikey;
 
 pub use software::SoftwareTokens;
@@ -72,6 +73,8 @@ pub struct Tokens {
     pub yubikey: Option<Box<dyn TokenBackend>>,
     /// PKCS#11 back end (one per ceremony; the module path comes from each keyholder).
     pub pkcs11: Option<Box<dyn TokenBackend>>,
+    /// YubiHSM 2 back end (`None` only when its bundled attestation store cannot be read).
+    pub yubihsm: Option<Box<dyn TokenBackend>>,
 }
 
 impl Tokens {
@@ -82,6 +85,7 @@ impl Tokens {
             software: SoftwareTokens { dir: software_dir },
             yubikey: Some(Box::new(yubikey::YubiKeyTokens::new())),
             pkcs11: Some(Box::new(pkcs11::Pkcs11Tokens)),
+            yubihsm: yubihsm::YubiHsmTokens::new().ok().map(|t| Box::new(t) as Box<dyn TokenBackend>),
         }
     }
 
@@ -90,6 +94,7 @@ impl Tokens {
             TokenKind::Software => Ok(&mut self.software),
             TokenKind::YubiKey => self.yubikey.as_deref_mut().ok_or(TokenError::Unsupported("YubiKey")),
             TokenKind::Pkcs11 => self.pkcs11.as_deref_mut().ok_or(TokenError::Unsupported("PKCS#11")),
+            TokenKind::YubiHsm2 => self.yubihsm.as_deref_mut().ok_or(TokenError::Unsupported("YubiHSM 2")),
         }
     }
 }
