@@ -64,6 +64,7 @@ pub use discover::{AttestationBundle, Layout, discover};
 pub use ext::{Firmware, FormFactor, PinPolicy, TouchPolicy};
 pub use hsm_ext::{Capabilities, Origin};
 pub use roots::{Roots, fingerprint};
+pub use cert::pem;
 
 use crate::tuf::keys::PublicKey;
 use cert::{Cert, LinkError, certificates};
