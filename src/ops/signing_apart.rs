@@ -746,6 +746,10 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
             ))
         })?
         .clone();
+    if holder.token == crate::ceremony::plan::TokenKind::None {
+        // Said before anything is shown or asked: no hash is typed for nothing.
+        return Err(Error::Refused(format!("{}; nothing was asked or signed", crate::ceremony::tokens::no_back_end(&holder))));
+    }
     let may = req.authority.keyids();
     let id = match &input.key {
         Some(k) => {
@@ -755,7 +759,8 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
             }
             id
         }
-        None => req.names.iter().find(|(_, n)| n.as_str() == name).map(|(k, _)| k.clone()).ok_or_else(|| {
+        // The request's names, else the plan's key from an earlier ceremony.
+        None => req.names.iter().find(|(_, n)| n.as_str() == name).map(|(k, _)| k.clone()).or_else(|| holder.existing.as_ref().map(|e| e.keyid.clone()).filter(|id| may.contains(id))).ok_or_else(|| {
             Error::Usage(format!(
                 "the request does not say which key is {name}'s; give --key FILE ({name}'s public key, e.g. keys/{name}/{name}.key.json on the ceremony media)"
             ))
