@@ -3,12 +3,12 @@
 //! with its config). Parsed into `RawPlan` (serde, unknown fields refused), then validated
 //! into `Plan`, a type that cannot hold an inconsistent ceremony.
 
+pub use super::existing_key::DeviceKind;
 use crate::tuf::finding::Clients;
 use crate::tuf::keys::{Algorithm, PublicKey};
 use crate::tuf::metadata::{Key, Metadata, Mode, Root};
 use crate::tuf::rules::{MAX_EXPIRY_DAYS, path_pattern_ok, role_name_ok};
 use crate::tuf::{bins::HashBins, keys};
-pub use super::existing_key::DeviceKind;
 use crate::util::text::one_line;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -483,10 +483,9 @@ fn existing_key(
         super::existing_key::read_key(&file.bytes).map_err(|e| err(format!("{f}.key"), format!("{}: {e}", one_line(&p.display().to_string()))))?;
     let device = match &k.device {
         None => None,
-        Some(d) => Some(
-            DeviceKind::parse(d)
-                .ok_or_else(|| err(format!("{f}.device"), format!("{:?} is not one of {}", one_line(d), DeviceKind::NAMES.join(", "))))?,
-        ),
+        Some(d) => {
+            Some(DeviceKind::parse(d).ok_or_else(|| err(format!("{f}.device"), format!("{:?} is not one of {}", one_line(d), DeviceKind::NAMES.join(", "))))?)
+        }
     };
     let fits = match (token, device) {
         (_, None) | (TokenKind::None, _) => true,
@@ -495,7 +494,10 @@ fn existing_key(
         (TokenKind::Pkcs11, Some(d)) => !matches!(d, DeviceKind::Software | DeviceKind::YubiKey),
     };
     if !fits {
-        return Err(err(format!("{f}.device"), format!("a {} is not driven by the {} back end", device.map(DeviceKind::describe).unwrap_or(""), token.as_str())));
+        return Err(err(
+            format!("{f}.device"),
+            format!("a {} is not driven by the {} back end", device.map(DeviceKind::describe).unwrap_or(""), token.as_str()),
+        ));
     }
     let attestation_files = match k.attestation.as_deref() {
         None => Vec::new(),
@@ -504,10 +506,7 @@ fn existing_key(
             read_plan_file(base, &format!("{f}.attestation[1]"), device_cert, crate::util::fsx::Kind::Certificate)?,
         ],
         Some(other) => {
-            return Err(err(
-                format!("{f}.attestation"),
-                format!("{} files: give two, the key's attestation then the device certificate", other.len()),
-            ));
+            return Err(err(format!("{f}.attestation"), format!("{} files: give two, the key's attestation then the device certificate", other.len())));
         }
     };
     let attestation = match attestation_files.as_slice() {
@@ -588,9 +587,13 @@ fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result
             (None, None) => Algorithm::EcdsaP256,
             (None, Some(e)) => e.public.algorithm(),
             (Some(a), e) => {
-                let a = Algorithm::parse(a).ok_or_else(|| err(format!("{f}.algorithm"), format!("{:?} is not ed25519, ecdsa-p256 or ecdsa-p384", one_line(a))))?;
+                let a =
+                    Algorithm::parse(a).ok_or_else(|| err(format!("{f}.algorithm"), format!("{:?} is not ed25519, ecdsa-p256 or ecdsa-p384", one_line(a))))?;
                 if let Some(e) = e.as_ref().filter(|e| e.public.algorithm() != a) {
-                    return Err(err(format!("{f}.algorithm"), format!("{} holds an {} key, not {}", e.file.written.display(), e.public.algorithm().name(), a.name())));
+                    return Err(err(
+                        format!("{f}.algorithm"),
+                        format!("{} holds an {} key, not {}", e.file.written.display(), e.public.algorithm().name(), a.name()),
+                    ));
                 }
                 a
             }

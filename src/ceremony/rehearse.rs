@@ -107,7 +107,9 @@ pub fn own_plan(layout: &Layout, plan_path: &Path, unattended: bool, now: chrono
     let earlier: Vec<String> = plan
         .keyholders
         .iter()
-        .filter_map(|k| k.existing.as_ref().map(|e| format!("{} (keyid {}…, on {})", k.name, crate::util::text::prefix(&e.keyid, 16), e.whereabouts(k.serial.as_deref()))))
+        .filter_map(|k| {
+            k.existing.as_ref().map(|e| format!("{} (keyid {}…, on {})", k.name, crate::util::text::prefix(&e.keyid, 16), e.whereabouts(k.serial.as_deref())))
+        })
         .collect();
     if !earlier.is_empty() {
         return Err(format!(

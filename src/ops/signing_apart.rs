@@ -130,13 +130,18 @@ impl Authority {
             };
             if role == "root" {
                 let v = md.version();
+                let new_root = md.signed.as_root().expect("type checked");
+                // The first root has no root before it: it is signed by its own root keys,
+                // and is its own delegator (the same content, given as --delegator too).
+                if v == 1 && dv == 1 && delegator.signed == md.signed {
+                    return Ok(Authority { groups: vec![group(new_root, "root v1 (the first root, its own keys)".into())?] });
+                }
                 if dv + 1 != v {
                     return Err(format!(
-                        "a new root version {v} is signed by the keys of the root before it: --delegator must be root version {}, not {dv}",
+                        "a new root version {v} is signed by the keys of the root before it: --delegator must be root version {}, not {dv} (for the first root, the draft itself)",
                         v.saturating_sub(1)
                     ));
                 }
-                let new_root = md.signed.as_root().expect("type checked");
                 return Ok(Authority { groups: vec![group(droot, format!("root v{dv}"))?, group(new_root, format!("root v{v} (the new root itself)"))?] });
             }
             return Ok(Authority { groups: vec![group(droot, format!("root v{dv}"))?] });

@@ -116,14 +116,7 @@ impl Engine<'_> {
         began
     }
 
-    pub(super) fn record_key(
-        &mut self,
-        holder: &str,
-        tk: &TokenKey,
-        key: &Key,
-        id: &str,
-        extra: serde_json::Map<String, serde_json::Value>,
-    ) -> Result<()> {
+    pub(super) fn record_key(&mut self, holder: &str, tk: &TokenKey, key: &Key, id: &str, extra: serde_json::Map<String, serde_json::Value>) -> Result<()> {
         let from_plan = extra.contains_key("source");
         // One key, one device per keyholder: the same key for two would silently make a
         // 2-of-3 role 2-of-2 (the metadata lists a key once); a previous keyholder's token

@@ -164,7 +164,10 @@ fn attestation_files(dev: &mut Device, holder: &str, public: &PublicKey, ui: &mu
             ui.show(&format!(
                 "Read the attestation for {holder}'s key (slot 9c) and the device certificate (slot f9); they go to keys/{holder}/ on the media."
             ));
-            Ok(vec![(format!("{holder}.attestation.pem"), crate::attest::pem("CERTIFICATE", &key)), (format!("{holder}.device.pem"), crate::attest::pem("CERTIFICATE", &device))])
+            Ok(vec![
+                (format!("{holder}.attestation.pem"), crate::attest::pem("CERTIFICATE", &key)),
+                (format!("{holder}.device.pem"), crate::attest::pem("CERTIFICATE", &device)),
+            ])
         }
         Attestation::Unavailable(why) => {
             ui.show(&format!(
