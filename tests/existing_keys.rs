@@ -374,7 +374,7 @@ fn a_token_holding_another_key_than_the_plans_is_refused_before_any_passphrase()
         // The second attempt resumes: the state (plan keys recorded) is checked against the transcript.
         let mut tokens = Tokens::new(dir.join("tokens"));
         let mut ui = support::RemoteKeyholder::new(&dir.join("tokens"), &[]);
-        let err = Engine::open(&plan, &work, &mut ui, &mut tokens, opts.clone()).unwrap().run().err().expect("refused");
+        let err = Engine::open(&plan, &work, &mut ui, &mut tokens, opts.clone()).unwrap().run().expect_err("refused");
         let msg = err.to_string();
         assert!(msg.contains("alice's token holds key") && msg.contains("not the key") && msg.contains("Nothing was asked"), "attempt {attempt}: {msg}");
         assert_eq!(ui.secrets_asked, 0, "attempt {attempt}: no passphrase was asked");

@@ -131,6 +131,7 @@ fn holder(name: &str, alg: Algorithm, label: Option<&str>, serial: Option<&str>)
         token_label: label.map(Into::into),
         pin_policy: "always".into(),
         touch_policy: "always".into(),
+        existing: None,
     }
 }
 

@@ -333,6 +333,7 @@ fn keyholder(name: &str, serial: Option<u32>, alg: Algorithm, touch: &str) -> Ke
         token_label: None,
         pin_policy: "always".into(),
         touch_policy: touch.into(),
+        existing: None,
     }
 }
 

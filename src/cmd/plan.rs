@@ -43,7 +43,7 @@ fn write_plan(a: &PlanNewArgs, text: &str) -> Result<i32> {
                 p.display()
             );
         }
-        None => print!("{}", for_terminal(&text)),
+        None => print!("{}", for_terminal(text)),
     }
     Ok(exit::OK)
 }
