@@ -572,7 +572,12 @@ fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result
                 return Err(err(format!("{f}.token"), "\"none\" is for a key from an earlier ceremony (give key): a new key needs a token to be made on"));
             }
             (None, None) => return Err(err(format!("{f}.token"), "missing: software, yubikey or pkcs11 (or key = a public key from an earlier ceremony)")),
-            (Some(other), _) => return Err(err(format!("{f}.token"), format!("{:?} is not software, yubikey, pkcs11 or none", one_line(other)))),
+            (Some(other), _) => {
+                return Err(err(
+                    format!("{f}.token"),
+                    format!("{:?} is not software, yubikey or pkcs11 (or \"none\" for a key from an earlier ceremony)", one_line(other)),
+                ));
+            }
         };
         let existing = match &k.key {
             None => {
