@@ -45,17 +45,24 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum PlanCommand {
-    /// Write a new plan from a template (pep458, pep480 or minimal)
+    /// Write a new plan from a template (pep458, pep480, minimal, or psf2020 with --keys)
     New(PlanNewArgs),
     /// Validate a plan and print, in plain words, what the ceremony will do and the plan's sha256
     Check(PlanCheckArgs),
+    /// Build the unsigned drafts of a plan whose keys are all from an earlier ceremony, for
+    /// signing apart (no token is used)
+    Drafts(PlanDraftsArgs),
 }
 
 #[derive(clap::Args, Debug)]
 pub struct PlanNewArgs {
-    /// pep458, pep480 or minimal
+    /// pep458, pep480, minimal, or psf2020 (the PSF's 2020 keys; needs --keys)
     #[arg(long, default_value = "pep480")]
     pub template: String,
+    /// psf2020: the PSF's ceremony-products folder (<serial>/<serial>_<role>_pubkey.pem and
+    /// attestations); the plan names its files, relative to the plan
+    #[arg(long, value_name = "DIR")]
+    pub keys: Option<PathBuf>,
     /// Ceremony id (names the media folder)
     #[arg(long, default_value = "ceremony")]
     pub id: String,
@@ -77,6 +84,18 @@ pub struct PlanNewArgs {
 pub struct PlanCheckArgs {
     pub plan: PathBuf,
     /// Evaluate expiry dates at this time (RFC 3339) instead of now
+    #[arg(long)]
+    pub at: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PlanDraftsArgs {
+    pub plan: PathBuf,
+    /// Folder to create (must not exist): metadata/1.root.json, 1.targets.json, … unsigned,
+    /// and keys/<keyholder>/ (what sign-request reads the keyholders' names from)
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Ceremony time every expiry is computed from (RFC 3339; default now)
     #[arg(long)]
     pub at: Option<String>,
 }

@@ -132,6 +132,7 @@ fn holder(name: &str, alg: Algorithm, label: Option<&str>, serial: Option<&str>)
         pin_policy: "always".into(),
         touch_policy: "always".into(),
         yubihsm: None,
+        existing: None,
     }
 }
 

@@ -137,6 +137,43 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
         "not software, yubikey, pkcs11 or yubihsm2",
     ),
     ("unknown algorithm", "algorithm = \"ecdsa-p256\"", "algorithm = \"rsa-1024\"", "keyholder[0].algorithm", "not ed25519"),
+    // Keys from an earlier ceremony (issue #15).
+    (
+        "an earlier key that is not a key",
+        "name = \"carol\"\ntoken = \"software\"",
+        "name = \"carol\"\nkey = \"online/garbage.pub\"",
+        "keyholder[2].key",
+        "garbage.pub",
+    ),
+    (
+        "a device without a key",
+        "name = \"carol\"\ntoken = \"software\"",
+        "name = \"carol\"\ntoken = \"software\"\ndevice = \"yubihsm2\"",
+        "keyholder[2].device",
+        "give its public key file as key",
+    ),
+    (
+        "an unknown device",
+        "name = \"carol\"\ntoken = \"software\"",
+        "name = \"carol\"\nkey = \"online/snapshot.pub\"\ndevice = \"floppy\"",
+        "keyholder[2].device",
+        "is not one of",
+    ),
+    ("token none for a new key", "name = \"carol\"\ntoken = \"software\"", "name = \"carol\"\ntoken = \"none\"", "keyholder[2].token", "earlier ceremony"),
+    (
+        "one attestation file",
+        "name = \"carol\"\ntoken = \"software\"",
+        "name = \"carol\"\nkey = \"online/snapshot.pub\"\ndevice = \"yubikey\"\nattestation = [\"online/snapshot.pub\"]",
+        "keyholder[2].attestation",
+        "give two",
+    ),
+    (
+        "an earlier key of another algorithm",
+        "token = \"software\"\nalgorithm = \"ecdsa-p256\"",
+        "token = \"software\"\nkey = \"online/snapshot.pub\"\nalgorithm = \"ecdsa-p256\"",
+        "keyholder[0].algorithm",
+        "holds an ed25519 key",
+    ),
     (
         "ed25519 on a yubikey",
         "token = \"software\"\nalgorithm = \"ecdsa-p256\"",

@@ -90,6 +90,7 @@ fn holder(name: &str, alg: Algorithm) -> Keyholder {
         pin_policy: "always".into(),
         touch_policy: "always".into(),
         yubihsm: Some(YubiHsmSpec { connector: HsmConnector::Usb, auth_key_id: 2 }),
+        existing: None,
     }
 }
 

@@ -334,6 +334,7 @@ fn keyholder(name: &str, serial: Option<u32>, alg: Algorithm, touch: &str) -> Ke
         pin_policy: "always".into(),
         touch_policy: touch.into(),
         yubihsm: None,
+        existing: None,
     }
 }
 

@@ -26,6 +26,16 @@ const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.
 const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 
+/// DER bytes as one PEM block (`label`: `CERTIFICATE`, `PUBLIC KEY`), LF line ends.
+pub fn pem(label: &str, der: &[u8]) -> Vec<u8> {
+    use x509_cert::der::pem::{LineEnding, encode_string};
+    let mut s = encode_string(label, LineEnding::LF, der).unwrap_or_default();
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s.into_bytes()
+}
+
 /// Parsing profile: RFC 5280 except that certificate serial numbers of any length are
 /// accepted (device firmware is not a conforming CA; the number is never used).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]

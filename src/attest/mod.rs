@@ -60,6 +60,7 @@ pub mod products_report;
 pub mod roots;
 
 pub use bind::{Holder, bind, decode_keys, same_key};
+pub use cert::pem;
 pub use discover::{AttestationBundle, Layout, discover};
 pub use ext::{Firmware, FormFactor, PinPolicy, TouchPolicy};
 pub use hsm_ext::{Capabilities, Origin};

@@ -210,3 +210,33 @@ fn rekey_offline_children(
     }
     Ok(changed)
 }
+
+/// The unsigned drafts of a plan whose signing keys are all in it (keys from an earlier
+/// ceremony, `key = FILE`), built at `now` by [`build`] as a ceremony would, with no token:
+/// what `sign-request` takes when the keyholders' devices sign apart (`plan drafts`). Files
+/// as on a ceremony's media: `metadata/<V>.<role>.json` (writer rules for the plan's
+/// clients) and `keys/<holder>/<holder>.key.json` / `.pub.pem`, where `sign-request` finds
+/// the keyholders' names.
+pub fn drafts_from_plan(plan: &Plan, now: DateTime<Utc>) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let needed: Vec<&str> = plan.offline_roles().iter().flat_map(|r| r.keyholders.iter()).map(String::as_str).collect();
+    let missing: Vec<&str> = plan.keyholders.iter().filter(|k| k.existing.is_none() && needed.contains(&k.name.as_str())).map(|k| k.name.as_str()).collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "{} get their keys in the ceremony: drafts without one need every signing keyholder's key in the plan (key = FILE)",
+            missing.join(", ")
+        ));
+    }
+    let keys: BTreeMap<String, Key> = plan.keyholders.iter().filter_map(|k| k.existing.as_ref().map(|e| (k.name.clone(), e.key.clone()))).collect();
+    let mut out = Vec::new();
+    for (role, md) in build(plan, &keys, now)?.roles {
+        let bytes = crate::tuf::write(&md, plan.clients).map_err(|e| format!("{role}: {e}"))?;
+        out.push((format!("metadata/{}", file_name(&role, &md)), bytes));
+    }
+    for k in &plan.keyholders {
+        if let Some(e) = &k.existing {
+            out.push((format!("keys/{0}/{0}.key.json", k.name), crate::tuf::encode::pretty(&e.key)));
+            out.push((format!("keys/{0}/{0}.pub.pem", k.name), e.public.to_pem().into_bytes()));
+        }
+    }
+    Ok(out)
+}

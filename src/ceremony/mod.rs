@@ -5,6 +5,7 @@
 pub mod build;
 pub mod claims;
 pub mod engine;
+pub mod existing_key;
 pub mod freeze;
 pub mod job;
 pub mod plan;

@@ -3,6 +3,7 @@
 //! with its config). Parsed into `RawPlan` (serde, unknown fields refused), then validated
 //! into `Plan`, a type that cannot hold an inconsistent ceremony.
 
+pub use super::existing_key::DeviceKind;
 use crate::tuf::finding::Clients;
 use crate::tuf::keys::{Algorithm, PublicKey};
 use crate::tuf::metadata::{Key, Metadata, Mode, Root};
@@ -60,8 +61,9 @@ pub struct RawCeremony {
 #[serde(deny_unknown_fields)]
 pub struct RawKeyholder {
     pub name: String,
-    /// software | yubikey | pkcs11 | yubihsm2
-    pub token: String,
+    /// software | yubikey | pkcs11 | yubihsm2, or "none" (the default with `key`): no back end
+    /// here, the keyholder signs apart with a tool that has one.
+    pub token: Option<String>,
     pub algorithm: Option<String>,
     /// Expected token serial, when known (written on the tamper-evident bag).
     pub serial: Option<String>,
@@ -79,6 +81,13 @@ pub struct RawKeyholder {
     /// YubiHSM 2: the object id of the keyholder's authentication key (default 2; 1 is the
     /// factory key the provisioning deletes).
     pub auth_key_id: Option<u16>,
+    /// A public key from an earlier ceremony (PEM or DER SubjectPublicKeyInfo, a raw SEC1
+    /// point, TUF key JSON): never generated, only signed with.
+    pub key: Option<PathBuf>,
+    /// The device `key` is on: yubihsm2 | nitrokey-hsm | yubikey | pkcs11 | software.
+    pub device: Option<String>,
+    /// `[key attestation, device certificate]` for `key` (YubiHSM 2, YubiKey).
+    pub attestation: Option<Vec<PathBuf>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +159,9 @@ pub enum TokenKind {
     YubiKey,
     Pkcs11,
     YubiHsm2,
+    /// No back end here (a key from an earlier ceremony on a device this tool cannot drive):
+    /// the keyholder signs apart.
+    None,
 }
 
 impl TokenKind {
@@ -159,6 +171,7 @@ impl TokenKind {
             TokenKind::YubiKey => "yubikey",
             TokenKind::Pkcs11 => "pkcs11",
             TokenKind::YubiHsm2 => "yubihsm2",
+            TokenKind::None => "none",
         }
     }
 }
@@ -175,6 +188,44 @@ pub struct Keyholder {
     pub touch_policy: String,
     /// Set for (and only for) `token = "yubihsm2"`.
     pub yubihsm: Option<YubiHsmSpec>,
+    /// The key from an earlier ceremony (`key = "FILE"`), when the plan names one.
+    pub existing: Option<ExistingKey>,
+}
+
+/// A keyholder's key from an earlier ceremony, as the plan names it.
+#[derive(Clone, Debug)]
+pub struct ExistingKey {
+    pub key: Key,
+    pub keyid: String,
+    pub public: PublicKey,
+    /// How the file encodes it: `pem-spki`, `der-spki`, `sec1-point` or `tuf-json`.
+    pub encoding: &'static str,
+    pub device: Option<DeviceKind>,
+    /// The key file, as read (also in [`Plan::files`]).
+    pub file: PlanFile,
+    /// `[key attestation, device certificate]`, as read (also in [`Plan::files`]).
+    pub attestation_files: Vec<PlanFile>,
+    /// The verified attestation, when the plan names attestation files.
+    pub attestation: Option<crate::attest::Attestation>,
+}
+
+impl ExistingKey {
+    /// Where the key is, in words: "YubiHSM 2 serial 13200460".
+    pub fn whereabouts(&self, serial: Option<&str>) -> String {
+        let device = self.device.map(DeviceKind::describe).unwrap_or("a device");
+        match serial {
+            Some(s) => format!("{device} serial {}", one_line(s)),
+            None => device.to_string(),
+        }
+    }
+
+    /// "attested: …" or "not attested (…)", one line.
+    pub fn attested(&self) -> String {
+        match &self.attestation {
+            Some(a) => format!("attested: {}", one_line(&a.to_string())),
+            None => "not attested (the plan names no attestation for this key)".to_string(),
+        }
+    }
 }
 
 /// How a YubiHSM 2 keyholder's device is reached and authenticated.
@@ -464,6 +515,68 @@ pub fn parse_public_key(path: &Path, bytes: &[u8]) -> Result<Key, String> {
     Ok(key)
 }
 
+/// Reads a file the plan points to at `field` (`p` relative to the plan's folder).
+fn read_plan_file(base: &Path, field: &str, p: &Path, kind: crate::util::fsx::Kind) -> Result<PlanFile, PlanError> {
+    let path = base.join(p);
+    let bytes = crate::util::fsx::read(&path, kind).map_err(|e| err(field, format!("cannot read {}: {e}", path.display())))?;
+    Ok(PlanFile { field: field.to_string(), written: p.to_path_buf(), sha256: keys::sha256_hex(&bytes), path, bytes })
+}
+
+/// Keyholder `f`'s key from an earlier ceremony: its file read and decoded, its device and
+/// attestation checked ([`super::existing_key`]); the files go to `files` (the plan digest).
+fn existing_key(
+    k: &RawKeyholder,
+    f: &str,
+    p: &Path,
+    token: TokenKind,
+    base: &Path,
+    now: DateTime<Utc>,
+    files: &mut Vec<PlanFile>,
+) -> Result<ExistingKey, PlanError> {
+    let file = read_plan_file(base, &format!("{f}.key"), p, crate::util::fsx::Kind::Key)?;
+    let (key, public, encoding) =
+        super::existing_key::read_key(&file.bytes).map_err(|e| err(format!("{f}.key"), format!("{}: {e}", one_line(&p.display().to_string()))))?;
+    let device = match &k.device {
+        None => None,
+        Some(d) => {
+            Some(DeviceKind::parse(d).ok_or_else(|| err(format!("{f}.device"), format!("{:?} is not one of {}", one_line(d), DeviceKind::NAMES.join(", "))))?)
+        }
+    };
+    let fits = match (token, device) {
+        (_, None) | (TokenKind::None, _) => true,
+        (TokenKind::Software, Some(d)) => d == DeviceKind::Software,
+        (TokenKind::YubiKey, Some(d)) => d == DeviceKind::YubiKey,
+        (TokenKind::Pkcs11, Some(d)) => !matches!(d, DeviceKind::Software | DeviceKind::YubiKey),
+        (TokenKind::YubiHsm2, Some(d)) => d == DeviceKind::YubiHsm2,
+    };
+    if !fits {
+        return Err(err(
+            format!("{f}.device"),
+            format!("a {} is not driven by the {} back end", device.map(DeviceKind::describe).unwrap_or(""), token.as_str()),
+        ));
+    }
+    let attestation_files = match k.attestation.as_deref() {
+        None => Vec::new(),
+        Some([key_cert, device_cert]) => vec![
+            read_plan_file(base, &format!("{f}.attestation[0]"), key_cert, crate::util::fsx::Kind::Certificate)?,
+            read_plan_file(base, &format!("{f}.attestation[1]"), device_cert, crate::util::fsx::Kind::Certificate)?,
+        ],
+        Some(other) => {
+            return Err(err(format!("{f}.attestation"), format!("{} files: give two, the key's attestation then the device certificate", other.len())));
+        }
+    };
+    let attestation = match attestation_files.as_slice() {
+        [key_cert, device_cert] => Some(
+            super::existing_key::check_attestation(&public, device, k.serial.as_deref(), &key_cert.bytes, &device_cert.bytes, now)
+                .map_err(|e| err(format!("{f}.attestation"), one_line(&e).into_owned()))?,
+        ),
+        _ => None,
+    };
+    files.push(file.clone());
+    files.extend(attestation_files.iter().cloned());
+    Ok(ExistingKey { keyid: keys::keyid(&key), key, public, encoding, device, file, attestation_files, attestation })
+}
+
 fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result<Plan, PlanError> {
     let sha256 = keys::sha256_hex(text.as_bytes());
     let c = &raw.ceremony;
@@ -490,9 +603,11 @@ fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result
     };
 
     // Keyholders.
-    let mut keyholders = Vec::new();
+    let mut keyholders: Vec<Keyholder> = Vec::new();
     let mut names = BTreeSet::new();
-    let mut serials = BTreeSet::new();
+    // serial → whether its keyholder's key is from an earlier ceremony (one device may hold several such keys).
+    let mut serials: std::collections::BTreeMap<String, bool> = Default::default();
+    let mut files: Vec<PlanFile> = Vec::new();
     if raw.keyholders.is_empty() {
         return Err(err("keyholder", "no [[keyholder]] defined"));
     }
@@ -504,17 +619,54 @@ fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result
         if !names.insert(k.name.clone()) {
             return Err(err(format!("{f}.name"), format!("duplicate keyholder {:?}", k.name)));
         }
-        let token = match k.token.as_str() {
-            "software" => TokenKind::Software,
-            "yubikey" => TokenKind::YubiKey,
-            "pkcs11" => TokenKind::Pkcs11,
-            "yubihsm2" => TokenKind::YubiHsm2,
-            other => return Err(err(format!("{f}.token"), format!("{other:?} is not software, yubikey, pkcs11 or yubihsm2"))),
+        let token = match (k.token.as_deref(), &k.key) {
+            (Some("software"), _) => TokenKind::Software,
+            (Some("yubikey"), _) => TokenKind::YubiKey,
+            (Some("pkcs11"), _) => TokenKind::Pkcs11,
+            (Some("yubihsm2"), _) => TokenKind::YubiHsm2,
+            (Some("none") | None, Some(_)) => TokenKind::None,
+            (Some("none"), None) => {
+                return Err(err(format!("{f}.token"), "\"none\" is for a key from an earlier ceremony (give key): a new key needs a token to be made on"));
+            }
+            (None, None) => {
+                return Err(err(format!("{f}.token"), "missing: software, yubikey, pkcs11 or yubihsm2 (or key = a public key from an earlier ceremony)"));
+            }
+            (Some(other), _) => {
+                return Err(err(
+                    format!("{f}.token"),
+                    format!("{:?} is not software, yubikey, pkcs11 or yubihsm2 (or \"none\" for a key from an earlier ceremony)", one_line(other)),
+                ));
+            }
         };
-        let algorithm = match &k.algorithm {
-            None => Algorithm::EcdsaP256,
-            Some(a) => Algorithm::parse(a).ok_or_else(|| err(format!("{f}.algorithm"), format!("{a:?} is not ed25519, ecdsa-p256 or ecdsa-p384")))?,
+        let existing = match &k.key {
+            None => {
+                if k.device.is_some() || k.attestation.is_some() {
+                    return Err(err(format!("{f}.device"), "device and attestation describe a key from an earlier ceremony: give its public key file as key"));
+                }
+                None
+            }
+            Some(p) => Some(existing_key(k, &f, p, token, base, now, &mut files)?),
         };
+        let algorithm = match (&k.algorithm, &existing) {
+            (None, None) => Algorithm::EcdsaP256,
+            (None, Some(e)) => e.public.algorithm(),
+            (Some(a), e) => {
+                let a =
+                    Algorithm::parse(a).ok_or_else(|| err(format!("{f}.algorithm"), format!("{:?} is not ed25519, ecdsa-p256 or ecdsa-p384", one_line(a))))?;
+                if let Some(e) = e.as_ref().filter(|e| e.public.algorithm() != a) {
+                    return Err(err(
+                        format!("{f}.algorithm"),
+                        format!("{} holds an {} key, not {}", e.file.written.display(), e.public.algorithm().name(), a.name()),
+                    ));
+                }
+                a
+            }
+        };
+        if let Some(e) = &existing
+            && let Some(other) = keyholders.iter().find(|o| o.existing.as_ref().is_some_and(|x| x.keyid == e.keyid))
+        {
+            return Err(err(format!("{f}.key"), format!("the same key as keyholder {:?} (keyid {}): one key, one keyholder", other.name, e.keyid)));
+        }
         if token == TokenKind::YubiKey && algorithm == Algorithm::Ed25519 {
             return Err(err(
                 format!("{f}.algorithm"),
@@ -528,7 +680,9 @@ fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result
             if s.is_empty() || s.len() > 32 || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 return Err(err(format!("{f}.serial"), format!("{s:?} is not a token serial")));
             }
-            if !serials.insert(s.clone()) {
+            if let Some(other_existing) = serials.insert(s.clone(), existing.is_some())
+                && !(other_existing && existing.is_some())
+            {
                 return Err(err(format!("{f}.serial"), format!("serial {s} is already another keyholder's token")));
             }
         }
@@ -572,6 +726,7 @@ fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result
             pin_policy,
             touch_policy,
             yubihsm,
+            existing,
         });
     }
 
@@ -594,12 +749,10 @@ fn validate(raw: RawPlan, text: &str, base: &Path, now: DateTime<Utc>) -> Result
         r.targets.signing_window_days,
         &names,
     )?;
-    let mut files: Vec<PlanFile> = Vec::new();
     let mut online = |field: &str, p: &Path| -> Result<Key, PlanError> {
-        let path = base.join(p);
-        let bytes = crate::util::fsx::read(&path, crate::util::fsx::Kind::Key).map_err(|e| err(field, format!("cannot read {}: {e}", path.display())))?;
-        let key = parse_public_key(&path, &bytes).map_err(|e| err(field, e))?;
-        files.push(PlanFile { field: field.to_string(), written: p.to_path_buf(), sha256: keys::sha256_hex(&bytes), path, bytes });
+        let file = read_plan_file(base, field, p, crate::util::fsx::Kind::Key)?;
+        let key = parse_public_key(&file.path, &file.bytes).map_err(|e| err(field, e))?;
+        files.push(file);
         Ok(key)
     };
     let snapshot_key = online("roles.snapshot.key", &r.snapshot.key)?;
@@ -785,14 +938,38 @@ pub fn describe(plan: &Plan, now: DateTime<Utc>) -> String {
     }
     let _ = writeln!(s, "\nKeyholders ({}):", plan.keyholders.len());
     for k in &plan.keyholders {
+        let token = match k.token {
+            TokenKind::None => "no token back end here (signs apart)".to_string(),
+            t => format!("{} token", t.as_str()),
+        };
         let _ = writeln!(
             s,
-            "  {:<16} {} token, {}{}",
+            "  {:<16} {token}, {}{}{}",
             k.name,
-            k.token.as_str(),
             k.algorithm.name(),
-            k.serial.as_ref().map(|x| format!(", serial {x}")).unwrap_or_default()
+            k.serial.as_ref().map(|x| format!(", serial {x}")).unwrap_or_default(),
+            if k.existing.is_some() { ", key from an earlier ceremony" } else { "" }
         );
+    }
+    let earlier: Vec<&Keyholder> = plan.keyholders.iter().filter(|k| k.existing.is_some()).collect();
+    if !earlier.is_empty() {
+        let attested = earlier.iter().filter(|k| k.existing.as_ref().is_some_and(|e| e.attestation.is_some())).count();
+        let _ = writeln!(
+            s,
+            "\nKeys from an earlier ceremony ({}, {attested} attested): never generated here; only the device holding each can sign with it:",
+            earlier.len()
+        );
+        for k in earlier {
+            let e = k.existing.as_ref().expect("filtered");
+            let _ = writeln!(s, "  {}", k.name);
+            let _ = writeln!(s, "    keyid    {}", e.keyid);
+            let _ = writeln!(s, "    file     {} ({}, {})", one_line(&e.file.written.display().to_string()), e.encoding, e.public.algorithm().name());
+            let _ = writeln!(s, "    on       {}", e.whereabouts(k.serial.as_deref()));
+            let _ = writeln!(s, "    {}", e.attested());
+            for w in e.attestation.iter().flat_map(|a| a.warnings.iter()) {
+                let _ = writeln!(s, "    warning: {}", one_line(&w.to_string()));
+            }
+        }
     }
     let _ = writeln!(s, "\nOffline roles signed in this ceremony:");
     for r in plan.offline_roles() {

@@ -4,7 +4,7 @@
 //! Absent keyholders' signatures can be added later by signing apart.
 
 use super::job::{Job, current_authority};
-use super::plan::Plan;
+use super::plan::{Plan, TokenKind};
 use std::collections::BTreeSet;
 
 /// The keyholders present and absent for one run.
@@ -54,10 +54,15 @@ pub fn check(plan: &Plan, job: &Job, present: Option<&[String]>, has_key: &dyn F
             names.iter().filter(|n| involved.contains(n)).cloned().collect()
         }
     };
+    // A key from an earlier ceremony on a device with no back end here cannot sign in this
+    // run: its keyholder is absent for it, whoever is in the room, and signs apart.
+    let apart: Vec<&str> = plan.keyholders.iter().filter(|k| k.token == TokenKind::None && involved.contains(&k.name)).map(|k| k.name.as_str()).collect();
+    let here: BTreeSet<String> = here.into_iter().filter(|k| !apart.contains(&k.as_str())).collect();
     let absent: Vec<String> = involved.iter().filter(|k| !here.contains(*k)).cloned().collect();
     let mut short = Vec::new();
     if let Job::Ceremony = job {
-        let missing: Vec<&str> = absent.iter().map(String::as_str).filter(|k| !has_key(k)).collect();
+        let from_plan = |k: &str| plan.keyholder(k).is_some_and(|h| h.existing.is_some());
+        let missing: Vec<&str> = absent.iter().map(String::as_str).filter(|k| !has_key(k) && !from_plan(k)).collect();
         if !missing.is_empty() {
             short.push(format!("{} must be present: their keys are generated in this ceremony", missing.join(", ")));
         }
@@ -84,8 +89,16 @@ pub fn check(plan: &Plan, job: &Job, present: Option<&[String]>, has_key: &dyn F
         }
     }
     if !short.is_empty() {
+        let why_apart = if apart.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({} hold keys from an earlier ceremony on devices this tool has no back end for: build the drafts with `tuf-ceremony plan drafts` and have them sign apart)",
+                apart.join(", ")
+            )
+        };
         return Err(PresenceError::Short(format!(
-            "the keyholders present cannot sign what this run signs: {}. Nothing was asked or written.",
+            "the keyholders present cannot sign what this run signs: {}{why_apart}. Nothing was asked or written.",
             short.join("; ")
         )));
     }

@@ -102,6 +102,22 @@ pub fn own_plan(layout: &Layout, plan_path: &Path, unattended: bool, now: chrono
             plan_path.display()
         ));
     }
+    // A simulated token cannot hold a key made in an earlier ceremony: its private key is
+    // on the keyholder's device, and a rehearsal must not make a new key in its place.
+    let earlier: Vec<String> = plan
+        .keyholders
+        .iter()
+        .filter_map(|k| {
+            k.existing.as_ref().map(|e| format!("{} (keyid {}…, on {})", k.name, crate::util::text::prefix(&e.keyid, 16), e.whereabouts(k.serial.as_deref())))
+        })
+        .collect();
+    if !earlier.is_empty() {
+        return Err(format!(
+            "{}: a rehearsal cannot sign with keys from an earlier ceremony: their private keys are on the keyholders' devices, and simulated tokens would hold other keys. Keys from the plan: {}. Rehearse a plan whose keys are made in the ceremony, or build this plan's unsigned drafts with `tuf-ceremony plan drafts` and have the keyholders sign apart",
+            plan_path.display(),
+            earlier.join("; ")
+        ));
+    }
     let marker = layout.root.join(OWN_PLAN_MARKER);
     let says = format!("{}\nplan digest {}\n", plan_path.display(), plan.digest);
     crate::util::fsx::ensure_named_dir(&layout.root).map_err(|e| format!("{}: {e}", layout.root.display()))?;

@@ -21,6 +21,7 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::Keygen(a) => keygen::run(&a),
         Command::Plan { command: PlanCommand::New(a) } => plan::new(&a),
         Command::Plan { command: PlanCommand::Check(a) } => plan::check(&a),
+        Command::Plan { command: PlanCommand::Drafts(a) } => plan::drafts(&a),
         Command::Run(a) => run::run(&a),
         Command::Rehearse(a) => run::rehearse(&a),
         Command::Verify(a) => verify::run(&a),

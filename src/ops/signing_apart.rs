@@ -130,13 +130,18 @@ impl Authority {
             };
             if role == "root" {
                 let v = md.version();
+                let new_root = md.signed.as_root().expect("type checked");
+                // The first root has no root before it: it is signed by its own root keys,
+                // and is its own delegator (the same content, given as --delegator too).
+                if v == 1 && dv == 1 && delegator.signed == md.signed {
+                    return Ok(Authority { groups: vec![group(new_root, "root v1 (the first root, its own keys)".into())?] });
+                }
                 if dv + 1 != v {
                     return Err(format!(
-                        "a new root version {v} is signed by the keys of the root before it: --delegator must be root version {}, not {dv}",
+                        "a new root version {v} is signed by the keys of the root before it: --delegator must be root version {}, not {dv} (for the first root, the draft itself)",
                         v.saturating_sub(1)
                     ));
                 }
-                let new_root = md.signed.as_root().expect("type checked");
                 return Ok(Authority { groups: vec![group(droot, format!("root v{dv}"))?, group(new_root, format!("root v{v} (the new root itself)"))?] });
             }
             return Ok(Authority { groups: vec![group(droot, format!("root v{dv}"))?] });
@@ -746,6 +751,10 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
             ))
         })?
         .clone();
+    if holder.token == crate::ceremony::plan::TokenKind::None {
+        // Said before anything is shown or asked: no hash is typed for nothing.
+        return Err(Error::Refused(format!("{}; nothing was asked or signed", crate::ceremony::tokens::no_back_end(&holder))));
+    }
     let may = req.authority.keyids();
     let id = match &input.key {
         Some(k) => {
@@ -755,7 +764,8 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
             }
             id
         }
-        None => req.names.iter().find(|(_, n)| n.as_str() == name).map(|(k, _)| k.clone()).ok_or_else(|| {
+        // The request's names, else the plan's key from an earlier ceremony.
+        None => req.names.iter().find(|(_, n)| n.as_str() == name).map(|(k, _)| k.clone()).or_else(|| holder.existing.as_ref().map(|e| e.keyid.clone()).filter(|id| may.contains(id))).ok_or_else(|| {
             Error::Usage(format!(
                 "the request does not say which key is {name}'s; give --key FILE ({name}'s public key, e.g. keys/{name}/{name}.key.json on the ceremony media)"
             ))

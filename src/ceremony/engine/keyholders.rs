@@ -8,6 +8,9 @@ impl Engine<'_> {
     pub(super) fn keys(&mut self, holder_name: &str) -> Result<()> {
         let plan = self.plan;
         let holder = plan.keyholder(holder_name).ok_or_else(|| CeremonyError::Refused(format!("no keyholder {holder_name}")))?;
+        if let Some(existing) = &holder.existing {
+            return self.record_plan_key(holder, existing);
+        }
         let serial_note = holder.serial.as_ref().map(|s| format!(" (the bag should say serial {s})")).unwrap_or_default();
         self.ui.wait(&format!("Keyholder {holder_name} ({} token{serial_note}): {}", holder.token.as_str(), say::INSERT_NEW))?;
         // Intent first: what the token held before anything was done to it, so a crash
@@ -46,9 +49,51 @@ impl Engine<'_> {
         {
             return Err(CeremonyError::Refused(format!("serial {} does not match {holder_name}'s bag: stop and investigate before going on", one_line(s))));
         }
-        self.record_key(holder_name, &tk, &key, &id)?;
+        self.record_key(holder_name, &tk, &key, &id, Default::default())?;
         self.ui.wait(&format!("{holder_name}: {}", say::REMOVE))?;
         Ok(())
+    }
+
+    /// A key from an earlier ceremony: recorded from the plan, with no token and nothing
+    /// generated. The transcript names the file it came from and its attestation.
+    fn record_plan_key(&mut self, holder: &crate::ceremony::plan::Keyholder, e: &crate::ceremony::plan::ExistingKey) -> Result<()> {
+        let name = holder.name.as_str();
+        let whereabouts = e.whereabouts(holder.serial.as_deref());
+        self.ui.show(&format!(
+            "{name}: key from an earlier ceremony, on {whereabouts}; never generated here, no token needed now\n  keyid  {}\n  file   {} (sha256 {})\n  {}",
+            e.keyid,
+            one_line(&e.file.written.display().to_string()),
+            e.file.sha256,
+            e.attested()
+        ));
+        // Attestation files as PEM under names `verify` finds on the media (keys/<holder>/).
+        let attestation: Vec<(String, Vec<u8>)> = match (e.device, e.attestation_files.as_slice()) {
+            (_, []) => Vec::new(),
+            (Some(crate::ceremony::plan::DeviceKind::YubiKey), [k, d]) => vec![
+                (crate::attest::key_cert_file_name(name), crate::attest::pem("CERTIFICATE", &der_of(k)?)),
+                (crate::attest::device_cert_file_name(name), crate::attest::pem("CERTIFICATE", &der_of(d)?)),
+            ],
+            (_, files) => files.iter().map(|f| Ok((pem_name(&f.written), crate::attest::pem("CERTIFICATE", &der_of(f)?)))).collect::<Result<_>>()?,
+        };
+        let tk = TokenKey {
+            public: e.public.clone(),
+            serial: holder.serial.clone(),
+            description: format!("{whereabouts} (key from the plan, {})", e.file.field),
+            attestation,
+            generated: false,
+        };
+        let files: Vec<serde_json::Value> =
+            e.attestation_files.iter().map(|f| serde_json::json!({"field": f.field, "path": f.written.display().to_string(), "sha256": f.sha256})).collect();
+        let extra = fields! {
+            "source" => "plan",
+            "key_file" => e.file.written.display().to_string(),
+            "key_file_sha256" => e.file.sha256.clone(),
+            "key_file_encoding" => e.encoding,
+            "device" => e.device.map(|d| d.as_str()).unwrap_or(""),
+            "attested" => e.attestation.is_some(),
+            "attestation_files" => files,
+        };
+        self.record_key(name, &tk, &e.key, &e.keyid, extra)
     }
 
     /// When an earlier attempt at `holder`'s keys step found the token empty and never
@@ -71,7 +116,8 @@ impl Engine<'_> {
         began
     }
 
-    pub(super) fn record_key(&mut self, holder: &str, tk: &TokenKey, key: &Key, id: &str) -> Result<()> {
+    pub(super) fn record_key(&mut self, holder: &str, tk: &TokenKey, key: &Key, id: &str, extra: serde_json::Map<String, serde_json::Value>) -> Result<()> {
+        let from_plan = extra.contains_key("source");
         // One key, one device per keyholder: the same key for two would silently make a
         // 2-of-3 role 2-of-2 (the metadata lists a key once); a previous keyholder's token
         // still plugged in is the likely cause.
@@ -82,7 +128,8 @@ impl Engine<'_> {
                     crate::util::text::prefix(id, 16)
                 )));
             }
-            if let (Some(a), Some(b)) = (&rec.serial, &tk.serial)
+            // One device may hold several keys from an earlier ceremony (the PSF's: a root and a targets key each).
+            if let (Some(a), Some(b), false) = (&rec.serial, &tk.serial, from_plan)
                 && a == b
             {
                 return Err(CeremonyError::Refused(format!(
@@ -98,19 +145,18 @@ impl Engine<'_> {
             pem: tk.public.to_pem(),
             attestation: tk.attestation.iter().map(|(n, b)| (n.clone(), String::from_utf8_lossy(b).into_owned())).collect(),
         };
-        self.record(
-            "key",
-            fields! {
-                "keyholder" => holder,
-                "keyid" => id,
-                "algorithm" => tk.public.algorithm().name(),
-                "public_key" => rec.pem.clone(),
-                "serial" => tk.serial.clone().unwrap_or_default(),
-                "token" => tk.description.clone(),
-                "generated" => tk.generated,
-                "attestation_sha256" => crate::ceremony::state::attestation_digest(&rec.attestation),
-            },
-        )?;
+        let mut f = fields! {
+            "keyholder" => holder,
+            "keyid" => id,
+            "algorithm" => tk.public.algorithm().name(),
+            "public_key" => rec.pem.clone(),
+            "serial" => tk.serial.clone().unwrap_or_default(),
+            "token" => tk.description.clone(),
+            "generated" => tk.generated,
+            "attestation_sha256" => crate::ceremony::state::attestation_digest(&rec.attestation),
+        };
+        f.extend(extra);
+        self.record("key", f)?;
         self.state.keys.insert(holder.to_string(), rec);
         self.work.save(&self.state)?;
         Ok(())
@@ -182,7 +228,7 @@ impl Engine<'_> {
             )));
         }
         self.ui.show(&format!("{name}'s token: {}\n  keyid {id}, a key of {}", one_line(&tk.description), todo.join(", ")));
-        self.record_key(name, &tk, &key, &id)?;
+        self.record_key(name, &tk, &key, &id, Default::default())?;
         Ok(self.state.keys[name].clone())
     }
 
@@ -247,4 +293,18 @@ impl Engine<'_> {
         self.ui.wait(&format!("{holder_name}: {}", say::REMOVE))?;
         Ok(())
     }
+}
+
+/// The DER certificate in a plan's attestation file (PEM or DER).
+fn der_of(f: &crate::ceremony::plan::PlanFile) -> Result<Vec<u8>> {
+    crate::attest::der_certificates(&f.bytes)
+        .ok()
+        .and_then(|mut v| (!v.is_empty()).then(|| v.remove(0)))
+        .ok_or_else(|| CeremonyError::Refused(format!("{}: not a certificate", f.written.display())))
+}
+
+/// `0013200460_root_attestation.der` → `0013200460_root_attestation.pem`.
+fn pem_name(written: &std::path::Path) -> String {
+    let stem = written.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "attestation".into());
+    format!("{stem}.pem")
 }

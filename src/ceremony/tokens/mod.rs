@@ -29,6 +29,11 @@ pub enum TokenError {
     File { path: PathBuf, what: String },
     #[error("{0} tokens are not supported by this build")]
     Unsupported(&'static str),
+    /// A key from an earlier ceremony on a device with no back end here (`token = "none"`).
+    #[error(
+        "{holder}'s key is on {whereabouts}, which this tool has no back end for: nothing here can sign with it. {holder} signs apart with a tool that drives the device (sign-request, then import-signatures)"
+    )]
+    NoBackEnd { holder: String, whereabouts: String },
 }
 
 /// A key on a token, as the ceremony records it.
@@ -66,6 +71,12 @@ pub trait TokenBackend {
     fn open(&mut self, holder: &Keyholder, expected: &TokenKey, ui: &mut dyn Ui) -> Result<Box<dyn Signer>, TokenError>;
 }
 
+/// The refusal for a keyholder whose device has no back end here.
+pub fn no_back_end(holder: &Keyholder) -> TokenError {
+    let whereabouts = holder.existing.as_ref().map(|e| e.whereabouts(holder.serial.as_deref())).unwrap_or_else(|| "a device".into());
+    TokenError::NoBackEnd { holder: holder.name.clone(), whereabouts }
+}
+
 /// Dispatches to the back end for each keyholder's token kind.
 pub struct Tokens {
     pub software: SoftwareTokens,
@@ -89,24 +100,25 @@ impl Tokens {
         }
     }
 
-    fn backend(&mut self, kind: TokenKind) -> Result<&mut (dyn TokenBackend + 'static), TokenError> {
-        match kind {
+    fn backend(&mut self, holder: &Keyholder) -> Result<&mut (dyn TokenBackend + 'static), TokenError> {
+        match holder.token {
             TokenKind::Software => Ok(&mut self.software),
             TokenKind::YubiKey => self.yubikey.as_deref_mut().ok_or(TokenError::Unsupported("YubiKey")),
             TokenKind::Pkcs11 => self.pkcs11.as_deref_mut().ok_or(TokenError::Unsupported("PKCS#11")),
             TokenKind::YubiHsm2 => self.yubihsm.as_deref_mut().ok_or(TokenError::Unsupported("YubiHSM 2")),
+            TokenKind::None => Err(no_back_end(holder)),
         }
     }
 }
 
 impl TokenBackend for Tokens {
     fn peek(&mut self, holder: &Keyholder, ui: &mut dyn Ui) -> Result<Peek, TokenError> {
-        self.backend(holder.token)?.peek(holder, ui)
+        self.backend(holder)?.peek(holder, ui)
     }
     fn provision(&mut self, holder: &Keyholder, ui: &mut dyn Ui) -> Result<TokenKey, TokenError> {
-        self.backend(holder.token)?.provision(holder, ui)
+        self.backend(holder)?.provision(holder, ui)
     }
     fn open(&mut self, holder: &Keyholder, expected: &TokenKey, ui: &mut dyn Ui) -> Result<Box<dyn Signer>, TokenError> {
-        self.backend(holder.token)?.open(holder, expected, ui)
+        self.backend(holder)?.open(holder, expected, ui)
     }
 }

@@ -164,7 +164,10 @@ fn attestation_files(dev: &mut Device, holder: &str, public: &PublicKey, ui: &mu
             ui.show(&format!(
                 "Read the attestation for {holder}'s key (slot 9c) and the device certificate (slot f9); they go to keys/{holder}/ on the media."
             ));
-            Ok(vec![(format!("{holder}.attestation.pem"), pem("CERTIFICATE", &key)), (format!("{holder}.device.pem"), pem("CERTIFICATE", &device))])
+            Ok(vec![
+                (format!("{holder}.attestation.pem"), crate::attest::pem("CERTIFICATE", &key)),
+                (format!("{holder}.device.pem"), crate::attest::pem("CERTIFICATE", &device)),
+            ])
         }
         Attestation::Unavailable(why) => {
             ui.show(&format!(
@@ -174,15 +177,6 @@ fn attestation_files(dev: &mut Device, holder: &str, public: &PublicKey, ui: &mu
             Ok(Vec::new())
         }
     }
-}
-
-fn pem(label: &str, der: &[u8]) -> Vec<u8> {
-    use x509_cert::der::pem::{LineEnding, encode_string};
-    let mut s = encode_string(label, LineEnding::LF, der).unwrap_or_default();
-    if !s.ends_with('\n') {
-        s.push('\n');
-    }
-    s.into_bytes()
 }
 
 fn check_algorithm(holder: &Keyholder) -> Result<(), TokenError> {
