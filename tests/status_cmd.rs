@@ -201,3 +201,35 @@ fn a_stick_a_mac_has_touched_reads_the_same() {
     let names: Vec<&str> = current.digests.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["1.claimed.json", "1.root.json", "1.targets.json"]);
 }
+
+/// Colour only at a terminal: the same expired report through a pseudo-terminal is coloured
+/// (the EXPIRED row and summary red, the window yellow), and plain with `NO_COLOR=1`, with
+/// `TERM=dumb`, and through a pipe. The coloured lines hold no other escape than the tool's.
+#[test]
+fn colour_only_at_a_terminal_and_never_with_no_color() {
+    let Some(py) = support::tty::python3() else { return };
+    let (_, media) = rehearsal();
+    let claimed = expires(media, "1.claimed.json");
+    let when = at(claimed + Duration::days(1));
+    let args = ["status", media.to_str().unwrap(), "--at", when.as_str()];
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |env: &[(&str, &str)], name: &str| {
+        let s = support::tty::drive_env(&py, &args, env, &[support::tty::wait_for("Status:")], &tmp.path().join(name));
+        assert_eq!(s.exit, Some(1), "{}", s.text());
+        s.text()
+    };
+    let red = "\x1b[1;31m";
+    let coloured = run(&[("TERM", "xterm-256color"), ("NO_COLOR", "")], "colour.log");
+    let row = coloured.lines().find(|l| l.contains("claimed") && l.contains("EXPIRED")).unwrap_or_else(|| panic!("{coloured}"));
+    assert!(row.starts_with(red) && row.trim_end().ends_with("\x1b[0m"), "the expired row is red: {row:?}");
+    assert!(coloured.lines().any(|l| l.starts_with(&format!("{red}Status: failed"))), "{coloured:?}");
+    assert!(!coloured.lines().any(|l| l.contains("root ") && l.starts_with('\x1b')), "a role that is fine is not coloured: {coloured:?}");
+
+    for env in [[("NO_COLOR", "1"), ("TERM", "xterm")], [("NO_COLOR", ""), ("TERM", "dumb")]] {
+        let plain = run(&env, "plain.log");
+        assert!(!plain.contains('\x1b'), "{env:?}: no escape at all: {plain:?}");
+        assert!(plain.contains("EXPIRED"), "{plain}");
+    }
+    let piped = status(media, &["--at", &when]);
+    assert!(!piped.stdout.contains(&0x1b), "a pipe gets no colour: {}", text(&piped));
+}

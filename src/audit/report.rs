@@ -6,6 +6,7 @@ use super::set::{AuditFinding, RoleReport};
 use super::verify::Report;
 use crate::tuf::finding::Severity;
 use crate::tuf::verify::{KeyOutcome, ThresholdCheck};
+use crate::util::style::{Tone, Toned};
 use crate::util::text::one_line;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -167,9 +168,14 @@ fn ol(s: &str) -> String {
 /// How many findings of one (severity, file, code) are printed before they are summarised.
 const SHOW_SAME: usize = 3;
 
-/// The human report.
+/// The human report, as plain text.
 pub fn to_text(r: &Report) -> String {
-    let mut s = String::new();
+    to_toned(r).into_string()
+}
+
+/// The human report with a tone per line: findings by severity, the result line.
+pub fn to_toned(r: &Report) -> Toned {
+    let mut s = Toned::new();
     let naming = match r.naming.split('+').next().unwrap_or_default() {
         "consistent" => "consistent-snapshot names",
         "unversioned" => "unversioned names",
@@ -343,6 +349,7 @@ pub fn to_text(r: &Report) -> String {
         let k = (f.finding.severity, f.finding.code);
         let n = shown.entry(k).or_default();
         *n += 1;
+        s.tone(tone_of(f.finding.severity));
         if *n <= SHOW_SAME {
             let _ = writeln!(
                 s,
@@ -364,8 +371,19 @@ pub fn to_text(r: &Report) -> String {
             let _ = writeln!(s, "  {:<7} … and {} more [{}] in {list} (all in --json)", f.finding.severity.as_str(), all.len() - SHOW_SAME, f.finding.code);
         }
     }
-    let _ = writeln!(s, "\nResult: {} (exit {})", if r.ok() { "OK" } else { "FAILED" }, r.exit_code());
+    s.tone(Tone::Plain);
+    let _ = writeln!(s);
+    s.tone(if r.ok() { Tone::Good } else { Tone::Bad });
+    let _ = writeln!(s, "Result: {} (exit {})", if r.ok() { "OK" } else { "FAILED" }, r.exit_code());
     s
+}
+
+fn tone_of(severity: Severity) -> Tone {
+    match severity {
+        Severity::Error => Tone::Bad,
+        Severity::Warning => Tone::Warn,
+        Severity::Info => Tone::Plain,
+    }
 }
 
 fn rejected(f: &AuditFinding) -> String {

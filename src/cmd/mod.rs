@@ -12,6 +12,7 @@ pub mod verify;
 
 use crate::cli::{Command, PlanCommand};
 use crate::error::{Error, Result};
+use crate::util::style::Toned;
 use chrono::{DateTime, Utc};
 
 /// Runs a command; returns the exit code on success (some commands report "attention").
@@ -35,14 +36,15 @@ pub fn run(cmd: Command) -> Result<i32> {
     }
 }
 
-/// Prints a report: its JSON (made safe for a terminal) with `--json`, else its text.
-pub fn print_report(json: bool, as_json: impl FnOnce() -> serde_json::Value, as_text: impl FnOnce() -> String) {
+/// Prints a report: its JSON (made safe for a terminal) with `--json`, else its text, made
+/// safe for a terminal and coloured only where colour is wanted (`util::style`).
+pub fn print_report<T: Into<Toned>>(json: bool, as_json: impl FnOnce() -> serde_json::Value, as_text: impl FnOnce() -> T) {
     if json {
         let mut s = crate::util::text::json_for_output(&as_json());
         s.push('\n');
         print!("{s}");
     } else {
-        print!("{}", crate::util::text::for_terminal(&as_text()));
+        print!("{}", as_text().into().render(crate::util::style::colour_on_stdout()));
     }
 }
 

@@ -5,7 +5,6 @@ use crate::ceremony::plan::Plan;
 use crate::cli::StatusArgs;
 use crate::error::{Error, Result};
 use crate::ops::{folder, status};
-use crate::util::text::for_terminal;
 
 pub fn run(a: &StatusArgs) -> Result<i32> {
     let at = crate::cmd::parse_at(a.at.as_deref())?;
@@ -17,10 +16,6 @@ pub fn run(a: &StatusArgs) -> Result<i32> {
     };
     let f = folder::load(&a.path)?;
     let report = status::status(&f, at, plan.as_ref());
-    if a.json {
-        println!("{}", crate::util::text::json_for_output(&report.to_json()));
-    } else {
-        print!("{}", for_terminal(&report.to_table()));
-    }
+    crate::cmd::print_report(a.json, || report.to_json(), || report.to_toned());
     Ok(report.exit_code())
 }

@@ -18,6 +18,7 @@ use crate::ceremony::plan::{Plan, Signers, default_window};
 use crate::error::exit;
 use crate::tuf::bins::in_succinct;
 use crate::tuf::metadata::{DelegatedRoles, PathSpec, Signed};
+use crate::util::style::{Tone, Toned};
 use crate::tuf::verify::{ThresholdCheck, check_root_rotation, check_threshold, check_top_level};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
@@ -344,10 +345,15 @@ impl StatusReport {
         })
     }
 
-    /// The human table.
+    /// The human table, as plain text.
     pub fn to_table(&self) -> String {
+        self.to_toned().into_string()
+    }
+
+    /// The human table with a tone per line: each role's row by its state, the summary.
+    pub fn to_toned(&self) -> Toned {
         use std::fmt::Write;
-        let mut s = String::new();
+        let mut s = Toned::new();
         let from = match &self.plan_sha256 {
             Some(h) => format!("signing windows from the plan (sha256 {}…)", &h[..16.min(h.len())]),
             None => "signing windows: PEP 458/480 defaults (give --plan for the plan's)".to_string(),
@@ -373,8 +379,15 @@ impl StatusReport {
                 State::Unreached => "unreached (nothing delegates to it; not checked)".to_string(),
             };
             let state = if r.state != State::Ok && r.signatures_met() == Some(false) { format!("{state}, BELOW THRESHOLD") } else { state };
+            s.tone(match r.state {
+                State::Expired => Tone::Bad,
+                _ if r.signatures_met() == Some(false) => Tone::Bad,
+                State::SigningWindow => Tone::Warn,
+                State::Ok | State::Unreached => Tone::Plain,
+            });
             let _ = writeln!(s, "{:<w$}  {:>7}  {:<20}  {:>9}  {:<8}  {:<10}  {state}", ol(&r.role), r.version, ol(&r.expires), r.days_left, window, sigs);
         }
+        s.tone(Tone::Plain);
         if !self.older_roots.is_empty() {
             let v: Vec<String> = self.older_roots.iter().map(|v| v.to_string()).collect();
             let _ = writeln!(s, "Older root versions in the folder (history, not judged): {}", v.join(", "));
@@ -388,15 +401,22 @@ impl StatusReport {
         }
         let names = |v: Vec<&RoleStatus>| v.iter().map(|r| ol(&r.role)).collect::<Vec<_>>().join(", ");
         let (expired, unsigned, window) = (self.expired(), self.unsigned(), self.in_window());
+        s.tone(Tone::Bad);
         if !expired.is_empty() {
             let _ = writeln!(s, "EXPIRED: {} — clients refuse expired metadata; re-sign at once.", names(expired));
         }
         if !unsigned.is_empty() {
             let _ = writeln!(s, "BELOW THRESHOLD: {} — not enough valid signatures from the delegator's keys.", names(unsigned));
         }
+        s.tone(Tone::Warn);
         if !window.is_empty() {
             let _ = writeln!(s, "Inside the re-signing window: {} — schedule a signing before it expires.", names(window));
         }
+        s.tone(match self.exit_code() {
+            exit::OK => Tone::Good,
+            exit::ATTENTION => Tone::Warn,
+            _ => Tone::Bad,
+        });
         let _ = writeln!(s, "Status: {} (exit {})", self.overall(), self.exit_code());
         s
     }

@@ -4,4 +4,5 @@ pub mod fsx;
 pub mod interrupt;
 pub mod par;
 pub mod pgpwords;
+pub mod style;
 pub mod text;

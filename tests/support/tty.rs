@@ -71,6 +71,15 @@ pub fn drive(py: &Path, args: &[&str], steps: &[Step], log: &Path) -> Session {
 
 /// As [`drive`], running `program` (e.g. a copy of the tool that differs from it).
 pub fn drive_program(py: &Path, program: &Path, args: &[&str], steps: &[Step], log: &Path) -> Session {
+    drive_program_env(py, program, args, &[], steps, log)
+}
+
+/// As [`drive`], with `env` added to the program's environment.
+pub fn drive_env(py: &Path, args: &[&str], env: &[(&str, &str)], steps: &[Step], log: &Path) -> Session {
+    drive_program_env(py, &super::bin(), args, env, steps, log)
+}
+
+fn drive_program_env(py: &Path, program: &Path, args: &[&str], env: &[(&str, &str)], steps: &[Step], log: &Path) -> Session {
     let mut argv = vec![program.display().to_string()];
     argv.extend(args.iter().map(|a| a.to_string()));
     let steps_json: Vec<Value> = steps
@@ -94,9 +103,13 @@ pub fn drive_program(py: &Path, program: &Path, args: &[&str], steps: &[Step], l
             v
         })
         .collect();
+    let mut env_json = json!({ "TUF_CEREMONY_CRASH_AFTER": "" });
+    for (k, v) in env {
+        env_json[*k] = json!(v);
+    }
     let scenario = json!({
         "argv": argv,
-        "env": { "TUF_CEREMONY_CRASH_AFTER": "" },
+        "env": env_json,
         "log": log,
         "timeout": STEP_TIMEOUT,
         "steps": steps_json,
