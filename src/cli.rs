@@ -4,7 +4,26 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "tuf-ceremony", version, about = "Offline key ceremonies for The Update Framework (TUF)")]
+#[command(
+    name = "tuf-ceremony",
+    version,
+    about = "Offline key ceremonies for The Update Framework (TUF)",
+    after_help = "\
+Examples:
+  tuf-ceremony rehearse --out /tmp/rehearsal        a whole ceremony on simulated tokens
+  tuf-ceremony plan new --template pep480 --out plan.toml
+  tuf-ceremony run plan.toml --media /media/ceremony
+  tuf-ceremony verify /media/ceremony/pypi-2027
+
+Exit codes:
+  0    success
+  1    a check failed, or the command refused
+  2    usage or input error: a bad option, or a file that cannot be read or is malformed
+  3    attention needed: a role is inside its re-signing window (status)
+  130  interrupted (Ctrl-C): run the same command again to resume
+
+The runbook (runbook/, or /usr/share/doc/tuf-ceremony/ when installed) says every step."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -55,9 +74,14 @@ pub enum PlanCommand {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony plan new --template pep480 --id pypi-2027 --keyholders alice,bob,carol \\
+      --out plan.toml
+  tuf-ceremony plan new --template psf2020 --keys psf-2020-ceremony/ --out psf.toml")]
 pub struct PlanNewArgs {
-    /// pep458, pep480, minimal, or psf2020 (the PSF's 2020 keys; needs --keys)
-    #[arg(long, default_value = "pep480")]
+    /// The template (psf2020: the PSF's 2020 keys; needs --keys)
+    #[arg(long, default_value = "pep480", value_name = "NAME", value_parser = ["pep458", "pep480", "minimal", "psf2020"])]
     pub template: String,
     /// psf2020: the PSF's ceremony-products folder (<serial>/<serial>_<role>_pubkey.pem and
     /// attestations); the plan names its files, relative to the plan
@@ -67,50 +91,64 @@ pub struct PlanNewArgs {
     #[arg(long, default_value = "ceremony")]
     pub id: String,
     /// Comma-separated keyholder names
-    #[arg(long, default_value = "keyholder-1,keyholder-2,keyholder-3")]
+    #[arg(long, default_value = "keyholder-1,keyholder-2,keyholder-3", value_name = "NAME,...")]
     pub keyholders: String,
-    /// Token kind for every keyholder: software, yubikey or pkcs11
-    #[arg(long, default_value = "yubikey")]
+    /// Token kind for every keyholder
+    #[arg(long, default_value = "yubikey", value_name = "KIND", value_parser = ["software", "yubikey", "pkcs11", "yubihsm2"])]
     pub token: String,
     /// Folder (relative to the plan) holding the online public keys
-    #[arg(long, default_value = "online-keys")]
+    #[arg(long, default_value = "online-keys", value_name = "DIR")]
     pub online_keys: String,
     /// Write the plan here (must not exist) instead of standard output
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony plan check plan.toml
+  tuf-ceremony plan check plan.toml --at 2027-01-15T09:00:00Z")]
 pub struct PlanCheckArgs {
     pub plan: PathBuf,
-    /// Evaluate expiry dates at this time (RFC 3339) instead of now
-    #[arg(long)]
+    /// Evaluate expiry dates at this time (RFC 3339, or "now", the default)
+    #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony plan drafts psf.toml --out drafts/
+  tuf-ceremony sign-request drafts/metadata/1.root.json --role root \\
+      --delegator drafts/metadata/1.root.json --keys drafts/keys --media /media/stick")]
 pub struct PlanDraftsArgs {
     pub plan: PathBuf,
     /// Folder to create (must not exist): metadata/1.root.json, 1.targets.json, … unsigned,
     /// and keys/<keyholder>/ (what sign-request reads the keyholders' names from)
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Ceremony time every expiry is computed from (RFC 3339; default now)
-    #[arg(long)]
+    /// Ceremony time every expiry is computed from (RFC 3339, or "now", the default)
+    #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony run plan.toml --media /media/ceremony
+  tuf-ceremony run plan.toml --media /media/ceremony --keyholders alice,bob
+  tuf-ceremony run plan.toml --status")]
 pub struct RunArgs {
     pub plan: PathBuf,
     /// Where the removable media is mounted
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub media: Option<PathBuf>,
     /// Working directory for state and drafts (default: <plan dir>/<ceremony id>.work)
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub workdir: Option<PathBuf>,
     /// Folder of software tokens (default: tokens/ beside the plan)
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub tokens: Option<PathBuf>,
     /// Go on even though a network interface is up (recorded in the transcript)
     #[arg(long)]
@@ -120,7 +158,7 @@ pub struct RunArgs {
     pub status: bool,
     /// For a root rotation: the current metadata folder, so targets and offline roles whose
     /// keys the new plan changes get new versions too
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub current: Option<PathBuf>,
     /// The keyholders in the room (comma-separated; default: all). Refused at once when they
     /// cannot reach every role's threshold; the absent can sign apart later
@@ -129,9 +167,13 @@ pub struct RunArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony rehearse --out /tmp/rehearsal
+  tuf-ceremony rehearse --out /tmp/rehearsal --plan plan.toml")]
 pub struct RehearseArgs {
     /// Rehearsal folder (created; an existing rehearsal there is resumed)
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Unattended: answer every question yes, use generated passphrases
     #[arg(long)]
@@ -143,6 +185,10 @@ pub struct RehearseArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony canonical metadata/2.root.json | sha256sum
+  tuf-ceremony canonical --lenient old/root.json > signed-bytes.json")]
 pub struct CanonicalArgs {
     /// A TUF metadata file
     pub file: PathBuf,
@@ -152,15 +198,19 @@ pub struct CanonicalArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony keygen --algorithm ed25519 --out online/timestamp.pem \\
+      --public-out online-keys/timestamp.json")]
 pub struct KeygenArgs {
-    /// Key algorithm: ed25519, ecdsa-p256 or ecdsa-p384
-    #[arg(long, default_value = "ecdsa-p256")]
+    /// Key algorithm
+    #[arg(long, default_value = "ecdsa-p256", value_parser = ["ed25519", "ecdsa-p256", "ecdsa-p384"])]
     pub algorithm: String,
     /// Where to write the encrypted private key (PKCS#8 PEM); must not exist
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// Also write the TUF public key object (JSON) here
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub public_out: Option<PathBuf>,
 }
 
@@ -171,16 +221,16 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub plan: PathBuf,
     /// The current metadata folder (N.root.json, V.<role>.json, …)
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub current: PathBuf,
     /// Where the removable media is mounted
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub media: Option<PathBuf>,
     /// Working directory (default: <plan dir>/<id>-<what>.work)
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub workdir: Option<PathBuf>,
     /// Folder of software tokens (default: tokens/ beside the plan)
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub tokens: Option<PathBuf>,
     /// Go on even though a network interface is up (recorded)
     #[arg(long)]
@@ -206,6 +256,11 @@ pub struct UpdateArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony resign targets claimed --plan plan.toml --current metadata/ \\
+      --media /media/ceremony --keyholders alice,bob
+  tuf-ceremony resign claimed --plan plan.toml --current metadata/ --apart /media/stick")]
 pub struct ResignArgs {
     /// Roles to re-sign (root, targets, claimed, bins, any offline delegated role)
     #[arg(required = true)]
@@ -213,11 +268,17 @@ pub struct ResignArgs {
     #[command(flatten)]
     pub common: UpdateArgs,
     /// New expiry in days from now (1 to 3660), instead of the plan's
-    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=3660))]
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(i64).range(1..=3660))]
     pub expires_days: Option<i64>,
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony claim --plan plan.toml --current metadata/ \\
+      --recently-claimed online/recently-claimed.json --media /media/ceremony
+  tuf-ceremony claim --plan plan.toml --current metadata/ --list reviewed.json \\
+      --apart /media/stick")]
 pub struct ClaimArgs {
     #[command(flatten)]
     pub common: UpdateArgs,
@@ -225,10 +286,10 @@ pub struct ClaimArgs {
     #[arg(long, default_value = "claimed")]
     pub role: String,
     /// The online system's recently-claimed metadata (verified against targets' delegation)
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub recently_claimed: Option<PathBuf>,
     /// A reviewed list: JSON array of {"project", "keys": [TUF keys], "threshold"}
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub list: Option<PathBuf>,
     /// Confirm replacing this already-claimed project's developer keys (repeatable)
     #[arg(long)]
@@ -237,16 +298,20 @@ pub struct ClaimArgs {
     #[arg(long)]
     pub remove: Vec<String>,
     /// New expiry in days from now (1 to 3660), instead of the plan's
-    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=3660))]
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(i64).range(1..=3660))]
     pub expires_days: Option<i64>,
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony status metadata/ --plan plan.toml
+  tuf-ceremony status /media/ceremony/pypi-2027 --at 2027-06-01T00:00:00Z --json")]
 pub struct StatusArgs {
     /// A metadata folder (N.root.json, V.<role>.json, …) or a ceremony's media folder
     pub path: PathBuf,
-    /// Evaluate at this time (RFC 3339) instead of now
-    #[arg(long)]
+    /// Evaluate at this time (RFC 3339, or "now", the default)
+    #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
     /// Print the machine form (docs/status-json.md) instead of the table
     #[arg(long)]
@@ -257,6 +322,10 @@ pub struct StatusArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony sign-request draft/2.targets.json --role targets \\
+      --delegator metadata/1.root.json --previous metadata/1.targets.json --media /media/stick")]
 pub struct SignRequestArgs {
     /// The draft metadata to sign (taken as is)
     pub metadata: PathBuf,
@@ -265,23 +334,26 @@ pub struct SignRequestArgs {
     pub role: String,
     /// The delegator's metadata: the root for top-level roles (the previous root for a new
     /// root), the delegating targets role for a delegated role
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub delegator: PathBuf,
     /// Where the removable media is mounted (the request folder is created there)
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub media: PathBuf,
     /// The current version of the role, to show what changed
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub previous: Option<PathBuf>,
     /// A ceremony media keys/ folder naming the keyholders (default: <delegator dir>/../keys if present)
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub keys: Option<PathBuf>,
     /// Clients the merged metadata must satisfy
-    #[arg(long, default_value = "python-tuf,go-tuf,tough")]
+    #[arg(long, default_value = "python-tuf,go-tuf,tough", value_name = "LIST")]
     pub clients: String,
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony sign /media/stick/sign-targets-v2-7bbec38d --keyholder alice --plan plan.toml")]
 pub struct SignArgs {
     /// A request folder made by sign-request
     pub request: PathBuf,
@@ -292,17 +364,21 @@ pub struct SignArgs {
     #[arg(long)]
     pub plan: PathBuf,
     /// Where to write the signature file (default: the request folder)
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Folder of software tokens (default: tokens/ beside the plan)
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub tokens: Option<PathBuf>,
     /// Your public key (TUF key JSON or PEM), when the request does not name your key
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony import-signatures sign-targets-v2-7bbec38d/ alice.sig.json bob.sig.json \\
+      --out metadata/ --delegator metadata/1.root.json")]
 pub struct ImportSignaturesArgs {
     /// The request folder the signatures are for
     pub request: PathBuf,
@@ -310,27 +386,31 @@ pub struct ImportSignaturesArgs {
     #[arg(required = true)]
     pub signatures: Vec<PathBuf>,
     /// Folder to write the signed metadata to
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Write below threshold too, as V.ROLE.json.partial
     #[arg(long)]
     pub partial: bool,
     /// Your own copy of the delegator; the request's copy must be identical
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub delegator: Option<PathBuf>,
     /// Clients the metadata must work for, as given to sign-request (the request must name the same)
-    #[arg(long, default_value = "python-tuf,go-tuf,tough")]
+    #[arg(long, default_value = "python-tuf,go-tuf,tough", value_name = "LIST")]
     pub clients: String,
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony verify /media/ceremony/pypi-2027
+  tuf-ceremony verify metadata/ --trusted-root 1.root.json --clients python-tuf --json")]
 pub struct VerifyArgs {
     /// A ceremony's media folder (<ceremony-id>/) or a repository's metadata folder
     pub path: PathBuf,
     /// The root to trust (default: the lowest N.root.json present, reported as trust on first use)
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
-    /// Folder of YubiKey attestations (default: the media's keys/)
+    /// Folder of YubiKey or YubiHSM 2 attestations (default: the media's keys/)
     #[arg(long, value_name = "DIR")]
     pub attestations: Option<PathBuf>,
     /// The metadata an update's media was made from (resign, claim, root rotation): its new
@@ -352,6 +432,10 @@ pub struct VerifyArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony attest psf-2020-ceremony/
+  tuf-ceremony attest /media/ceremony/pypi-2027/keys --json")]
 pub struct AttestArgs {
     /// A folder of key products: public key files (.pem, .pub, .der) and attestations
     /// (e.g. the PSF's <serial>/<serial>_<key>_attestation.der with <serial>_cert.der)

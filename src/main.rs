@@ -2,15 +2,22 @@
 
 use clap::Parser;
 use std::process::ExitCode;
+use tuf_ceremony::util::text::{SCREEN_COLUMNS, wrap_help};
 use tuf_ceremony::{cli::Cli, cmd, error::exit};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
-            let _ = e.print();
-            return ExitCode::from(code as u8);
+            // Help, version and usage errors, at most 100 columns wide (clap's own wrapping
+            // would add a terminal-size crate): the same text on any terminal, in any test.
+            let text = wrap_help(&e.render().to_string(), SCREEN_COLUMNS);
+            if e.use_stderr() {
+                eprint!("{text}");
+                return ExitCode::from(exit::USAGE as u8);
+            }
+            print!("{text}");
+            return ExitCode::from(exit::OK as u8);
         }
     };
     use tuf_ceremony::cli::Command as C;

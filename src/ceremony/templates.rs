@@ -50,7 +50,7 @@ pub fn render(template: &str, p: &TemplateParams) -> Option<String> {
     ));
     for (name, token) in p.keyholders {
         s.push_str(&format!(
-            "[[keyholder]]\nname = {name:?}\ntoken = {token:?}          # software | yubikey | pkcs11\nalgorithm = \"ecdsa-p256\"\n# serial = \"\"          # the serial written on the token's bag, if known\n\n"
+            "[[keyholder]]\nname = {name:?}\ntoken = {token:?}          # software | yubikey | pkcs11 | yubihsm2\nalgorithm = \"ecdsa-p256\"\n# serial = \"\"          # the serial written on the token's bag, if known\n\n"
         ));
     }
     s.push_str(&format!(

@@ -31,6 +31,29 @@ pub const SCREEN_COLUMNS: usize = 100;
 /// two spaces, and the spacing inside each piece (aligned columns) is kept. A single word
 /// longer than the width (a long path) stays whole.
 pub fn wrap(s: &str, width: usize) -> String {
+    wrap_with(s, width, |indent, _| (indent, indent + 2))
+}
+
+/// As [`wrap`], for help text laid out in two columns (`  --media <DIR>   Where the …`): a
+/// line whose text has a second column (after two or more spaces) is broken only inside
+/// that column and continued under it, as a help page reads.
+pub fn wrap_help(s: &str, width: usize) -> String {
+    wrap_with(s, width, |indent, line| {
+        let body = &line[indent..];
+        let column = body.find("  ").and_then(|gap| {
+            let after = gap + body[gap..].len() - body[gap..].trim_start_matches(' ').len();
+            (after < body.len()).then_some(indent + after)
+        });
+        match column {
+            Some(c) if c <= width / 2 => (c, c),
+            _ => (indent, indent + 2),
+        }
+    })
+}
+
+/// The line breaker: `layout(indentation, line)` gives (no break before this byte on the
+/// first line, the indentation of continued lines).
+fn wrap_with(s: &str, width: usize, layout: impl Fn(usize, &str) -> (usize, usize)) -> String {
     let safe = for_terminal(s);
     let mut out = String::with_capacity(safe.len());
     for (i, line) in safe.split('\n').enumerate() {
@@ -38,7 +61,8 @@ pub fn wrap(s: &str, width: usize) -> String {
             out.push('\n');
         }
         let indent = line.len() - line.trim_start_matches(' ').len();
-        let cont = " ".repeat(indent + 2);
+        let (first_cut_after, cont_indent) = layout(indent, line);
+        let cont = " ".repeat(cont_indent);
         let mut rest: &str = line;
         let mut lead = "";
         loop {
@@ -50,7 +74,7 @@ pub fn wrap(s: &str, width: usize) -> String {
             }
             // The last space within the room, after the indentation; else the first one after.
             let limit = rest.char_indices().nth(room).map(|(b, _)| b).unwrap_or(rest.len());
-            let start = if lead.is_empty() { indent } else { 0 };
+            let start = if lead.is_empty() { first_cut_after } else { 0 };
             let cut = rest[..limit].rfind(' ').filter(|&c| c > start).or_else(|| rest[limit..].find(' ').map(|c| c + limit));
             let Some(cut) = cut else {
                 out.push_str(lead);
@@ -86,6 +110,21 @@ mod wrap_tests {
         let long = format!("Output: /{}", "x".repeat(120));
         assert_eq!(wrap(&long, 100), format!("Output:\n  /{}", "x".repeat(120)), "a long word stays whole");
         assert_eq!(wrap("short\n\nlines", 100), "short\n\nlines");
+    }
+
+    #[test]
+    fn help_lines_continue_under_their_second_column() {
+        let line = format!("      --apart <DIR>      Sign apart instead: {}", "build the same draft and write ".repeat(4));
+        let w = super::wrap_help(&line, 100);
+        let lines: Vec<&str> = w.lines().collect();
+        assert!(lines.len() > 1 && lines.iter().all(|l| l.chars().count() <= 100), "{w}");
+        assert!(lines[0].starts_with("      --apart <DIR>      Sign apart"), "{w}");
+        let column = lines[0].find("Sign").unwrap();
+        assert!(lines[1..].iter().all(|l| l.len() - l.trim_start().len() == column), "continued under the description: {w}");
+        assert_eq!(w.split_whitespace().collect::<Vec<_>>(), line.split_whitespace().collect::<Vec<_>>());
+        let prose = format!("Audit a folder {}", "of key products ".repeat(10));
+        let second = super::wrap_help(&prose, 100).lines().nth(1).unwrap().to_string();
+        assert!(second.starts_with("  ") && !second.starts_with("   "), "one column: indentation plus two: {second:?}");
     }
 }
 
