@@ -86,6 +86,9 @@ pub struct PlanCheckArgs {
     /// Evaluate expiry dates at this time (RFC 3339) instead of now
     #[arg(long)]
     pub at: Option<String>,
+    /// Print the machine-readable report (schema: docs/plan-check-json.md)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]

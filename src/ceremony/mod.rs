@@ -9,6 +9,7 @@ pub mod existing_key;
 pub mod freeze;
 pub mod job;
 pub mod plan;
+pub mod plan_report;
 pub mod presence;
 pub mod rehearse;
 pub mod stale;
