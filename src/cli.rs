@@ -121,6 +121,9 @@ pub struct RunArgs {
     /// Show where the ceremony stands and exit
     #[arg(long)]
     pub status: bool,
+    /// With --status: print the machine-readable report (schema: docs/run-status-json.md)
+    #[arg(long, requires = "status")]
+    pub json: bool,
     /// For a root rotation: the current metadata folder, so targets and offline roles whose
     /// keys the new plan changes get new versions too
     #[arg(long)]

@@ -11,6 +11,7 @@ pub mod job;
 pub mod plan;
 pub mod plan_report;
 pub mod presence;
+pub mod progress;
 pub mod rehearse;
 pub mod stale;
 pub mod state;

@@ -19,7 +19,7 @@ fn run_update(common: &UpdateArgs, job: Update) -> Result<i32> {
     let workdir = common.workdir.clone().unwrap_or_else(|| common.plan.with_file_name(format!("{}-{}.work", plan.id, job.label)));
     let job = Job::Update(job);
     if common.status {
-        return status(&plan, &workdir, &job, None);
+        return status(&plan, &workdir, &job, None, false);
     }
     if let (Some(out), Job::Update(u)) = (&common.apart, &job) {
         return apart(&plan, u, &workdir, out, common);
