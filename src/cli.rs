@@ -209,6 +209,12 @@ pub struct UpdateArgs {
     /// and begin this one
     #[arg(long)]
     pub set_aside: bool,
+    /// Show what the update will change and stop: no token, no question, nothing written
+    #[arg(long, conflicts_with_all = ["status", "apart", "set_aside", "diff"])]
+    pub dry_run: bool,
+    /// With --dry-run: print the changes machine-readably (schema: docs/update-preview-json.md)
+    #[arg(long, requires = "dry_run")]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -6,5 +6,6 @@ pub mod apart;
 pub mod diff;
 pub mod folder;
 pub mod hashconfirm;
+pub mod preview;
 pub mod signing_apart;
 pub mod status;

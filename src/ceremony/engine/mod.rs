@@ -560,7 +560,7 @@ impl<'a> Engine<'a> {
         let Job::Update(u) = self.opts.job.clone() else { return Ok(()) };
         let at = self.ceremony_time()?;
         for role in &u.roles {
-            let super::job::Draft { md, lines, screen, current } = super::job::build_next(self.plan, &u, role, at).map_err(CeremonyError::Refused)?;
+            let super::job::Draft { md, lines, screen, current, .. } = super::job::build_next(self.plan, &u, role, at).map_err(CeremonyError::Refused)?;
             let old_version = md.version() - 1;
             if u.json_diff {
                 let diff = crate::ops::diff::json_diff(&current.signed, &md.signed);
