@@ -291,6 +291,9 @@ pub struct SignRequestArgs {
     /// Clients the merged metadata must satisfy
     #[arg(long, default_value = "python-tuf,go-tuf,tough")]
     pub clients: String,
+    /// Print the machine-readable report (schema: docs/sign-request-json.md)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -333,6 +336,9 @@ pub struct ImportSignaturesArgs {
     /// Clients the metadata must work for, as given to sign-request (the request must name the same)
     #[arg(long, default_value = "python-tuf,go-tuf,tough")]
     pub clients: String,
+    /// Print the machine-readable report (schema: docs/import-signatures-json.md)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -8,4 +8,5 @@ pub mod folder;
 pub mod hashconfirm;
 pub mod preview;
 pub mod signing_apart;
+pub mod signing_apart_report;
 pub mod status;
