@@ -168,6 +168,9 @@ pub struct KeygenArgs {
     /// Also write the TUF public key object (JSON) here
     #[arg(long)]
     pub public_out: Option<PathBuf>,
+    /// Print the machine-readable report (schema: docs/keygen-json.md); prompts stay on the terminal
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options shared by the commands that update existing roles.
