@@ -49,32 +49,6 @@ fn valid(py: &Path, name: &str, doc: &Value) {
     assert_eq!(doc["tool"], concat!("tuf-ceremony ", env!("CARGO_PKG_VERSION")));
 }
 
-fn products() -> Option<PathBuf> {
-    support::shared_real()?;
-    Some(support::real("psf-2020-ceremony/ceremony-products"))
-}
-
-/// file → keyid as securesystemslib computes it (tests/python/sslib_keyid.py).
-fn sslib_keyids(py: &Path, files: &[PathBuf]) -> std::collections::BTreeMap<String, String> {
-    let args: Vec<&std::ffi::OsStr> = files.iter().map(|p| p.as_os_str()).collect();
-    let (ok, out) = support::run_python(py, "sslib_keyid.py", &args);
-    assert!(ok, "{out}");
-    out.lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .map(|v| (v["file"].as_str().unwrap().to_string(), v["keyid"].as_str().unwrap().to_string()))
-        .collect()
-}
-
-/// `online/snapshot.pub` and `online/timestamp.pub` under `dir`.
-fn online_keys(dir: &Path) {
-    use tuf_ceremony::signer::Signer;
-    std::fs::create_dir_all(dir.join("online")).unwrap();
-    for r in ["snapshot", "timestamp"] {
-        let k = tuf_ceremony::signer::software::SoftwareKey::generate(tuf_ceremony::tuf::keys::Algorithm::Ed25519, r).unwrap();
-        std::fs::write(dir.join(format!("online/{r}.pub")), k.public_key().to_pem()).unwrap();
-    }
-}
-
 fn strs(v: &Value) -> Vec<String> {
     v.as_array().unwrap_or_else(|| panic!("not an array: {v}")).iter().map(|x| x.as_str().unwrap().to_string()).collect()
 }
@@ -85,28 +59,12 @@ fn metadata(p: &Path) -> Value {
 
 #[test]
 fn plan_check_json_lists_the_psf_keys_and_names_the_field_of_a_bad_plan() {
-    let Some(products) = products() else { return };
+    let Some(products) = support::psf_products() else { return };
     let Some(py) = support::python() else { return };
     let Some(js) = support::python_jsonschema() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    online_keys(dir);
-    let plan = dir.join("plan.toml");
-    let o = cli(&[
-        os("plan"),
-        os("new"),
-        os("--template"),
-        os("psf2020"),
-        os("--keys"),
-        products.as_os_str(),
-        os("--online-keys"),
-        os("online"),
-        os("--id"),
-        os("psf-2020"),
-        os("--out"),
-        plan.as_os_str(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    let plan = support::psf_plan(dir, &products, "psf-2020");
 
     let o = cli(&[os("plan"), os("check"), plan.as_os_str(), os("--json")]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -122,7 +80,7 @@ fn plan_check_json_lists_the_psf_keys_and_names_the_field_of_a_bad_plan() {
     let holders = v["keyholders"].as_array().unwrap();
     assert_eq!(holders.len(), 12);
     let files: Vec<PathBuf> = holders.iter().map(|k| dir.join(k["key_file"].as_str().unwrap())).collect();
-    let sslib = sslib_keyids(&py, &files);
+    let sslib = support::sslib_keyids(&py, &files);
     for (k, f) in holders.iter().zip(&files) {
         assert_eq!(k["earlier_key"], true);
         assert_eq!(k["keyid"].as_str(), sslib.get(&f.display().to_string()).map(String::as_str), "{}", k["name"]);
@@ -236,19 +194,27 @@ fn tree(dir: &Path) -> Vec<(PathBuf, u64)> {
     out
 }
 
+/// `COMMAND ARGS… --plan PLAN --current METADATA` on the shared rehearsal.
+fn update(command: &str, args: &[&str]) -> Output {
+    let (r, media) = support::shared_rehearsal();
+    let (plan, current) = (r.join("plan.toml"), media.join("metadata"));
+    let mut all = vec![os(command)];
+    all.extend(args.iter().map(os));
+    all.extend([os("--plan"), plan.as_os_str(), os("--current"), current.as_os_str()]);
+    cli(&all)
+}
+
 #[test]
 fn resign_and_claim_dry_run_json_show_the_changes_and_touch_nothing() {
     let Some(js) = support::python_jsonschema() else { return };
     let (r, media) = support::shared_rehearsal();
     let current = media.join("metadata");
-    let plan = r.join("plan.toml");
     let before = tree(r);
     let root = metadata(&current.join("1.root.json"));
     let targets = metadata(&current.join("1.targets.json"));
 
     // resign: standard input is closed (a prompt would fail); exit 0, nothing signed or written.
-    let o =
-        cli(&[os("resign"), os("targets"), os("claimed"), os("--plan"), plan.as_os_str(), os("--current"), current.as_os_str(), os("--dry-run"), os("--json")]);
+    let o = update("resign", &["targets", "claimed", "--dry-run", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let v = json_of(&o);
     valid(&js, "update-preview", &v);
@@ -269,32 +235,10 @@ fn resign_and_claim_dry_run_json_show_the_changes_and_touch_nothing() {
     assert_eq!(tree(r), before, "nothing in the rehearsal folder changed");
 
     // With the keyholders present named: one of a 2-of-3 role is refused as the run refuses it.
-    let o = cli(&[
-        os("resign"),
-        os("targets"),
-        os("--plan"),
-        plan.as_os_str(),
-        os("--current"),
-        current.as_os_str(),
-        os("--dry-run"),
-        os("--json"),
-        os("--keyholders"),
-        os("alice"),
-    ]);
+    let o = update("resign", &["targets", "--dry-run", "--json", "--keyholders", "alice"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(o.stdout.is_empty() && String::from_utf8_lossy(&o.stderr).contains("needs 2"), "{}", text(&o));
-    let o = cli(&[
-        os("resign"),
-        os("targets"),
-        os("--plan"),
-        plan.as_os_str(),
-        os("--current"),
-        current.as_os_str(),
-        os("--dry-run"),
-        os("--json"),
-        os("--keyholders"),
-        os("alice,carol"),
-    ]);
+    let o = update("resign", &["targets", "--dry-run", "--json", "--keyholders", "alice,carol"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let v = json_of(&o);
     valid(&js, "update-preview", &v);
@@ -314,17 +258,7 @@ fn resign_and_claim_dry_run_json_show_the_changes_and_touch_nothing() {
     }
     let list_file = tmp.path().join("list.json");
     std::fs::write(&list_file, serde_json::to_vec(&list).unwrap()).unwrap();
-    let o = cli(&[
-        os("claim"),
-        os("--list"),
-        list_file.as_os_str(),
-        os("--plan"),
-        plan.as_os_str(),
-        os("--current"),
-        current.as_os_str(),
-        os("--dry-run"),
-        os("--json"),
-    ]);
+    let o = update("claim", &["--list", list_file.to_str().unwrap(), "--dry-run", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let v = json_of(&o);
     valid(&js, "update-preview", &v);
@@ -341,11 +275,11 @@ fn resign_and_claim_dry_run_json_show_the_changes_and_touch_nothing() {
     assert_eq!(tree(r), before, "nothing in the rehearsal folder changed");
 
     // --json is for a dry run only: alone, a usage error before anything is read.
-    let o = cli(&[os("resign"), os("targets"), os("--plan"), plan.as_os_str(), os("--current"), current.as_os_str(), os("--json")]);
+    let o = update("resign", &["targets", "--json"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(o.stdout.is_empty() && String::from_utf8_lossy(&o.stderr).contains("--dry-run"), "{}", text(&o));
     // The text form of a dry run says what changes and that nothing was signed.
-    let o = cli(&[os("resign"), os("targets"), os("--plan"), plan.as_os_str(), os("--current"), current.as_os_str(), os("--dry-run")]);
+    let o = update("resign", &["targets", "--dry-run"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("targets: version 1 -> 2"), "{}", text(&o));
 }
@@ -525,7 +459,7 @@ fn keygen_json_goes_to_stdout_and_the_prompts_to_the_terminal() {
     // The keyid is securesystemslib's for the public key written, and the key object is the file's.
     let pem = d.join("k.pub.pem");
     std::fs::write(&pem, v["key"]["keyval"]["public"].as_str().unwrap()).unwrap();
-    assert_eq!(v["keyid"].as_str(), sslib_keyids(&py, std::slice::from_ref(&pem)).get(&pem.display().to_string()).map(String::as_str));
+    assert_eq!(v["keyid"].as_str(), support::sslib_keyids(&py, std::slice::from_ref(&pem)).get(&pem.display().to_string()).map(String::as_str));
     assert_eq!(v["key"], metadata(&public));
     assert_eq!((v["files"]["private_key"].as_str(), v["files"]["public_key"].as_str()), (key.to_str(), public.to_str()));
     assert!(std::fs::read_to_string(&key).unwrap().contains("ENCRYPTED PRIVATE KEY"));
@@ -533,7 +467,7 @@ fn keygen_json_goes_to_stdout_and_the_prompts_to_the_terminal() {
 
 #[test]
 fn attest_json_matches_its_schema_on_the_psf_products() {
-    let Some(products) = products() else { return };
+    let Some(products) = support::psf_products() else { return };
     let Some(py) = support::python() else { return };
     let Some(js) = support::python_jsonschema() else { return };
     let o = cli(&[os("attest"), products.as_os_str(), os("--json"), os("--at"), os("2026-08-22T00:00:00Z")]);
@@ -542,7 +476,7 @@ fn attest_json_matches_its_schema_on_the_psf_products() {
     valid(&js, "attest", &v);
     let keys = v["keys"].as_array().unwrap();
     let pems: Vec<PathBuf> = keys.iter().map(|k| products.join(k["file"].as_str().unwrap())).collect();
-    let sslib = sslib_keyids(&py, &pems);
+    let sslib = support::sslib_keyids(&py, &pems);
     for (k, p) in keys.iter().zip(&pems) {
         assert_eq!(k["keyid"].as_str(), sslib.get(&p.display().to_string()).map(String::as_str), "{}", k["file"]);
     }

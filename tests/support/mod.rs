@@ -100,6 +100,54 @@ pub fn run_python(py: &Path, script: &str, args: &[&std::ffi::OsStr]) -> (bool, 
     (out.status.success(), text)
 }
 
+// ---------------------------------------------------------------------------------------
+// The PSF's 2020 ceremony products (../shared, never copied here).
+// ---------------------------------------------------------------------------------------
+
+/// `../shared/fixtures/real/psf-2020-ceremony/ceremony-products` (require-or-skip policy).
+pub fn psf_products() -> Option<PathBuf> {
+    shared_real()?;
+    Some(real("psf-2020-ceremony/ceremony-products"))
+}
+
+/// `online/snapshot.pub` and `online/timestamp.pub` under `dir` (fresh ed25519 keys).
+pub fn online_keys(dir: &Path) {
+    use tuf_ceremony::signer::Signer;
+    std::fs::create_dir_all(dir.join("online")).unwrap();
+    for r in ["snapshot", "timestamp"] {
+        let k = tuf_ceremony::signer::software::SoftwareKey::generate(tuf_ceremony::tuf::keys::Algorithm::Ed25519, r).unwrap();
+        std::fs::write(dir.join(format!("online/{r}.pub")), k.public_key().to_pem()).unwrap();
+    }
+}
+
+/// `dir/plan.toml` from the PSF's keys (`plan new --template psf2020`, ceremony id `id`),
+/// with online keys in `dir/online/`.
+pub fn psf_plan(dir: &Path, products: &Path, id: &str) -> PathBuf {
+    online_keys(dir);
+    let plan = dir.join("plan.toml");
+    let o = Command::new(bin())
+        .args(["plan", "new", "--template", "psf2020", "--keys"])
+        .arg(products)
+        .args(["--online-keys", "online", "--id", id, "--out"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "plan new: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    plan
+}
+
+/// file → keyid, as securesystemslib computes it for each public key file (PEM or DER
+/// SubjectPublicKeyInfo; tests/python/sslib_keyid.py).
+pub fn sslib_keyids(py: &Path, files: &[PathBuf]) -> std::collections::BTreeMap<String, String> {
+    let args: Vec<&std::ffi::OsStr> = files.iter().map(|p| p.as_os_str()).collect();
+    let (ok, out) = run_python(py, "sslib_keyid.py", &args);
+    assert!(ok, "{out}");
+    out.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| (v["file"].as_str().unwrap().to_string(), v["keyid"].as_str().unwrap().to_string()))
+        .collect()
+}
+
 /// The path of the built `tuf-ceremony` binary (for CLI tests).
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tuf-ceremony"))
