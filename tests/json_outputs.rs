@@ -12,7 +12,8 @@
 //!   input closed and nothing written; `--json` alone is a usage error.
 //! * `sign-request --json`, `import-signatures --json` (accepted, refused, partial).
 //! * `keygen --json` in a real terminal: prompts on the terminal, the JSON alone on stdout.
-//! * `attest --json` on the PSF's ceremony products.
+//! * `attest --json` on the PSF's ceremony products; `verify --json` on a rehearsal's media
+//!   and Sigstore's root chain with its attestations; `status --json`.
 //! * The schemas are not vacuous: each requires every field it describes, a document
 //!   missing one is rejected, and each doc page names every field its schema requires.
 
@@ -483,17 +484,55 @@ fn attest_json_matches_its_schema_on_the_psf_products() {
     assert_eq!(v["counts"]["attested"], 6);
 }
 
+#[test]
+fn verify_and_status_json_match_their_schemas() {
+    let Some(js) = support::python_jsonschema() else { return };
+    let (_, media) = support::shared_rehearsal();
+    // A ceremony's media (evidence), and Sigstore's real root chain with its YubiKey attestations.
+    let o = cli(&[os("verify"), media.as_os_str(), os("--json")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v = json_of(&o);
+    valid(&js, "verify", &v);
+    assert_eq!(v["folder"], "ceremony-media");
+    assert_eq!(v["trusted_root"]["sha256"], sha256_hex(&std::fs::read(media.join("metadata/1.root.json")).unwrap()));
+    assert_eq!(v["evidence"]["sha256sums"]["sha256"], sha256_hex(&std::fs::read(media.join("SHA256SUMS")).unwrap()));
+    if support::shared_real().is_some() {
+        let chain = support::real("sigstore-root-chain");
+        let keys = support::real("sigstore-attestations/2021-06-18");
+        let o = cli(&[os("verify"), chain.as_os_str(), os("--json"), os("--attestations"), keys.as_os_str()]);
+        let v = json_of(&o);
+        valid(&js, "verify", &v);
+        assert_eq!(v["exit_code"].as_i64(), o.status.code().map(i64::from));
+        let newest = (1..).take_while(|n| chain.join(format!("{n}.root.json")).exists()).last().unwrap();
+        assert_eq!(v["chain"]["newest"], newest, "every root in the folder verifies");
+        assert!(v["attestations"]["keys"].as_array().unwrap().iter().any(|k| k["bound"] == true), "{}", v["attestations"]);
+    }
+    // status: the format/format_version pair names its schema.
+    let o = cli(&[os("status"), media.as_os_str(), os("--json")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v = json_of(&o);
+    if let Err(e) = support::schema_check(&js, "status", &v) {
+        panic!("status: {e}");
+    }
+    for r in v["roles"].as_array().unwrap() {
+        let file = metadata(&media.join("metadata").join(r["file"].as_str().unwrap()));
+        assert_eq!((&r["version"], &r["expires"]), (&file["signed"]["version"], &file["signed"]["expires"]), "{}", r["role"]);
+    }
+}
+
 /// Every schema requires every field it describes (at the top level and in each `$defs`
 /// object), so a document missing one fails; its doc page names each top-level field.
 #[test]
 fn the_schemas_are_not_vacuous() {
     let Some(js) = support::python_jsonschema() else { return };
     let dir = support::repo_root().join("docs/schemas");
-    let mine = ["plan-check", "run-status", "update-preview", "sign-request", "import-signatures", "keygen", "attest"];
-    for name in mine {
+    let all = ["plan-check", "run-status", "update-preview", "sign-request", "import-signatures", "keygen", "attest", "verify", "status"];
+    for name in all {
         let schema = metadata(&dir.join(format!("{name}.schema.json")));
         assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema", "{name}");
-        assert_eq!(schema["properties"]["schema"]["const"], format!("tuf-ceremony-{name}/1"), "{name}");
+        // status names its schema with format and format_version (docs/status-json.md).
+        let (field, named) = if name == "status" { ("format", "tuf-ceremony-status".to_string()) } else { ("schema", format!("tuf-ceremony-{name}/1")) };
+        assert_eq!(schema["properties"][field]["const"], named, "{name}");
         let mut objects = vec![("(top)".to_string(), schema.clone())];
         objects.extend(schema["$defs"].as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())));
         for (what, o) in objects.iter().filter(|(_, o)| o["properties"].is_object()) {
@@ -505,10 +544,7 @@ fn the_schemas_are_not_vacuous() {
         for f in strs(&schema["required"]) {
             assert!(doc.contains(&format!("| `{f}` |")), "docs/{name}-json.md has no row for `{f}`");
         }
-        assert!(
-            doc.contains(&format!("tuf-ceremony-{name}/1")) && doc.contains(&format!("schemas/{name}.schema.json")),
-            "docs/{name}-json.md names its schema"
-        );
+        assert!(doc.contains(&named) && doc.contains(&format!("schemas/{name}.schema.json")), "docs/{name}-json.md names its schema");
     }
     // A real output passes, and fails once a required field is gone or has another type.
     let (r, _) = support::shared_rehearsal();
