@@ -114,6 +114,9 @@ pub struct PlanCheckArgs {
     /// Evaluate expiry dates at this time (RFC 3339, or "now", the default)
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
+    /// Print the machine-readable report (schema: docs/plan-check-json.md)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -156,6 +159,9 @@ pub struct RunArgs {
     /// Show where the ceremony stands and exit
     #[arg(long)]
     pub status: bool,
+    /// With --status: print the machine-readable report (schema: docs/run-status-json.md)
+    #[arg(long, requires = "status")]
+    pub json: bool,
     /// For a root rotation: the current metadata folder, so targets and offline roles whose
     /// keys the new plan changes get new versions too
     #[arg(long, value_name = "DIR")]
@@ -212,6 +218,9 @@ pub struct KeygenArgs {
     /// Also write the TUF public key object (JSON) here
     #[arg(long, value_name = "FILE")]
     pub public_out: Option<PathBuf>,
+    /// Print the machine-readable report (schema: docs/keygen-json.md); prompts stay on the terminal
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options shared by the commands that update existing roles.
@@ -253,6 +262,12 @@ pub struct UpdateArgs {
     /// and begin this one
     #[arg(long)]
     pub set_aside: bool,
+    /// Show what the update will change and stop: no token, no question, nothing written
+    #[arg(long, conflicts_with_all = ["status", "apart", "set_aside", "diff"])]
+    pub dry_run: bool,
+    /// With --dry-run: print the changes machine-readably (schema: docs/update-preview-json.md)
+    #[arg(long, requires = "dry_run")]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -348,6 +363,9 @@ pub struct SignRequestArgs {
     /// Clients the merged metadata must satisfy
     #[arg(long, default_value = "python-tuf,go-tuf,tough", value_name = "LIST")]
     pub clients: String,
+    /// Print the machine-readable report (schema: docs/sign-request-json.md)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -397,6 +415,9 @@ pub struct ImportSignaturesArgs {
     /// Clients the metadata must work for, as given to sign-request (the request must name the same)
     #[arg(long, default_value = "python-tuf,go-tuf,tough", value_name = "LIST")]
     pub clients: String,
+    /// Print the machine-readable report (schema: docs/import-signatures-json.md)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -25,7 +25,7 @@ use tuf_ceremony::ceremony::plan::Plan;
 use tuf_ceremony::ceremony::tokens::{TokenBackend, Tokens};
 use tuf_ceremony::signer::Signer;
 use tuf_ceremony::signer::software::SoftwareKey;
-use tuf_ceremony::tuf::keys::{Algorithm, sha256_hex};
+use tuf_ceremony::tuf::keys::sha256_hex;
 
 fn cli(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(support::bin()).args(args).env_remove("TUF_CEREMONY_CRASH_AFTER").output().unwrap()
@@ -37,31 +37,6 @@ fn text(o: &Output) -> String {
 
 fn os<S: AsRef<std::ffi::OsStr> + ?Sized>(s: &S) -> &std::ffi::OsStr {
     s.as_ref()
-}
-
-/// `online/snapshot.pub` and `online/timestamp.pub` under `dir` (fresh ed25519 keys).
-fn online_keys(dir: &Path) {
-    std::fs::create_dir_all(dir.join("online")).unwrap();
-    for r in ["snapshot", "timestamp"] {
-        let k = SoftwareKey::generate(Algorithm::Ed25519, r).unwrap();
-        std::fs::write(dir.join(format!("online/{r}.pub")), k.public_key().to_pem()).unwrap();
-    }
-}
-
-fn products() -> Option<PathBuf> {
-    support::shared_real()?;
-    Some(support::real("psf-2020-ceremony/ceremony-products"))
-}
-
-/// file → keyid, as securesystemslib computes it for each PEM (tests/python/sslib_keyid.py).
-fn sslib_keyids(py: &Path, pems: &[PathBuf]) -> std::collections::BTreeMap<String, String> {
-    let args: Vec<&std::ffi::OsStr> = pems.iter().map(|p| p.as_os_str()).collect();
-    let (ok, out) = support::run_python(py, "sslib_keyid.py", &args);
-    assert!(ok, "{out}");
-    out.lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .map(|v| (v["file"].as_str().unwrap().to_string(), v["keyid"].as_str().unwrap().to_string()))
-        .collect()
 }
 
 /// `plan check`'s section on keys from an earlier ceremony: name → (keyid, file, attested line).
@@ -86,27 +61,11 @@ fn earlier_keys_section(check: &str) -> Vec<(String, String, String, String)> {
 
 #[test]
 fn the_psf_example_plan_lists_twelve_keyids_and_builds_drafts_python_tuf_loads() {
-    let Some(products) = products() else { return };
+    let Some(products) = support::psf_products() else { return };
     let Some(py) = support::python() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    online_keys(dir);
-    let plan = dir.join("plan.toml");
-    let o = cli(&[
-        os("plan"),
-        os("new"),
-        os("--template"),
-        os("psf2020"),
-        os("--keys"),
-        products.as_os_str(),
-        os("--online-keys"),
-        os("online"),
-        os("--id"),
-        os("psf-2020"),
-        os("--out"),
-        plan.as_os_str(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    let plan = support::psf_plan(dir, &products, "psf-2020");
 
     // plan check: twelve keyids, each securesystemslib's for its PEM; YubiHSM 2 attested.
     let o = cli(&[os("plan"), os("check"), plan.as_os_str()]);
@@ -116,7 +75,7 @@ fn the_psf_example_plan_lists_twelve_keyids_and_builds_drafts_python_tuf_loads()
     let keys = earlier_keys_section(&check);
     assert_eq!(keys.len(), 12, "{check}");
     let pems: Vec<PathBuf> = keys.iter().map(|k| dir.join(&k.2)).collect();
-    let sslib = sslib_keyids(&py, &pems);
+    let sslib = support::sslib_keyids(&py, &pems);
     for ((name, id, _, attested), pem) in keys.iter().zip(&pems) {
         assert_eq!(Some(id), sslib.get(&pem.display().to_string()), "{name}: keyid differs from securesystemslib's");
         if name.starts_with("yubihsm2-") {
@@ -225,9 +184,9 @@ fn one_key_plan(dir: &Path, key_lines: &str) -> Result<Plan, String> {
 
 #[test]
 fn every_encoding_the_psf_left_gives_one_keyid_and_a_wrong_attestation_is_a_plan_error() {
-    let Some(products) = products() else { return };
+    let Some(products) = support::psf_products() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    online_keys(tmp.path());
+    support::online_keys(tmp.path());
     let p = |rel: &str| products.join(rel).display().to_string();
     let keyid_of = |lines: String| one_key_plan(tmp.path(), &lines).unwrap().keyholders[0].existing.as_ref().unwrap().keyid.clone();
     for (serial, device) in [("0013200460", "yubihsm2"), ("DENK0200473", "nitrokey-hsm")] {
@@ -254,7 +213,7 @@ fn every_encoding_the_psf_left_gives_one_keyid_and_a_wrong_attestation_is_a_plan
 /// Software tokens for `holders` in `dir/tokens` (each with a REHEARSAL-PASSPHRASE, as the
 /// tests' operators read), made by the software back end itself.
 fn software_tokens(dir: &Path, holders: &[&str]) {
-    online_keys(dir);
+    support::online_keys(dir);
     let list: Vec<String> = holders.iter().map(|h| format!("[[keyholder]]\nname = {h:?}\ntoken = \"software\"\n")).collect();
     let names: Vec<String> = holders.iter().map(|h| format!("{h:?}")).collect();
     let text = format!(

@@ -85,13 +85,7 @@ fn sign_request(media: &Path, draft: &Path, stick: &Path) -> (PathBuf, String) {
 
 /// A keyholder signs `request` on "their machine", typing `typed` as the hash.
 fn sign_as(holder: &str, request: &Path, out: &Path, typed: &[&str]) -> (Result<sa::SignatureWritten, Error>, RemoteKeyholder) {
-    let (dir, _) = rehearsal();
-    let plan = Plan::load(&dir.join("plan.toml"), chrono::Utc::now()).unwrap();
-    let mut tokens = Tokens::new(dir.join("tokens"));
-    let mut ui = RemoteKeyholder::new(&dir.join("tokens"), typed);
-    let input = SignInput { request_dir: request, keyholder: holder, plan: &plan, key: None, out_dir: Some(out), now: chrono::Utc::now() };
-    let r = sa::sign(&input, &mut tokens, &mut ui);
-    (r, ui)
+    support::sign_apart_as(rehearsal().0, holder, request, out, typed)
 }
 
 fn canonical_hash(request: &Path) -> String {

@@ -183,6 +183,8 @@ pub struct Draft {
     pub screen: Vec<String>,
     /// The current version it was built from.
     pub current: Metadata,
+    /// What a claims batch did to this role (`None` when the update claims nothing here).
+    pub claims: Option<claims::Report>,
 }
 
 /// Builds `role`'s next version for the update `u` at the ceremony time `at`: the same
@@ -204,11 +206,13 @@ pub fn build_next(plan: &super::plan::Plan, u: &Update, role: &str, at: chrono::
     h.expires = crate::tuf::metadata::Expires::from_datetime(expiry);
     let mut lines = vec![format!("{role}: version {old_version} -> {}, expires {old_expires} -> {}", old_version + 1, md.signed.header().expires.as_str())];
     let mut screen = lines.clone();
+    let mut claimed = None;
     match &u.claims {
         Some((claims_role, batch)) if claims_role == role => {
             let report = apply_claims(&mut md, batch).map_err(|e| e.to_string())?;
             lines.push(report.render());
             screen.extend(claims_on_screen(&md, &report));
+            claimed = Some(report);
         }
         _ => {
             // Everything else that differs, in plain words (nothing, for a re-signing).
@@ -223,7 +227,7 @@ pub fn build_next(plan: &super::plan::Plan, u: &Update, role: &str, at: chrono::
     if screen.len() == 1 {
         screen = lines.clone();
     }
-    Ok(Draft { md, lines, screen, current: current.md.clone() })
+    Ok(Draft { md, lines, screen, current: current.md.clone(), claims: claimed })
 }
 
 /// How many projects a claims summary lists on screen (all of them are in CHANGES.txt).

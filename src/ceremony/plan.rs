@@ -386,9 +386,17 @@ pub fn default_window(role: &str) -> i64 {
 impl Plan {
     /// Reads and validates a plan file; `now` decides whether absolute expiry dates are past.
     pub fn load(path: &Path, now: DateTime<Utc>) -> Result<Plan, PlanError> {
-        let bytes = crate::util::fsx::read(path, crate::util::fsx::Kind::Plan).map_err(|e| err("(file)", format!("cannot read: {e}")))?;
-        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Self::parse(&bytes, &base, now)
+        Self::parse(&Self::read(path)?, &Self::base_dir_of(path), now)
+    }
+
+    /// A plan file's bytes, as [`Plan::load`] reads them.
+    pub fn read(path: &Path) -> Result<Vec<u8>, PlanError> {
+        crate::util::fsx::read(path, crate::util::fsx::Kind::Plan).map_err(|e| err("(file)", format!("cannot read: {e}")))
+    }
+
+    /// The folder relative paths in the plan at `path` are resolved against.
+    pub fn base_dir_of(path: &Path) -> PathBuf {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
     }
 
     pub fn parse(bytes: &[u8], base_dir: &Path, now: DateTime<Utc>) -> Result<Plan, PlanError> {

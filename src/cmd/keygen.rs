@@ -10,6 +10,9 @@ use crate::tuf::keys::{Algorithm, keyid};
 use crate::util::fsx;
 use zeroize::Zeroizing;
 
+/// The schema identifier of `keygen --json`.
+pub const SCHEMA: &str = "tuf-ceremony-keygen/1";
+
 pub fn run(a: &KeygenArgs) -> Result<i32> {
     let alg = Algorithm::parse(&a.algorithm).ok_or_else(|| Error::Usage(format!("unknown algorithm {:?} (ed25519, ecdsa-p256, ecdsa-p384)", a.algorithm)))?;
     for p in std::iter::once(&a.out).chain(a.public_out.as_ref()) {
@@ -26,8 +29,29 @@ pub fn run(a: &KeygenArgs) -> Result<i32> {
     if let Some(p) = &a.public_out {
         fsx::write_new(p, &pretty(&public), false)?;
     }
-    println!("keyid {id}");
+    super::print_report(a.json, || report(a, alg, &public, &id), || format!("keyid {id}\n"));
     Ok(exit::OK)
+}
+
+/// `keygen --json` (`docs/keygen-json.md`): the key made and the files written.
+fn report(a: &KeygenArgs, alg: Algorithm, public: &crate::tuf::metadata::Key, id: &str) -> serde_json::Value {
+    let key = serde_json::json!({"keytype": &*public.keytype, "scheme": &*public.scheme, "keyval": {"public": public.public}});
+    crate::util::machine::envelope(
+        SCHEMA,
+        serde_json::json!({
+            "result": "ok",
+            "exit_code": exit::OK,
+            "keyid": id,
+            "keytype": &*public.keytype,
+            "scheme": &*public.scheme,
+            "algorithm": alg.name(),
+            "key": key,
+            "files": {
+                "private_key": a.out.display().to_string(),
+                "public_key": a.public_out.as_ref().map(|p| p.display().to_string()),
+            },
+        }),
+    )
 }
 
 fn read_new_passphrase() -> Result<Zeroizing<String>> {

@@ -1,6 +1,7 @@
 //! `tuf-ceremony plan new`, `plan check` and `plan drafts`.
 
 use crate::ceremony::plan::{Plan, describe};
+use crate::ceremony::plan_report;
 use crate::ceremony::templates::{EARLIER_KEY_TEMPLATES, TEMPLATES, TemplateParams, earlier_keys, render, render_earlier};
 use crate::cli::{PlanCheckArgs, PlanDraftsArgs, PlanNewArgs};
 use crate::error::{Error, Result, exit};
@@ -126,9 +127,21 @@ fn canonical_of(bytes: &[u8]) -> Vec<u8> {
     crate::tuf::metadata::Metadata::from_bytes(bytes, crate::tuf::metadata::Mode::Strict).map(|m| m.signed_bytes()).unwrap_or_default()
 }
 
+/// `plan check PLAN [--json]`: exit 0 for a valid plan; 2 when it cannot be read or does
+/// not validate (an input error, as for every command that reads a plan). With `--json` a
+/// plan that was read but does not validate still prints its report, naming the field.
 pub fn check(a: &PlanCheckArgs) -> Result<i32> {
     let now = crate::cmd::parse_at(a.at.as_deref())?;
-    let plan = Plan::load(&a.plan, now).map_err(|e| Error::input(&a.plan, e))?;
-    print!("{}", for_terminal(&describe(&plan, now)));
+    let bytes = Plan::read(&a.plan).map_err(|e| Error::input(&a.plan, e))?;
+    let plan = match Plan::parse(&bytes, &Plan::base_dir_of(&a.plan), now) {
+        Ok(p) => p,
+        Err(e) => {
+            if a.json {
+                super::print_report(true, || plan_report::invalid_json(&a.plan, &bytes, now, &e), String::new);
+            }
+            return Err(Error::input(&a.plan, e));
+        }
+    };
+    super::print_report(a.json, || plan_report::to_json(&plan, &a.plan, now), || describe(&plan, now));
     Ok(exit::OK)
 }

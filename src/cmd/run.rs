@@ -41,7 +41,7 @@ pub fn run(a: &RunArgs) -> Result<i32> {
         None => None,
     };
     if a.status {
-        return status(&plan, &workdir, &Job::Ceremony, current.as_deref());
+        return status(&plan, &workdir, &Job::Ceremony, current.as_deref(), a.json);
     }
     let media = a.media.clone().ok_or_else(|| Error::Usage("--media DIR is required (where the removable media is mounted)".into()))?;
     let tokens_dir = a.tokens.clone().unwrap_or_else(|| crate::ceremony::plan::default_tokens_dir(&a.plan));
@@ -63,17 +63,9 @@ pub fn run(a: &RunArgs) -> Result<i32> {
     drive(&plan, &workdir, &mut ui, &mut tokens, opts)
 }
 
-pub(crate) fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&crate::ceremony::job::CurrentFiles>) -> Result<i32> {
-    let steps = engine::status(plan, workdir, job, current).map_err(ceremony_err)?;
-    let done = steps.iter().filter(|s| s.2).count();
-    println!("Ceremony {}, working directory {}\n  plan digest {}", plan.id, one_line(&workdir.display().to_string()), plan.digest);
-    for (id, title, ok) in &steps {
-        println!("  [{}] {id:<28} {title}", if *ok { "x" } else { " " });
-    }
-    match steps.iter().find(|s| !s.2) {
-        Some((id, _, _)) => println!("{done} of {} steps done; next: {id}", steps.len()),
-        None => println!("All {} steps done.", steps.len()),
-    }
+pub(crate) fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&crate::ceremony::job::CurrentFiles>, json: bool) -> Result<i32> {
+    let p = engine::status(plan, workdir, job, current).map_err(ceremony_err)?;
+    super::print_report(json, || p.to_json(), || p.to_text());
     Ok(exit::OK)
 }
 

@@ -6,6 +6,7 @@ use crate::ceremony::ui::TerminalUi;
 use crate::cli::{ImportSignaturesArgs, SignArgs, SignRequestArgs};
 use crate::error::{Error, Result, exit};
 use crate::ops::signing_apart::{self as sa, Authority, NewRequest, SignInput};
+use crate::ops::signing_apart_report as sa_report;
 use crate::tuf::finding::Clients;
 use crate::util::text::{for_terminal, one_line};
 use chrono::Utc;
@@ -25,6 +26,10 @@ pub fn request(a: &SignRequestArgs) -> Result<i32> {
         clients,
         now: Utc::now(),
     })?;
+    if a.json {
+        super::print_report(true, || sa_report::request_json(&created), String::new);
+        return Ok(exit::OK);
+    }
     print!("{}", for_terminal(&created.summary));
     println!("\nRequest folder: {}", created.dir.display());
     println!("Each keyholder runs: tuf-ceremony sign {} --keyholder NAME --plan PLAN", created.dir.display());
@@ -56,6 +61,14 @@ pub fn import(a: &ImportSignaturesArgs) -> Result<i32> {
         trusted_delegator: a.delegator.as_deref(),
         clients,
     })?;
+    if a.json {
+        // The report on stdout; a refusal also goes to stderr, for people (exit 1).
+        super::print_report(true, || sa_report::import_json(&o), String::new);
+    }
+    let o = o.or_refused()?;
+    if a.json {
+        return Ok(exit::OK);
+    }
     for (id, who) in &o.added {
         let who = who.as_deref().map(|w| format!(" ({})", one_line(w))).unwrap_or_default();
         println!("imported signature by {}{who}", one_line(id));
@@ -66,6 +79,7 @@ pub fn import(a: &ImportSignaturesArgs) -> Result<i32> {
     println!("signatures: {}", for_terminal(&Authority::describe(&o.checks)));
     let what = if o.partial { "BELOW THRESHOLD — partial file, not for publishing" } else { "threshold met" };
     let how = if o.already_there { "already there, identical" } else { "written" };
-    println!("{}: {how} ({what})", one_line(&o.path.display().to_string()));
+    let path = o.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    println!("{}: {how} ({what})", one_line(&path));
     Ok(exit::OK)
 }

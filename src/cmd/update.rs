@@ -14,12 +14,18 @@ use crate::util::text::one_line;
 use chrono::Utc;
 use std::sync::Arc;
 
-fn run_update(common: &UpdateArgs, job: Update) -> Result<i32> {
+fn run_update(command: &'static str, common: &UpdateArgs, job: Update) -> Result<i32> {
     let plan = Plan::load(&common.plan, Utc::now()).map_err(|e| Error::input(&common.plan, e))?;
     let workdir = common.workdir.clone().unwrap_or_else(|| common.plan.with_file_name(format!("{}-{}.work", plan.id, job.label)));
+    if common.dry_run {
+        // Before any token, question or file: a script never waits on a prompt here.
+        let p = crate::ops::preview::preview(command, &plan, &job, &common.current, &workdir, common.keyholders.as_deref(), Utc::now())?;
+        super::print_report(common.json, || p.to_json(), || p.to_text());
+        return Ok(crate::error::exit::OK);
+    }
     let job = Job::Update(job);
     if common.status {
-        return status(&plan, &workdir, &job, None);
+        return status(&plan, &workdir, &job, None, false);
     }
     if let (Some(out), Job::Update(u)) = (&common.apart, &job) {
         return apart(&plan, u, &workdir, out, common);
@@ -80,6 +86,7 @@ pub fn resign(a: &ResignArgs) -> Result<i32> {
     }
     let label = format!("resign-{}-v{}", a.roles.join("-"), next_version(&current, &a.roles[0]));
     run_update(
+        "resign",
         &a.common,
         Update { label, roles: a.roles.clone(), claims: None, expires_days: a.expires_days, json_diff: a.common.diff, current: Arc::new(current) },
     )
@@ -127,6 +134,7 @@ pub fn claim(a: &ClaimArgs) -> Result<i32> {
     }
     let label = format!("claim-{role}-v{}", next_version(&current, &role));
     run_update(
+        "claim",
         &a.common,
         Update {
             label,

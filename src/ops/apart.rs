@@ -27,7 +27,7 @@ pub struct Apart<'a> {
 
 /// The metadata that delegates `role` in the current repository: the newest root for a
 /// top-level role, the targets role that lists it for a delegated one.
-fn delegator<'a>(u: &'a Update, role: &str) -> Option<(&'a str, &'a MetadataFile)> {
+pub(crate) fn delegator<'a>(u: &'a Update, role: &str) -> Option<(&'a str, &'a MetadataFile)> {
     let set = &u.current.set;
     let root = set.roots.values().next_back()?;
     if root.md.signed.as_root()?.roles.contains_key(role) {

@@ -6,5 +6,7 @@ pub mod apart;
 pub mod diff;
 pub mod folder;
 pub mod hashconfirm;
+pub mod preview;
 pub mod signing_apart;
+pub mod signing_apart_report;
 pub mod status;

@@ -576,6 +576,12 @@ pub struct CreatedRequest {
     pub canonical_sha256: String,
     /// The summary with the hash (what SUMMARY.txt holds).
     pub summary: String,
+    /// `request.json` as written.
+    pub request: RequestFile,
+    /// Who may sign, from the delegator.
+    pub authority: Authority,
+    /// `false` when an identical request was already there (nothing was written).
+    pub written: bool,
 }
 
 /// The request folder's name: role, version and the start of the canonical hash.
@@ -696,7 +702,7 @@ pub fn create_request(r: &NewRequest) -> Result<CreatedRequest> {
     // same request if request.json, which names every other file by its hash, is the same.
     if let Ok(existing) = fsx::read_in(&dir.join(REQUEST_FILE), Kind::Request) {
         if existing == rjson {
-            return Ok(CreatedRequest { dir, canonical_sha256: hash, summary: text });
+            return Ok(CreatedRequest { dir, canonical_sha256: hash, summary: text, request: req, authority, written: false });
         }
         return Err(Error::Refused(format!("{} already exists and holds another request; refusing to overwrite it", dir.display())));
     }
@@ -713,7 +719,7 @@ pub fn create_request(r: &NewRequest) -> Result<CreatedRequest> {
         media::abandon_export(&stage);
         return Err(Error::Refused(e.to_string()));
     }
-    Ok(CreatedRequest { dir, canonical_sha256: hash, summary: text })
+    Ok(CreatedRequest { dir, canonical_sha256: hash, summary: text, request: req, authority, written: true })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -889,23 +895,57 @@ pub fn sign(input: &SignInput, tokens: &mut dyn TokenBackend, ui: &mut dyn Ui) -
 // import-signatures
 // ---------------------------------------------------------------------------------------
 
+/// One signature file given to `import-signatures`, and what became of it.
+#[derive(Clone, Debug)]
+pub struct SignatureVerdict {
+    pub file: PathBuf,
+    /// The key it names (`None` when the file cannot be read as a signature file).
+    pub keyid: Option<String>,
+    /// The keyholder it names.
+    pub keyholder: Option<String>,
+    /// Why it is refused; `None` when it is accepted.
+    pub refused: Option<String>,
+}
+
 #[derive(Debug)]
 pub struct ImportOutcome {
-    pub path: PathBuf,
-    /// Written below threshold (`--partial`).
+    /// The request's role, version and canonical sha256.
+    pub role: String,
+    pub version: u64,
+    pub canonical_sha256: String,
+    /// Every signature file given, in order.
+    pub files: Vec<SignatureVerdict>,
+    /// Where the signed metadata is (`None` when refused: nothing was written).
+    pub path: Option<PathBuf>,
+    /// Below threshold (written only with `--partial`, as `V.ROLE.json.partial`).
     pub partial: bool,
     /// The file was already there with exactly these bytes.
     pub already_there: bool,
-    /// Per key group, after the merge.
+    /// Per key group, after the merge (of the signatures accepted).
     pub checks: Vec<(String, ThresholdCheck)>,
     /// (keyid, keyholder) of each signature imported.
     pub added: Vec<(String, Option<String>)>,
     /// Signatures of the draft dropped because they do not verify over it.
     pub dropped: Vec<String>,
+    /// Why nothing was written, once the signature files were examined: a refused file,
+    /// below threshold without `--partial`, another file in the output's place.
+    pub refusal: Option<String>,
+}
+
+impl ImportOutcome {
+    /// The outcome, or its refusal as the error the command line reports.
+    pub fn or_refused(self) -> Result<ImportOutcome> {
+        match self.refusal {
+            Some(m) => Err(Error::Refused(m)),
+            None => Ok(self),
+        }
+    }
 }
 
 /// Verifies and merges `sig_files` into the request's metadata and writes it to `out_dir`.
-/// Any bad signature file refuses the whole import with every reason, and nothing is written.
+/// Any bad signature file refuses the whole import with every reason, and nothing is written
+/// (the outcome's `refusal`; [`ImportOutcome::or_refused`] makes it an error). Errors are
+/// what stops it before the signature files are examined.
 /// `trusted_delegator`, when given, must be byte-identical to the request's delegator copy
 /// (a request folder that travelled could carry a doctored delegator).
 pub fn import(input: &ImportInput) -> Result<ImportOutcome> {
@@ -965,27 +1005,38 @@ fn import_inner(input: &ImportInput) -> Result<ImportOutcome> {
             false
         }
     });
-    let mut refusals = Vec::new();
+    let mut files: Vec<SignatureVerdict> = Vec::new();
     let mut added = Vec::new();
     for p in sig_files {
         let shown = ol(&p.display().to_string());
+        let mut verdict = SignatureVerdict { file: p.clone(), keyid: None, keyholder: None, refused: None };
+        let mut refuse = |why: String| {
+            verdict.refused = Some(why);
+            files.push(verdict.clone());
+        };
         let bytes = match fsx::read(p, Kind::Signature) {
             Ok(b) => b,
             Err(e) => {
-                refusals.push(format!("{shown}: cannot read: {e}"));
+                refuse(format!("cannot read: {e}"));
                 continue;
             }
         };
         let sf = match SignatureFile::parse(&bytes) {
             Ok(s) => s,
             Err(e) => {
-                refusals.push(format!("{shown}: {e}"));
+                refuse(e.to_string());
                 continue;
             }
         };
+        verdict.keyid = Some(sf.keyid.clone());
+        verdict.keyholder = sf.keyholder.clone();
+        let mut refuse = |why: String| {
+            verdict.refused = Some(why);
+            files.push(verdict.clone());
+        };
         if sf.canonical_sha256 != req.hash || sf.role != req.role() || sf.version != req.md.version() {
-            refusals.push(format!(
-                "{shown}: signs different metadata ({} v{}, canonical sha256 {}), not this request ({} v{}, canonical sha256 {})",
+            refuse(format!(
+                "signs different metadata ({} v{}, canonical sha256 {}), not this request ({} v{}, canonical sha256 {})",
                 ol(&sf.role),
                 sf.version,
                 ol(&sf.canonical_sha256),
@@ -998,52 +1049,77 @@ fn import_inner(input: &ImportInput) -> Result<ImportOutcome> {
         let who = sf.keyholder.as_deref().map(|k| format!(" ({})", ol(k))).unwrap_or_default();
         let sf_keyid = ol(&sf.keyid);
         if !may.contains(&sf.keyid) {
-            refusals.push(format!(
-                "{shown}: key {sf_keyid}{who} is not one of the keys that may sign {} (they are: {})",
+            refuse(format!(
+                "key {sf_keyid}{who} is not one of the keys that may sign {} (they are: {})",
                 req.role(),
                 may.iter().map(|k| format!("{}…", short(k))).collect::<Vec<_>>().join(", ")
             ));
             continue;
         }
         if let Some(prev) = have.get(&sf.keyid) {
-            refusals.push(format!("{shown}: duplicate signature: key {sf_keyid}{who} already signed in {prev}"));
+            refuse(format!("duplicate signature: key {sf_keyid}{who} already signed in {prev}"));
             continue;
         }
         if let Err(why) = req.authority.verify(&sf.keyid, &req.canonical, &sf.sig) {
-            refusals.push(format!("{shown}: key {sf_keyid}{who}: {}", ol(&why)));
+            refuse(format!("key {sf_keyid}{who}: {}", ol(&why)));
             continue;
         }
         have.insert(sf.keyid.clone(), shown);
         added.push((sf.keyid.clone(), sf.keyholder.clone()));
+        files.push(verdict);
         md.signatures.push(Signature { keyid: sf.keyid, sig: sf.sig, extra: Default::default() });
     }
+    let mut outcome = ImportOutcome {
+        role: req.role().to_string(),
+        version: req.md.version(),
+        canonical_sha256: req.hash.clone(),
+        files,
+        path: None,
+        partial: false,
+        already_there: false,
+        checks: Vec::new(),
+        added,
+        dropped,
+        refusal: None,
+    };
+    let refusals: Vec<String> =
+        outcome.files.iter().filter_map(|v| v.refused.as_ref().map(|why| format!("{}: {why}", ol(&v.file.display().to_string())))).collect();
     if !refusals.is_empty() {
-        return Err(Error::Refused(format!("refused; nothing was written:\n  - {}", refusals.join("\n  - "))));
+        outcome.refusal = Some(format!("refused; nothing was written:\n  - {}", refusals.join("\n  - ")));
+        return Ok(outcome);
     }
     // Signatures in the role's key order, so the file does not depend on import order.
     md.signatures.sort_by_key(|s| may.iter().position(|k| *k == s.keyid).unwrap_or(usize::MAX));
     let checks = req.authority.checks(&req.canonical, &md.signatures);
     let met = checks.iter().all(|(_, c)| c.met());
+    outcome.partial = !met;
     if !met && !partial {
-        return Err(Error::Refused(format!(
+        outcome.refusal = Some(format!(
             "{} v{} has valid signatures {} — below threshold; nothing was written. Collect more signatures, or pass --partial to write {}",
             req.role(),
             req.md.version(),
             Authority::describe(&checks),
             output_file_name(req.role(), req.md.version(), true)
-        )));
+        ));
+        outcome.checks = checks;
+        return Ok(outcome);
     }
+    outcome.checks = checks;
     let bytes = crate::tuf::write_with_canonical(&md, &req.canonical, req.clients)?;
     let path = out_dir.join(output_file_name(req.role(), req.md.version(), !met));
-    let already_there = match fsx::read_large_in(&path) {
+    outcome.already_there = match fsx::read_large_in(&path) {
         Ok(existing) if existing == bytes => true,
-        Ok(_) => return Err(Error::Refused(format!("{} already exists with different content; refusing to overwrite it", path.display()))),
+        Ok(_) => {
+            outcome.refusal = Some(format!("{} already exists with different content; refusing to overwrite it\nNothing was written.", path.display()));
+            return Ok(outcome);
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
         Err(e) => return Err(Error::io(&path, e)),
     };
-    if !already_there {
+    if !outcome.already_there {
         fsx::ensure_named_dir(out_dir).map_err(|e| Error::io(out_dir, e))?;
         fsx::write_new(&path, &bytes, false)?;
     }
-    Ok(ImportOutcome { path, partial: !met, already_there, checks, added, dropped })
+    outcome.path = Some(path);
+    Ok(outcome)
 }

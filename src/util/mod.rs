@@ -2,6 +2,7 @@
 
 pub mod fsx;
 pub mod interrupt;
+pub mod machine;
 pub mod par;
 pub mod pgpwords;
 pub mod style;

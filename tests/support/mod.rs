@@ -58,11 +58,94 @@ pub fn python() -> Option<PathBuf> {
     require_or_skip(ok.then_some(p), "python-tuf venv", "run `bash scripts/test.sh` once, or set TUF_CEREMONY_PYTHON")
 }
 
+/// The venv's python with the `jsonschema` package (tests/python/requirements.txt), for
+/// validating `--json` outputs against docs/schemas/. Require-or-skip policy when missing.
+pub fn python_jsonschema() -> Option<PathBuf> {
+    let p = std::env::var_os("TUF_CEREMONY_PYTHON").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv/bin/python"));
+    let ok = p.exists() && Command::new(&p).args(["-c", "import jsonschema"]).output().map(|o| o.status.success()).unwrap_or(false);
+    require_or_skip(
+        ok.then_some(p),
+        "python with jsonschema",
+        "run `bash scripts/test.sh` once (it installs tests/python/requirements.txt), or set TUF_CEREMONY_PYTHON",
+    )
+}
+
+/// Validates `doc` against `docs/schemas/<name>.schema.json` with the jsonschema package
+/// (tests/python/validate_schema.py): `Err` holds the validator's report.
+pub fn schema_check(py: &Path, name: &str, doc: &serde_json::Value) -> Result<(), String> {
+    use std::io::Write;
+    let schema = repo_root().join("docs/schemas").join(format!("{name}.schema.json"));
+    let mut child = Command::new(py)
+        .arg(repo_root().join("tests/python/validate_schema.py"))
+        .arg(&schema)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run validate_schema.py");
+    child.stdin.take().unwrap().write_all(&serde_json::to_vec(doc).unwrap()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    match out.status.code() {
+        Some(0) => Ok(()),
+        Some(1) => Err(text),
+        _ => panic!("validate_schema.py could not check against {}: {text}", schema.display()),
+    }
+}
+
 /// Runs a python script from tests/python with arguments; returns (success, stdout+stderr).
 pub fn run_python(py: &Path, script: &str, args: &[&std::ffi::OsStr]) -> (bool, String) {
     let out = Command::new(py).arg(repo_root().join("tests/python").join(script)).args(args).output().expect("run python");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
+}
+
+// ---------------------------------------------------------------------------------------
+// The PSF's 2020 ceremony products (../shared, never copied here).
+// ---------------------------------------------------------------------------------------
+
+/// `../shared/fixtures/real/psf-2020-ceremony/ceremony-products` (require-or-skip policy).
+pub fn psf_products() -> Option<PathBuf> {
+    shared_real()?;
+    Some(real("psf-2020-ceremony/ceremony-products"))
+}
+
+/// `online/snapshot.pub` and `online/timestamp.pub` under `dir` (fresh ed25519 keys).
+pub fn online_keys(dir: &Path) {
+    use tuf_ceremony::signer::Signer;
+    std::fs::create_dir_all(dir.join("online")).unwrap();
+    for r in ["snapshot", "timestamp"] {
+        let k = tuf_ceremony::signer::software::SoftwareKey::generate(tuf_ceremony::tuf::keys::Algorithm::Ed25519, r).unwrap();
+        std::fs::write(dir.join(format!("online/{r}.pub")), k.public_key().to_pem()).unwrap();
+    }
+}
+
+/// `dir/plan.toml` from the PSF's keys (`plan new --template psf2020`, ceremony id `id`),
+/// with online keys in `dir/online/`.
+pub fn psf_plan(dir: &Path, products: &Path, id: &str) -> PathBuf {
+    online_keys(dir);
+    let plan = dir.join("plan.toml");
+    let o = Command::new(bin())
+        .args(["plan", "new", "--template", "psf2020", "--keys"])
+        .arg(products)
+        .args(["--online-keys", "online", "--id", id, "--out"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "plan new: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    plan
+}
+
+/// file → keyid, as securesystemslib computes it for each public key file (PEM or DER
+/// SubjectPublicKeyInfo; tests/python/sslib_keyid.py).
+pub fn sslib_keyids(py: &Path, files: &[PathBuf]) -> std::collections::BTreeMap<String, String> {
+    let args: Vec<&std::ffi::OsStr> = files.iter().map(|p| p.as_os_str()).collect();
+    let (ok, out) = run_python(py, "sslib_keyid.py", &args);
+    assert!(ok, "{out}");
+    out.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| (v["file"].as_str().unwrap().to_string(), v["keyid"].as_str().unwrap().to_string()))
+        .collect()
 }
 
 /// The path of the built `tuf-ceremony` binary (for CLI tests).
@@ -177,6 +260,25 @@ impl Ui for RemoteKeyholder {
         self.secrets_asked += 1;
         rehearsal_passphrase(&self.tokens, holder).ok_or_else(|| UiError::Io(format!("no rehearsal passphrase for {holder}")))
     }
+}
+
+/// A keyholder of the rehearsal in `rehearsal` signs the request folder `request` at their
+/// own machine (through the library, with the rehearsal's software tokens), typing `typed`
+/// when asked for the hash; the signature file goes to `out`.
+pub fn sign_apart_as(
+    rehearsal: &Path,
+    holder: &str,
+    request: &Path,
+    out: &Path,
+    typed: &[&str],
+) -> (Result<tuf_ceremony::ops::signing_apart::SignatureWritten, tuf_ceremony::error::Error>, RemoteKeyholder) {
+    use tuf_ceremony::ops::signing_apart::{SignInput, sign};
+    let plan = tuf_ceremony::ceremony::plan::Plan::load(&rehearsal.join("plan.toml"), chrono::Utc::now()).unwrap();
+    let mut tokens = tuf_ceremony::ceremony::tokens::Tokens::new(rehearsal.join("tokens"));
+    let mut ui = RemoteKeyholder::new(&rehearsal.join("tokens"), typed);
+    let input = SignInput { request_dir: request, keyholder: holder, plan: &plan, key: None, out_dir: Some(out), now: chrono::Utc::now() };
+    let r = sign(&input, &mut tokens, &mut ui);
+    (r, ui)
 }
 
 /// Runs a full unattended rehearsal (`tuf-ceremony rehearse --yes`) in a new folder under

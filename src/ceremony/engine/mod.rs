@@ -111,18 +111,40 @@ fn now_str(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// Step ids and whether each is done, for `run --status`.
-pub fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&CurrentFiles>) -> Result<Vec<(String, String, bool)>> {
+/// Where the run in `workdir` stands, for `run --status`: every step and whether it is done.
+pub fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&CurrentFiles>) -> Result<super::progress::Progress> {
     let work = Workdir::new(workdir);
-    let state = if fsx::occupied(&work.state_path()) { work.load_or_init(&fingerprint(plan, job, current))? } else { State::default() };
+    let started = fsx::occupied(&work.state_path());
+    let state = if started { work.load_or_init(&fingerprint(plan, job, current))? } else { State::default() };
     // The keyholders present at the last start or resume sign; the absent have no step.
-    let present: Option<Presence> = fsx::read_in(&work.transcript_path(), Kind::Transcript)
+    let last = fsx::read_in(&work.transcript_path(), Kind::Transcript)
         .ok()
         .and_then(|b| super::transcript::verify(&b).ok())
-        .and_then(|v| v.lines.iter().rev().find(|l| matches!(l.get("kind").and_then(|k| k.as_str()), Some("ceremony.start" | "ceremony.resume"))).cloned())
-        .and_then(|l| l.get("keyholders_present").and_then(|p| p.as_array()).cloned())
-        .map(|a| Presence { present: a.iter().filter_map(|v| v.as_str().map(String::from)).collect(), absent: Vec::new() });
-    Ok(steps_for(plan, job, present.as_ref()).into_iter().map(|s| (s.id(), s.title(), state.completed.contains(&s.id()))).collect())
+        .and_then(|v| v.lines.iter().rev().find(|l| matches!(l.get("kind").and_then(|k| k.as_str()), Some("ceremony.start" | "ceremony.resume"))).cloned());
+    let names = |field: &str| -> Option<Vec<String>> {
+        last.as_ref().and_then(|l| l.get(field)).and_then(|p| p.as_array()).map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+    };
+    let (present, absent) = (names("keyholders_present"), names("keyholders_absent"));
+    let presence = present.clone().map(|present| Presence { present, absent: Vec::new() });
+    let steps = steps_for(plan, job, presence.as_ref()).into_iter().map(|s| {
+        let done = state.completed.contains(&s.id());
+        (s, done)
+    });
+    Ok(super::progress::Progress {
+        ceremony: plan.id.clone(),
+        job: if matches!(job, Job::Update(_)) { "update" } else { "ceremony" },
+        label: if let Job::Update(u) = job { Some(u.label.clone()) } else { None },
+        plan_sha256: plan.sha256.clone(),
+        plan_digest: plan.digest.clone(),
+        workdir: workdir.to_path_buf(),
+        started,
+        steps: steps.collect(),
+        involved: presence::involved(plan, job),
+        present,
+        absent,
+        ceremony_time: state.ceremony_time.clone(),
+        exported: state.exported.clone(),
+    })
 }
 
 /// What a working directory belongs to: the plan and job, and for a root rotation the
@@ -538,7 +560,7 @@ impl<'a> Engine<'a> {
         let Job::Update(u) = self.opts.job.clone() else { return Ok(()) };
         let at = self.ceremony_time()?;
         for role in &u.roles {
-            let super::job::Draft { md, lines, screen, current } = super::job::build_next(self.plan, &u, role, at).map_err(CeremonyError::Refused)?;
+            let super::job::Draft { md, lines, screen, current, .. } = super::job::build_next(self.plan, &u, role, at).map_err(CeremonyError::Refused)?;
             let old_version = md.version() - 1;
             if u.json_diff {
                 let diff = crate::ops::diff::json_diff(&current.signed, &md.signed);
