@@ -108,7 +108,7 @@ pub struct PlanNewArgs {
 #[command(after_help = "\
 Examples:
   tuf-ceremony plan check plan.toml
-  tuf-ceremony plan check plan.toml --at 2027-01-15T09:00:00Z")]
+  tuf-ceremony plan check plan.toml --at 2027-01-15T09:00:00Z --json")]
 pub struct PlanCheckArgs {
     pub plan: PathBuf,
     /// Evaluate expiry dates at this time (RFC 3339, or "now", the default)
@@ -141,7 +141,7 @@ pub struct PlanDraftsArgs {
 Examples:
   tuf-ceremony run plan.toml --media /media/ceremony
   tuf-ceremony run plan.toml --media /media/ceremony --keyholders alice,bob
-  tuf-ceremony run plan.toml --status")]
+  tuf-ceremony run plan.toml --status --json")]
 pub struct RunArgs {
     pub plan: PathBuf,
     /// Where the removable media is mounted
@@ -275,7 +275,8 @@ pub struct UpdateArgs {
 Examples:
   tuf-ceremony resign targets claimed --plan plan.toml --current metadata/ \\
       --media /media/ceremony --keyholders alice,bob
-  tuf-ceremony resign claimed --plan plan.toml --current metadata/ --apart /media/stick")]
+  tuf-ceremony resign claimed --plan plan.toml --current metadata/ --apart /media/stick
+  tuf-ceremony resign targets --plan plan.toml --current metadata/ --dry-run --json")]
 pub struct ResignArgs {
     /// Roles to re-sign (root, targets, claimed, bins, any offline delegated role)
     #[arg(required = true)]
@@ -293,7 +294,8 @@ Examples:
   tuf-ceremony claim --plan plan.toml --current metadata/ \\
       --recently-claimed online/recently-claimed.json --media /media/ceremony
   tuf-ceremony claim --plan plan.toml --current metadata/ --list reviewed.json \\
-      --apart /media/stick")]
+      --apart /media/stick
+  tuf-ceremony claim --plan plan.toml --current metadata/ --list reviewed.json --dry-run")]
 pub struct ClaimArgs {
     #[command(flatten)]
     pub common: UpdateArgs,
@@ -328,7 +330,7 @@ pub struct StatusArgs {
     /// Evaluate at this time (RFC 3339, or "now", the default)
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
-    /// Print the machine form (docs/status-json.md) instead of the table
+    /// Print the machine-readable report (schema: docs/status-json.md)
     #[arg(long)]
     pub json: bool,
     /// Take offline roles and signing windows from this plan (default: PEP 458/480 defaults)

@@ -1601,9 +1601,23 @@ fn operator_input() -> Vec<Case> {
         ),
         case(C, "status --at not a time", nothing, &["status", "{m}", "--at", "next tuesday"], 2, &["--at \"next tuesday\""]),
         case(C, "verify --clients unknown", nothing, &["verify", "{m}", "--clients", "curl"], 2, &["--clients"]),
-        case(C, "plan new --template unknown", nothing, &["plan", "new", "--template", "pep999"], 2, &["invalid value 'pep999' for '--template", "possible values: pep458"]),
-        case(C, "keygen --algorithm unknown", nothing, &["keygen", "--algorithm", "rsa", "--out", "{d}/k.pem"], 2, &["invalid value 'rsa' for '--algorithm", "possible values: ed25519"])
-            .check(absent("k.pem")),
+        case(
+            C,
+            "plan new --template unknown",
+            nothing,
+            &["plan", "new", "--template", "pep999"],
+            2,
+            &["invalid value 'pep999' for '--template", "possible values: pep458"],
+        ),
+        case(
+            C,
+            "keygen --algorithm unknown",
+            nothing,
+            &["keygen", "--algorithm", "rsa", "--out", "{d}/k.pem"],
+            2,
+            &["invalid value 'rsa' for '--algorithm", "possible values: ed25519"],
+        )
+        .check(absent("k.pem")),
         case(C, "run without --media", plan_edit(str::to_string), &["run", "{d}/plan.toml", "--workdir", "{d}/w"], 2, &["--media DIR is required"])
             .check(absent("w")),
         case(
