@@ -18,8 +18,8 @@ use crate::ceremony::plan::{Plan, Signers, default_window};
 use crate::error::exit;
 use crate::tuf::bins::in_succinct;
 use crate::tuf::metadata::{DelegatedRoles, PathSpec, Signed};
-use crate::util::style::{Tone, Toned};
 use crate::tuf::verify::{ThresholdCheck, check_root_rotation, check_threshold, check_top_level};
+use crate::util::style::{Tone, Toned};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,6 +27,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The JSON form's `format` and `format_version` (docs/status-json.md).
 pub const JSON_FORMAT: &str = "tuf-ceremony-status";
 pub const JSON_FORMAT_VERSION: u64 = 1;
+/// The same, in the form every other `--json` report names itself.
+pub const SCHEMA: &str = "tuf-ceremony-status/1";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -329,20 +331,25 @@ impl StatusReport {
                 })
             })
             .collect();
-        json!({
-            "format": JSON_FORMAT,
-            "format_version": JSON_FORMAT_VERSION,
-            "folder": self.dir,
-            "at": fmt_time(self.at),
-            "windows_from": if self.plan_sha256.is_some() { "plan" } else { "defaults" },
-            "plan_sha256": self.plan_sha256,
-            "plan_digest": self.plan_digest,
-            "status": self.overall(),
-            "exit_code": self.exit_code(),
-            "roles": roles,
-            "older_root_versions": self.older_roots,
-            "notes": self.notes,
-        })
+        // `schema` and `tool` as every other report has them; `format` and `format_version`
+        // stay (the first consumers read them).
+        crate::util::machine::envelope(
+            SCHEMA,
+            json!({
+                "format": JSON_FORMAT,
+                "format_version": JSON_FORMAT_VERSION,
+                "folder": self.dir,
+                "at": fmt_time(self.at),
+                "windows_from": if self.plan_sha256.is_some() { "plan" } else { "defaults" },
+                "plan_sha256": self.plan_sha256,
+                "plan_digest": self.plan_digest,
+                "status": self.overall(),
+                "exit_code": self.exit_code(),
+                "roles": roles,
+                "older_root_versions": self.older_roots,
+                "notes": self.notes,
+            }),
+        )
     }
 
     /// The human table, as plain text.
