@@ -34,6 +34,13 @@ pub struct Update {
     pub current: std::sync::Arc<CurrentFiles>,
 }
 
+impl Update {
+    /// The folder the update exports to on the media, `<ceremony id>-<label>`.
+    pub fn media_folder(&self, ceremony: &str) -> String {
+        format!("{ceremony}-{}", self.label)
+    }
+}
+
 /// The repository as it is now, read from a metadata folder.
 pub struct CurrentFiles {
     pub set: MetadataSet,

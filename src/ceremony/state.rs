@@ -92,11 +92,21 @@ impl Workdir {
         }
         // Drafts are written in metadata/: a link placed there is refused, never followed.
         fsx::ensure_dir(&self.metadata_dir()).map_err(|e| StateError::Io { path: self.metadata_dir(), what: e.to_string() })?;
+        self.load_existing(plan_sha256)?.ok_or_else(|| StateError::Io { path: p, what: "was removed while it was read".into() })
+    }
+
+    /// Loads the state of the run `plan_sha256` without creating or changing anything
+    /// (`--status`, `--dry-run`): `None` when no run began here, `OtherPlan` when another did.
+    pub fn load_existing(&self, plan_sha256: &str) -> Result<Option<State>, StateError> {
+        let p = self.state_path();
+        if !fsx::occupied(&p) {
+            return Ok(None);
+        }
         let s = self.load()?;
         if s.plan_sha256 != plan_sha256 {
             return Err(StateError::OtherPlan { path: p, found: s.plan_sha256, expected: plan_sha256.into() });
         }
-        Ok(s)
+        Ok(Some(s))
     }
 
     pub fn load(&self) -> Result<State, StateError> {

@@ -19,20 +19,6 @@ pub(crate) fn crash_hook() -> Option<String> {
     std::env::var("TUF_CEREMONY_CRASH_AFTER").ok()
 }
 
-/// A ceremony error for the command line: a working directory that is damaged or that
-/// disagrees with its transcript, and a file that cannot be read, are input errors (exit 2);
-/// everything else is a refusal (exit 1).
-pub(crate) fn ceremony_err(e: engine::CeremonyError) -> Error {
-    use crate::ceremony::state::StateError;
-    match e {
-        engine::CeremonyError::State(s @ (StateError::Corrupt { .. } | StateError::Disagrees { .. } | StateError::Io { .. })) => Error::Usage(s.to_string()),
-        engine::CeremonyError::File { path, what } => Error::Input { path, what },
-        t @ engine::CeremonyError::Transcript(_) => Error::Usage(t.to_string()),
-        engine::CeremonyError::Presence(p @ crate::ceremony::presence::PresenceError::Unknown(..)) => Error::Usage(p.to_string()),
-        e => Error::Refused(e.to_string()),
-    }
-}
-
 pub fn run(a: &RunArgs) -> Result<i32> {
     let plan = Plan::load(&a.plan, Utc::now()).map_err(|e| Error::input(&a.plan, e))?;
     let workdir = a.workdir.clone().unwrap_or_else(|| a.plan.with_file_name(format!("{}.work", plan.id)));
@@ -64,14 +50,14 @@ pub fn run(a: &RunArgs) -> Result<i32> {
 }
 
 pub(crate) fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&crate::ceremony::job::CurrentFiles>, json: bool) -> Result<i32> {
-    let p = engine::status(plan, workdir, job, current).map_err(ceremony_err)?;
+    let p = engine::status(plan, workdir, job, current).map_err(Error::from)?;
     super::print_report(json, || p.to_json(), || p.to_text());
     Ok(exit::OK)
 }
 
 pub(crate) fn drive(plan: &Plan, workdir: &Path, ui: &mut dyn Ui, tokens: &mut Tokens, opts: Options) -> Result<i32> {
-    let mut engine = Engine::open(plan, workdir, ui, tokens, opts).map_err(ceremony_err)?;
-    let done = engine.run().map_err(ceremony_err)?;
+    let mut engine = Engine::open(plan, workdir, ui, tokens, opts).map_err(Error::from)?;
+    let done = engine.run().map_err(Error::from)?;
     println!("\nCeremony complete. Output:\n  {}\nTranscript head: {}", one_line(&done.media_dir.display().to_string()), done.transcript_head);
     Ok(exit::OK)
 }

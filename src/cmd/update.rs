@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 fn run_update(command: &'static str, common: &UpdateArgs, job: Update) -> Result<i32> {
     let plan = Plan::load(&common.plan, Utc::now()).map_err(|e| Error::input(&common.plan, e))?;
-    let workdir = common.workdir.clone().unwrap_or_else(|| common.plan.with_file_name(format!("{}-{}.work", plan.id, job.label)));
+    let workdir = common.workdir.clone().unwrap_or_else(|| common.plan.with_file_name(format!("{}.work", job.media_folder(&plan.id))));
     if common.dry_run {
         // Before any token, question or file: a script never waits on a prompt here.
         let p = crate::ops::preview::preview(command, &plan, &job, &common.current, &workdir, common.keyholders.as_deref(), Utc::now())?;

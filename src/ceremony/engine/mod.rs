@@ -60,6 +60,22 @@ pub enum CeremonyError {
 
 type Result<T> = std::result::Result<T, CeremonyError>;
 
+/// A ceremony error at the command line: a working directory that is damaged or that
+/// disagrees with its transcript, a file that cannot be read, and an unknown keyholder
+/// are input errors (exit 2); everything else is a refusal (exit 1).
+impl From<CeremonyError> for crate::error::Error {
+    fn from(e: CeremonyError) -> Self {
+        use crate::error::Error;
+        match e {
+            CeremonyError::State(s @ (StateError::Corrupt { .. } | StateError::Disagrees { .. } | StateError::Io { .. })) => Error::Usage(s.to_string()),
+            CeremonyError::File { path, what } => Error::Input { path, what },
+            t @ CeremonyError::Transcript(_) => Error::Usage(t.to_string()),
+            CeremonyError::Presence(p @ PresenceError::Unknown(..)) => Error::Usage(p.to_string()),
+            e => Error::Refused(e.to_string()),
+        }
+    }
+}
+
 /// How `run` behaves.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -147,6 +163,79 @@ pub fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&CurrentFi
     })
 }
 
+/// The refusal of a working directory that holds another run (`e` is the
+/// `StateError::OtherPlan` of loading it): a state file edited since the transcript began
+/// it, a plan changed since, or another update, explained in words (`stale::explain`).
+fn other_run(plan: &Plan, work: &Workdir, job: &Job, e: StateError) -> CeremonyError {
+    let StateError::OtherPlan { path, found, expected } = e else { return e.into() };
+    // The transcript says this job began here: the state file was edited.
+    let began = fsx::read_in(&work.transcript_path(), Kind::Transcript)
+        .ok()
+        .and_then(|b| super::transcript::verify(&b).ok())
+        .and_then(|v| v.lines.iter().find(|l| l.get("kind").and_then(|k| k.as_str()) == Some("ceremony.start")).cloned())
+        .and_then(|l| l.get("job_fingerprint").and_then(|f| f.as_str()).map(String::from));
+    if began.as_deref() == Some(expected.as_str()) {
+        return StateError::Disagrees { path, field: "plan_sha256".into(), what: format!("{} is not the transcript's job fingerprint {expected}", one_line(&found)) }
+            .into();
+    }
+    match (super::freeze::changed_since(&work.root, plan), job) {
+        (Some(why), _) => CeremonyError::Refused(why),
+        (None, Job::Update(u)) => {
+            let other = work.load().unwrap_or_default();
+            CeremonyError::Stale(super::stale::explain(work, &other, job, &u.current.decisive_digests()))
+        }
+        (None, Job::Ceremony) => StateError::OtherPlan { path, found, expected }.into(),
+    }
+}
+
+fn transcript_missing(work: &Workdir) -> CeremonyError {
+    CeremonyError::Refused(format!(
+        "{} is missing, but {} says the ceremony has begun: restore the transcript (a new one would not record what was done)",
+        work.transcript_path().display(),
+        work.state_path().display()
+    ))
+}
+
+/// What an update's working directory holds, read without creating or changing anything
+/// (`resign/claim --dry-run`): `None` when no run began there; this update's state when it
+/// did, checked against its transcript as a resume checks it; another run's is refused
+/// with the same words as [`Engine::open`] refuses it.
+pub fn peek(plan: &Plan, workdir: &Path, job: &Job) -> Result<Option<State>> {
+    let work = Workdir::new(workdir);
+    let state = match work.load_existing(&fingerprint(plan, job, None)) {
+        Err(e @ StateError::OtherPlan { .. }) => return Err(other_run(plan, &work, job, e)),
+        r => r?,
+    };
+    let Some(state) = state else { return Ok(None) };
+    let path = work.transcript_path();
+    if !fsx::occupied(&path) {
+        return Err(transcript_missing(&work));
+    }
+    // Read as a resume reads it (`Transcript::open`), the same errors.
+    let bytes = fsx::read_in(&path, Kind::Transcript).map_err(|e| TranscriptError::Io(format!("{}: {e}", path.display())))?;
+    // Whole lines only, as a resume reads it (a torn last line it cuts off; here it is left).
+    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let v = super::transcript::verify(&bytes[..whole])?;
+    state.check_against(&v.lines, &work.state_path())?;
+    Ok(Some(state))
+}
+
+/// `role`'s draft in an update's working directory, with the signatures made so far:
+/// `None` when it is not built yet.
+pub fn workdir_draft(workdir: &Path, role: &str) -> Result<Option<Metadata>> {
+    let path = Workdir::new(workdir).draft(role);
+    if !fsx::occupied(&path) {
+        return Ok(None);
+    }
+    let bytes = fsx::read_large_in(&path).map_err(|e| CeremonyError::File { path: path.clone(), what: e.to_string() })?;
+    Metadata::from_bytes(&bytes, Mode::Strict).map(Some).map_err(|e| CeremonyError::File { path, what: e.to_string() })
+}
+
+/// The refusal of a draft in the working directory that is not what the update builds.
+pub fn draft_differs(path: &Path) -> CeremonyError {
+    CeremonyError::Refused(format!("{} differs from what this update builds now; the working directory belongs to another run", path.display()))
+}
+
 /// What a working directory belongs to: the plan and job, and for a root rotation the
 /// `--current` files too. A rotation resumed without them (or with others) would decide
 /// its follow-up roles differently from the drafts already built, so it is refused.
@@ -196,38 +285,11 @@ impl<'a> Engine<'a> {
             presence::check(plan, &opts.job, opts.present.as_deref(), &|_| false)?;
         }
         let state = match work.load_or_init(&print) {
-            Err(StateError::OtherPlan { path, found, expected }) => {
-                // The transcript says this job began here: the state file was edited.
-                let began = fsx::read_in(&work.transcript_path(), Kind::Transcript)
-                    .ok()
-                    .and_then(|b| super::transcript::verify(&b).ok())
-                    .and_then(|v| v.lines.iter().find(|l| l.get("kind").and_then(|k| k.as_str()) == Some("ceremony.start")).cloned())
-                    .and_then(|l| l.get("job_fingerprint").and_then(|f| f.as_str()).map(String::from));
-                if began.as_deref() == Some(expected.as_str()) {
-                    return Err(StateError::Disagrees {
-                        path,
-                        field: "plan_sha256".into(),
-                        what: format!("{} is not the transcript's job fingerprint {expected}", one_line(&found)),
-                    }
-                    .into());
-                }
-                return Err(match (super::freeze::changed_since(&work.root, plan), &opts.job) {
-                    (Some(why), _) => CeremonyError::Refused(why),
-                    (None, Job::Update(u)) => {
-                        let other = work.load().unwrap_or_default();
-                        CeremonyError::Stale(super::stale::explain(&work, &other, &opts.job, &u.current.decisive_digests()))
-                    }
-                    (None, Job::Ceremony) => StateError::OtherPlan { path, found, expected }.into(),
-                });
-            }
+            Err(e @ StateError::OtherPlan { .. }) => return Err(other_run(plan, &work, &opts.job, e)),
             r => r?,
         };
         if !fresh && !fsx::occupied(&work.transcript_path()) {
-            return Err(CeremonyError::Refused(format!(
-                "{} is missing, but {} says the ceremony has begun: restore the transcript (a new one would not record what was done)",
-                work.transcript_path().display(),
-                work.state_path().display()
-            )));
+            return Err(transcript_missing(&work));
         }
         let presence = presence::check(plan, &opts.job, opts.present.as_deref(), &|k| state.keys.contains_key(k))?;
         let program = program_sha256()?;
@@ -287,7 +349,7 @@ impl<'a> Engine<'a> {
     fn media_id(&self) -> String {
         match &self.opts.job {
             Job::Ceremony => self.plan.id.clone(),
-            Job::Update(u) => format!("{}-{}", self.plan.id, u.label),
+            Job::Update(u) => u.media_folder(&self.plan.id),
         }
     }
 
@@ -591,10 +653,7 @@ impl<'a> Engine<'a> {
             if fsx::occupied(&path) {
                 let existing = self.load_draft(role)?;
                 if existing.signed != md.signed {
-                    return Err(CeremonyError::Refused(format!(
-                        "{} differs from what this update builds now; the working directory belongs to another run",
-                        path.display()
-                    )));
+                    return Err(draft_differs(&path));
                 }
             } else {
                 replace_atomic(&path, &md.to_pretty_bytes()).map_err(|e| CeremonyError::File { path: path.clone(), what: e.to_string() })?;
