@@ -182,6 +182,34 @@ fn run_status_json_says_where_a_ceremony_stands() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 
+/// `run --status` only reads: a working directory not made yet is not made, and one copied
+/// without its (empty) `metadata/` folder is left as it is.
+#[test]
+fn run_status_creates_nothing() {
+    let (r, _) = support::shared_rehearsal();
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = r.join("plan.toml");
+    let status = |work: &Path| {
+        let o = cli(&[os("run"), plan.as_os_str(), os("--workdir"), work.as_os_str(), os("--status"), os("--json")]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        json_of(&o)
+    };
+    let before = tree(tmp.path());
+    let v = status(&tmp.path().join("not-yet.work"));
+    assert_eq!(v["state"], "not-started", "{v}");
+    assert_eq!(tree(tmp.path()), before, "no working directory was made");
+    // The state and transcript of a finished run, copied without the metadata/ folder.
+    let copy = tmp.path().join("copy.work");
+    std::fs::create_dir(&copy).unwrap();
+    for f in ["state.json", "transcript.jsonl"] {
+        std::fs::copy(r.join("work").join(f), copy.join(f)).unwrap();
+    }
+    let before = tree(tmp.path());
+    let v = status(&copy);
+    assert_eq!(v["state"], "complete", "{v}");
+    assert_eq!(tree(tmp.path()), before, "nothing made or changed in the working directory");
+}
+
 /// A folder's entries (recursively), each with the sha256 of its content (folders and
 /// links marked as such), to show nothing was created, removed or changed.
 fn tree(dir: &Path) -> Vec<(PathBuf, String)> {

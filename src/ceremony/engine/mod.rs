@@ -130,8 +130,10 @@ fn now_str(t: DateTime<Utc>) -> String {
 /// Where the run in `workdir` stands, for `run --status`: every step and whether it is done.
 pub fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&CurrentFiles>) -> Result<super::progress::Progress> {
     let work = Workdir::new(workdir);
-    let started = fsx::occupied(&work.state_path());
-    let state = if started { work.load_or_init(&fingerprint(plan, job, current))? } else { State::default() };
+    // Read only: nothing is made or changed (load_or_init would make metadata/).
+    let found = work.load_existing(&fingerprint(plan, job, current))?;
+    let started = found.is_some();
+    let state = found.unwrap_or_default();
     // The keyholders present at the last start or resume sign; the absent have no step.
     let last = fsx::read_in(&work.transcript_path(), Kind::Transcript)
         .ok()
