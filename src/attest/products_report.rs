@@ -64,7 +64,7 @@ pub fn to_json(r: &ProductsReport) -> Value {
     let attested = r.keys.iter().filter(|k| k.attested).count();
     json!({
         "schema": SCHEMA,
-        "tool": concat!("tuf-ceremony ", env!("CARGO_PKG_VERSION")),
+        "tool": crate::util::machine::TOOL,
         "path": r.path,
         "at": r.at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         "result": if r.exit_code() == 0 { "ok" } else { "failed" },

@@ -74,7 +74,7 @@ pub fn to_json(r: &Report) -> Value {
     let expired = |x: &RoleReport| chrono::DateTime::parse_from_rfc3339(&x.expires).map(|e| e <= r.at).unwrap_or(x.days_left < 0);
     json!({
         "schema": SCHEMA,
-        "tool": concat!("tuf-ceremony ", env!("CARGO_PKG_VERSION")),
+        "tool": crate::util::machine::TOOL,
         "path": r.path.display().to_string(),
         "folder": r.kind.as_str(),
         "naming": r.naming,

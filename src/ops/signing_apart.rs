@@ -686,7 +686,7 @@ pub fn create_request(r: &NewRequest) -> Result<CreatedRequest> {
         previous: previous.as_ref().map(|(p, b, _)| fref(PREVIOUS_FILE, b, p)),
         keyholders: names,
         clients: r.clients.names().into_iter().map(String::from).collect(),
-        tool: concat!("tuf-ceremony ", env!("CARGO_PKG_VERSION")).into(),
+        tool: crate::util::machine::TOOL.into(),
     };
     let mut rjson = serde_json::to_vec_pretty(&req).expect("plain struct");
     rjson.push(b'\n');

@@ -317,7 +317,7 @@ impl<'a> Engine<'a> {
                 "plan_sha256" => plan.sha256.clone(),
                 "plan_digest" => plan.digest.clone(),
                 "plan_files" => plan.files.iter().map(|f| serde_json::json!({"field": f.field, "path": f.written.display().to_string(), "sha256": f.sha256})).collect::<Vec<_>>(),
-                "tool" => concat!("tuf-ceremony ", env!("CARGO_PKG_VERSION")),
+                "tool" => crate::util::machine::TOOL,
             };
             f.extend(people);
             if let Job::Update(u) = &opts.job {
