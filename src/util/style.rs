@@ -3,8 +3,10 @@
 //! each line safe for a terminal first ([`super::text::for_terminal`]) and only then wraps
 //! it in colour, so no byte of a file can ever become an escape sequence. Colour is off when
 //! standard output is not a terminal (a pipe, a file, a test), when `NO_COLOR` is set to
-//! anything but the empty string (<https://no-color.org>), and when `TERM` is `dumb`.
+//! anything but the empty string, UTF-8 or not (<https://no-color.org>), and when `TERM`
+//! is `dumb`.
 
+use std::ffi::OsStr;
 use std::fmt;
 use std::io::IsTerminal;
 
@@ -31,15 +33,17 @@ impl Tone {
     }
 }
 
-/// Whether colour is wanted, from the three facts above.
-pub fn colour_wanted(stdout_is_terminal: bool, no_color: Option<&str>, term: Option<&str>) -> bool {
-    stdout_is_terminal && no_color.is_none_or(str::is_empty) && term != Some("dumb")
+/// Whether colour is wanted, from the three facts above. The variables are taken as the
+/// environment holds them (any bytes): `NO_COLOR` set to anything not empty, even bytes
+/// that are not UTF-8, turns colour off.
+pub fn colour_wanted(stdout_is_terminal: bool, no_color: Option<&OsStr>, term: Option<&OsStr>) -> bool {
+    stdout_is_terminal && no_color.is_none_or(OsStr::is_empty) && term.is_none_or(|t| t != "dumb")
 }
 
 /// Whether this process may colour its standard output.
 pub fn colour_on_stdout() -> bool {
-    let no_color = std::env::var("NO_COLOR").ok();
-    let term = std::env::var("TERM").ok();
+    let no_color = std::env::var_os("NO_COLOR");
+    let term = std::env::var_os("TERM");
     colour_wanted(std::io::stdout().is_terminal(), no_color.as_deref(), term.as_deref())
 }
 
@@ -111,11 +115,21 @@ mod tests {
 
     #[test]
     fn no_color_and_dumb_terminals_and_pipes_get_no_colour() {
-        assert!(colour_wanted(true, None, Some("xterm-256color")));
-        assert!(colour_wanted(true, Some(""), None), "an empty NO_COLOR does not count (no-color.org)");
-        assert!(!colour_wanted(true, Some("1"), Some("xterm")));
-        assert!(!colour_wanted(true, None, Some("dumb")));
-        assert!(!colour_wanted(false, None, Some("xterm")));
+        let os = |s: &'static str| Some(OsStr::new(s));
+        assert!(colour_wanted(true, None, os("xterm-256color")));
+        assert!(colour_wanted(true, os(""), None), "an empty NO_COLOR does not count (no-color.org)");
+        assert!(!colour_wanted(true, os("1"), os("xterm")));
+        assert!(!colour_wanted(true, None, os("dumb")));
+        assert!(!colour_wanted(false, None, os("xterm")));
+    }
+
+    #[test]
+    fn no_color_set_to_bytes_that_are_not_utf8_still_turns_colour_off() {
+        use std::os::unix::ffi::OsStrExt;
+        let odd = OsStr::from_bytes(b"\xff\xfe");
+        assert!(!colour_wanted(true, Some(odd), Some(OsStr::new("xterm"))), "set and not empty, whatever its bytes");
+        // A TERM that is not UTF-8 is not `dumb`.
+        assert!(colour_wanted(true, None, Some(odd)));
     }
 
     #[test]
