@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use std::process::ExitCode;
+use tuf_ceremony::util::out;
 use tuf_ceremony::util::text::{SCREEN_COLUMNS, wrap_help};
 use tuf_ceremony::{cli::Cli, cmd, error::exit};
 
@@ -13,10 +14,14 @@ fn main() -> ExitCode {
             // would add a terminal-size crate): the same text on any terminal, in any test.
             let text = wrap_help(&e.render().to_string(), SCREEN_COLUMNS);
             if e.use_stderr() {
-                eprint!("{text}");
+                out::stderr(&text);
                 return ExitCode::from(exit::USAGE as u8);
             }
-            print!("{text}");
+            // A reader that left early (`--help | head -1`) is no error.
+            if let Err(e) = out::stdout(&text) {
+                out::stderr(&format!("error: {e}\n"));
+                return ExitCode::from(e.exit_code() as u8);
+            }
             return ExitCode::from(exit::OK as u8);
         }
     };
@@ -27,7 +32,7 @@ fn main() -> ExitCode {
     match cmd::run(cli.command) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            eprintln!("error: {}", tuf_ceremony::util::text::for_terminal(&e.to_string()));
+            out::stderr(&format!("error: {}\n", tuf_ceremony::util::text::for_terminal(&e.to_string())));
             ExitCode::from(e.exit_code() as u8)
         }
     }

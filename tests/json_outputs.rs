@@ -682,3 +682,29 @@ fn a_dry_run_reads_the_working_directory_as_the_run_would() {
     assert!(!elsewhere.exists());
     assert_eq!(tree(&dir), before, "nothing in the rehearsal folder (the working directory in it) changed");
 }
+
+/// A reader that leaves before anything is written (`… --json | head -c1`, `--help | true`)
+/// is no panic: the tool ends as it would have, quietly (print! would panic, exit 101).
+#[test]
+fn a_reader_that_left_is_no_panic() {
+    let (r, media) = support::shared_rehearsal();
+    let plan = r.join("plan.toml");
+    let runs: [(&[&std::ffi::OsStr], i32); 6] = [
+        (&[os("--help")], 0),
+        (&[os("verify"), os("--help")], 0),
+        (&[os("verify"), media.as_os_str(), os("--json")], 0),
+        (&[os("verify"), media.as_os_str()], 0),
+        (&[os("status"), media.as_os_str(), os("--json")], 0),
+        (&[os("plan"), os("check"), plan.as_os_str(), os("--json")], 0),
+    ];
+    for (args, code) in runs {
+        let mut child = Command::new(support::bin()).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        // The read end is closed at once, before the program can have written.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: a reader that left is not an error: {err}");
+    }
+}

@@ -22,6 +22,6 @@ pub fn run(a: &AttestArgs) -> Result<i32> {
     }
     let stores = Stores::bundled().map_err(|e| Error::Refused(format!("the bundled Yubico roots do not load: {e}")))?;
     let r = products::audit(&found, &a.dir, &stores, at);
-    super::print_report(a.json, || products_report::to_json(&r), || products_report::to_text(&r));
+    super::print_report(a.json, || products_report::to_json(&r), || products_report::to_text(&r))?;
     Ok(r.exit_code())
 }

@@ -29,7 +29,7 @@ pub fn run(a: &KeygenArgs) -> Result<i32> {
     if let Some(p) = &a.public_out {
         fsx::write_new(p, &pretty(&public), false)?;
     }
-    super::print_report(a.json, || report(a, alg, &public, &id), || format!("keyid {id}\n"));
+    super::print_report(a.json, || report(a, alg, &public, &id), || format!("keyid {id}\n"))?;
     Ok(exit::OK)
 }
 

@@ -37,14 +37,15 @@ pub fn run(cmd: Command) -> Result<i32> {
 }
 
 /// Prints a report: its JSON (made safe for a terminal) with `--json`, else its text, made
-/// safe for a terminal and coloured only where colour is wanted (`util::style`).
-pub fn print_report<T: Into<Toned>>(json: bool, as_json: impl FnOnce() -> serde_json::Value, as_text: impl FnOnce() -> T) {
+/// safe for a terminal and coloured only where colour is wanted (`util::style`). A reader
+/// that left early is no error (`util::out`).
+pub fn print_report<T: Into<Toned>>(json: bool, as_json: impl FnOnce() -> serde_json::Value, as_text: impl FnOnce() -> T) -> Result<()> {
     if json {
         let mut s = crate::util::text::json_for_output(&as_json());
         s.push('\n');
-        print!("{s}");
+        crate::util::out::stdout(&s)
     } else {
-        print!("{}", as_text().into().render(crate::util::style::colour_on_stdout()));
+        crate::util::out::stdout(&as_text().into().render(crate::util::style::colour_on_stdout()))
     }
 }
 
@@ -57,3 +58,4 @@ pub fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>> {
             .map_err(|e| Error::Usage(format!("--at {s:?}: {e} (expected e.g. 2027-01-01T00:00:00Z)"))),
     }
 }
+

@@ -137,11 +137,12 @@ pub fn check(a: &PlanCheckArgs) -> Result<i32> {
         Ok(p) => p,
         Err(e) => {
             if a.json {
-                super::print_report(true, || plan_report::invalid_json(&a.plan, &bytes, now, &e), String::new);
+                // The input error below is the one to report, whatever became of this.
+                let _ = super::print_report(true, || plan_report::invalid_json(&a.plan, &bytes, now, &e), String::new);
             }
             return Err(Error::input(&a.plan, e));
         }
     };
-    super::print_report(a.json, || plan_report::to_json(&plan, &a.plan, now), || describe(&plan, now));
+    super::print_report(a.json, || plan_report::to_json(&plan, &a.plan, now), || describe(&plan, now))?;
     Ok(exit::OK)
 }

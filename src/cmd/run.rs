@@ -51,7 +51,7 @@ pub fn run(a: &RunArgs) -> Result<i32> {
 
 pub(crate) fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&crate::ceremony::job::CurrentFiles>, json: bool) -> Result<i32> {
     let p = engine::status(plan, workdir, job, current).map_err(Error::from)?;
-    super::print_report(json, || p.to_json(), || p.to_text());
+    super::print_report(json, || p.to_json(), || p.to_text())?;
     Ok(exit::OK)
 }
 

@@ -27,7 +27,7 @@ pub fn request(a: &SignRequestArgs) -> Result<i32> {
         now: Utc::now(),
     })?;
     if a.json {
-        super::print_report(true, || sa_report::request_json(&created), String::new);
+        super::print_report(true, || sa_report::request_json(&created), String::new)?;
         return Ok(exit::OK);
     }
     print!("{}", for_terminal(&created.summary));
@@ -63,7 +63,7 @@ pub fn import(a: &ImportSignaturesArgs) -> Result<i32> {
     })?;
     if a.json {
         // The report on stdout; a refusal also goes to stderr, for people (exit 1).
-        super::print_report(true, || sa_report::import_json(&o), String::new);
+        super::print_report(true, || sa_report::import_json(&o), String::new)?;
     }
     let o = o.or_refused()?;
     if a.json {

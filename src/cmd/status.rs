@@ -16,6 +16,6 @@ pub fn run(a: &StatusArgs) -> Result<i32> {
     };
     let f = folder::load(&a.path)?;
     let report = status::status(&f, at, plan.as_ref());
-    crate::cmd::print_report(a.json, || report.to_json(), || report.to_toned());
+    crate::cmd::print_report(a.json, || report.to_json(), || report.to_toned())?;
     Ok(report.exit_code())
 }

@@ -20,7 +20,7 @@ fn run_update(command: &'static str, common: &UpdateArgs, job: Update) -> Result
     if common.dry_run {
         // Before any token, question or file: a script never waits on a prompt here.
         let p = crate::ops::preview::preview(command, &plan, &job, &common.current, &workdir, common.keyholders.as_deref(), Utc::now())?;
-        super::print_report(common.json, || p.to_json(), || p.to_text());
+        super::print_report(common.json, || p.to_json(), || p.to_text())?;
         return Ok(crate::error::exit::OK);
     }
     let job = Job::Update(job);

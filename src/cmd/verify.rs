@@ -26,6 +26,6 @@ pub fn run(a: &VerifyArgs) -> Result<i32> {
         VerifyError::Layout(l) => Error::input(&a.path, l.to_string().trim_start_matches(&format!("{}: ", a.path.display()))),
         VerifyError::Input { path, what } => Error::input(&path, what),
     })?;
-    super::print_report(a.json, || report::to_json(&r), || report::to_toned(&r));
+    super::print_report(a.json, || report::to_json(&r), || report::to_toned(&r))?;
     Ok(r.exit_code())
 }
