@@ -29,14 +29,16 @@ pub fn run(a: &KeygenArgs) -> Result<i32> {
     if let Some(p) = &a.public_out {
         fsx::write_new(p, &pretty(&public), false)?;
     }
-    super::print_report(a.json, || report(a, alg, &public, &id), || format!("keyid {id}\n"))?;
+    let json = if a.json { Some(report(a, alg, &public, &id)?) } else { None };
+    super::print_report(a.json, || json.unwrap_or_default(), || format!("keyid {id}\n"))?;
     Ok(exit::OK)
 }
 
-/// `keygen --json` (`docs/keygen-json.md`): the key made and the files written.
-fn report(a: &KeygenArgs, alg: Algorithm, public: &crate::tuf::metadata::Key, id: &str) -> serde_json::Value {
-    let key = serde_json::json!({"keytype": &*public.keytype, "scheme": &*public.scheme, "keyval": {"public": public.public}});
-    crate::util::machine::envelope(
+/// `keygen --json` (`docs/keygen-json.md`): the key made and the files written. `key` is
+/// the key object as `--public-out` writes it (the same serializer), `keyid` its keyid.
+fn report(a: &KeygenArgs, alg: Algorithm, public: &crate::tuf::metadata::Key, id: &str) -> Result<serde_json::Value> {
+    let key: serde_json::Value = serde_json::from_slice(&pretty(public)).map_err(|e| Error::Refused(format!("the public key does not read back as JSON: {e}")))?;
+    Ok(crate::util::machine::envelope(
         SCHEMA,
         serde_json::json!({
             "result": "ok",
@@ -51,7 +53,7 @@ fn report(a: &KeygenArgs, alg: Algorithm, public: &crate::tuf::metadata::Key, id
                 "public_key": a.public_out.as_ref().map(|p| p.display().to_string()),
             },
         }),
-    )
+    ))
 }
 
 fn read_new_passphrase() -> Result<Zeroizing<String>> {
@@ -66,5 +68,27 @@ fn read_new_passphrase() -> Result<Zeroizing<String>> {
             return Ok(a);
         }
         eprintln!("The two entries differ; try again.");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The key object in the report reads back to the key whose keyid the report gives, and
+    /// is byte for byte the `--public-out` file's, for every algorithm keygen makes.
+    #[test]
+    fn the_reported_key_is_the_public_out_file_and_has_the_reported_keyid() {
+        for alg in [Algorithm::Ed25519, Algorithm::EcdsaP256, Algorithm::EcdsaP384] {
+            let public = SoftwareKey::generate(alg, "t").unwrap().public_key().to_key();
+            let a = KeygenArgs { algorithm: alg.name().into(), out: "k.pem".into(), public_out: Some("k.json".into()), json: true };
+            let v = report(&a, alg, &public, &keyid(&public)).unwrap();
+            let file: serde_json::Value = serde_json::from_slice(&pretty(&public)).unwrap();
+            assert_eq!(v["key"], file, "{}", alg.name());
+            let text = serde_json::to_vec(&v["key"]).unwrap();
+            let mut r = crate::tuf::json::Reader::new(&text).unwrap();
+            let back = crate::tuf::metadata::read_key(&mut r).unwrap();
+            assert_eq!(v["keyid"].as_str(), Some(keyid(&back).as_str()), "{}", alg.name());
+        }
     }
 }
