@@ -25,8 +25,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::OK as u8);
         }
     };
-    use tuf_ceremony::cli::Command as C;
-    if matches!(cli.command, C::Run(_) | C::Rehearse(_) | C::Resign(_) | C::Claim(_) | C::Sign(_)) {
+    if cmd::resumable(&cli.command) {
         tuf_ceremony::util::interrupt::install(&tuf_ceremony::util::interrupt::command_line());
     }
     match cmd::run(cli.command) {

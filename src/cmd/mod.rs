@@ -36,6 +36,19 @@ pub fn run(cmd: Command) -> Result<i32> {
     }
 }
 
+/// Whether Ctrl-C should say how to resume: only a command that can stop half-way and be
+/// run again to go on. Not what only reads and prints (`--status`, `--dry-run`), which
+/// Ctrl-C simply ends.
+pub fn resumable(cmd: &Command) -> bool {
+    match cmd {
+        Command::Run(a) => !a.status,
+        Command::Resign(a) => !(a.common.dry_run || a.common.status),
+        Command::Claim(a) => !(a.common.dry_run || a.common.status),
+        Command::Rehearse(_) | Command::Sign(_) => true,
+        _ => false,
+    }
+}
+
 /// Prints a report: its JSON (made safe for a terminal) with `--json`, else its text, made
 /// safe for a terminal and coloured only where colour is wanted (`util::style`). A reader
 /// that left early is no error (`util::out`).
@@ -59,3 +72,33 @@ pub fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn command(args: &[&str]) -> Command {
+        crate::cli::Cli::try_parse_from(std::iter::once("tuf-ceremony").chain(args.iter().copied())).unwrap().command
+    }
+
+    #[test]
+    fn ctrl_c_says_how_to_resume_only_where_a_run_can_be_resumed() {
+        let update = ["--plan", "p.toml", "--current", "m"];
+        let resign = |extra: &[&'static str]| [&["resign", "targets"][..], &update, extra].concat();
+        let claim = |extra: &[&'static str]| [&["claim", "--remove", "x"][..], &update, extra].concat();
+        for args in [resign(&[]), claim(&[]), vec!["run", "p.toml", "--media", "m"], vec!["rehearse", "--out", "r"]] {
+            assert!(resumable(&command(&args)), "{args:?}");
+        }
+        for args in [
+            resign(&["--dry-run"]),
+            resign(&["--dry-run", "--json"]),
+            resign(&["--status"]),
+            claim(&["--dry-run"]),
+            claim(&["--status"]),
+            vec!["run", "p.toml", "--status"],
+            vec!["verify", "m"],
+        ] {
+            assert!(!resumable(&command(&args)), "{args:?}");
+        }
+    }
+}
