@@ -1,7 +1,9 @@
-//! Where a run stands (`run --status`, `resign/claim --status`): every step with whether it
-//! is done, the keyholders present at the last start or resume, and the next step. Read
-//! from the working directory only; nothing is asked or written. Rendered for people, or as
-//! `run --status --json` (`docs/run-status-json.md`, `"schema": "tuf-ceremony-run-status/1"`).
+//! Where a run stands (`run --status`, and `resign/claim --status` as text): every step with
+//! whether it is done, the keyholders present at the last start or resume, and the next
+//! step. Read from the working directory only; nothing is asked, made or written. Rendered
+//! for people, or as `run --status --json` (`docs/run-status-json.md`, `"schema":
+//! "tuf-ceremony-run-status/1"`); `resign/claim` have no `--status --json`, so `job` is
+//! `"update"` only in the text form's data.
 
 use super::steps::Step;
 use crate::util::machine::envelope;
