@@ -71,12 +71,22 @@ fn apart(plan: &Plan, u: &Update, workdir: &std::path::Path, out: &std::path::Pa
     Ok(crate::error::exit::OK)
 }
 
+/// `--json` is for `--dry-run` only. clap's `requires` does not hold once `--status` (which
+/// `--dry-run` conflicts with) is given, so it is checked here too, before anything is read.
+fn json_needs_dry_run(common: &UpdateArgs) -> Result<()> {
+    if common.json && !common.dry_run {
+        return Err(Error::Usage("--json needs --dry-run (resign and claim have no --status --json)".into()));
+    }
+    Ok(())
+}
+
 fn next_version(current: &crate::ceremony::job::CurrentFiles, role: &str) -> u64 {
     let v = if role == "root" { current.set.roots.keys().next_back().copied() } else { current.set.roles.get(role).map(|f| f.md.version()) };
     v.unwrap_or(0) + 1
 }
 
 pub fn resign(a: &ResignArgs) -> Result<i32> {
+    json_needs_dry_run(&a.common)?;
     let current = read_current(&a.common.current).map_err(|e| Error::input(&a.common.current, e))?;
     for (i, r) in a.roles.iter().enumerate() {
         if a.roles[..i].contains(r) {
@@ -93,6 +103,7 @@ pub fn resign(a: &ResignArgs) -> Result<i32> {
 }
 
 pub fn claim(a: &ClaimArgs) -> Result<i32> {
+    json_needs_dry_run(&a.common)?;
     let current = read_current(&a.common.current).map_err(|e| Error::input(&a.common.current, e))?;
     let role = a.role.clone();
     updatable_role(&current, &role).map_err(|e| Error::input(&a.common.current, e))?;
