@@ -37,7 +37,8 @@ pub fn run(a: &KeygenArgs) -> Result<i32> {
 /// `keygen --json` (`docs/keygen-json.md`): the key made and the files written. `key` is
 /// the key object as `--public-out` writes it (the same serializer), `keyid` its keyid.
 fn report(a: &KeygenArgs, alg: Algorithm, public: &crate::tuf::metadata::Key, id: &str) -> Result<serde_json::Value> {
-    let key: serde_json::Value = serde_json::from_slice(&pretty(public)).map_err(|e| Error::Refused(format!("the public key does not read back as JSON: {e}")))?;
+    let key: serde_json::Value =
+        serde_json::from_slice(&pretty(public)).map_err(|e| Error::Refused(format!("the public key does not read back as JSON: {e}")))?;
     Ok(crate::util::machine::envelope(
         SCHEMA,
         serde_json::json!({

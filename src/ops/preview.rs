@@ -113,9 +113,7 @@ pub fn preview(
     let checked = presence::check(plan, &job, present, &|_| false).map_err(|e| Error::from(CeremonyError::Presence(e)))?;
     let confirmed = match found.as_ref().and_then(|s| s.ceremony_time.as_deref()) {
         Some(t) => Some(
-            DateTime::parse_from_rfc3339(t)
-                .map_err(|e| Error::from(CeremonyError::Refused(format!("bad ceremony time in state: {e}"))))?
-                .with_timezone(&Utc),
+            DateTime::parse_from_rfc3339(t).map_err(|e| Error::from(CeremonyError::Refused(format!("bad ceremony time in state: {e}"))))?.with_timezone(&Utc),
         ),
         None => None,
     };

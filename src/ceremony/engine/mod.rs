@@ -177,8 +177,12 @@ fn other_run(plan: &Plan, work: &Workdir, job: &Job, e: StateError) -> CeremonyE
         .and_then(|v| v.lines.iter().find(|l| l.get("kind").and_then(|k| k.as_str()) == Some("ceremony.start")).cloned())
         .and_then(|l| l.get("job_fingerprint").and_then(|f| f.as_str()).map(String::from));
     if began.as_deref() == Some(expected.as_str()) {
-        return StateError::Disagrees { path, field: "plan_sha256".into(), what: format!("{} is not the transcript's job fingerprint {expected}", one_line(&found)) }
-            .into();
+        return StateError::Disagrees {
+            path,
+            field: "plan_sha256".into(),
+            what: format!("{} is not the transcript's job fingerprint {expected}", one_line(&found)),
+        }
+        .into();
     }
     match (super::freeze::changed_since(&work.root, plan), job) {
         (Some(why), _) => CeremonyError::Refused(why),
