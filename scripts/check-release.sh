@@ -119,7 +119,9 @@ complete_words() {
 expect_completion() {
   local want=$1
   shift
-  if ! complete_words "$@" | grep -qx -- "$want"; then
+  local got
+  got=$(complete_words "$@")
+  if ! grep -qx -- "$want" <<<"$got"; then
     echo "FAILED: bash completion of '$*' lacks $want" >&2
     exit 1
   fi
