@@ -104,4 +104,3 @@ fn schema_and_doc_name_every_field() {
         assert!(doc.contains(&format!("| `{f}` |")), "docs/version-json.md has no row for {f}");
     }
 }
-

@@ -45,11 +45,7 @@ pub fn run(a: &VersionArgs) -> Result<i32> {
         },
         || {
             let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
-            format!(
-                "tuf-ceremony {}\nprogram {exe}\nsha256 {sha256}\n{}\n",
-                line(),
-                crate::ceremony::engine::pgp(&sha256, "  ")
-            )
+            format!("tuf-ceremony {}\nprogram {exe}\nsha256 {sha256}\n{}\n", line(), crate::ceremony::engine::pgp(&sha256, "  "))
         },
     );
     Ok(crate::error::exit::OK)

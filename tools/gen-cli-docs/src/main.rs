@@ -61,24 +61,25 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<(PathBuf, Option
 
 /// The version of tuf-ceremony itself (not this generator's): `version` under `[package]`
 /// in the top-level Cargo.toml.
-fn tool_version() -> &'static str {
+fn tool_version() -> Option<&'static str> {
     let manifest = include_str!("../../../Cargo.toml");
-    let package = manifest.split("\n[").find(|s| s.starts_with("[package]") || s.starts_with("package]"));
-    package
-        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")?.strip_suffix('"')))
-        .expect("the top-level Cargo.toml has a [package] version")
+    let package = manifest.split("\n[").find(|s| s.starts_with("[package]") || s.starts_with("package]"))?;
+    package.lines().find_map(|l| l.strip_prefix("version = \"")?.strip_suffix('"'))
 }
 
 type Failure = (PathBuf, std::io::Error);
 
 fn generate(out: &Path, date: Option<&str>) -> Result<usize, Failure> {
-    let mut cmd = cli::Cli::command().version(tool_version()).disable_help_subcommand(true);
+    let manifest = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml"));
+    let no_version = || (manifest.to_path_buf(), std::io::Error::other("no version under [package]"));
+    let version = tool_version().ok_or_else(no_version)?;
+    let mut cmd = cli::Cli::command().version(version).disable_help_subcommand(true);
     cmd.build();
 
     let man = out.join("man");
     std::fs::create_dir_all(&man).map_err(|e| (man.clone(), e))?;
     let mut pages = 0;
-    write_pages(&cmd, &man, date.unwrap_or(""), &mut pages)?;
+    write_pages(&cmd, &man, version, date.unwrap_or(""), &mut pages)?;
 
     let completions = out.join("completions");
     std::fs::create_dir_all(&completions).map_err(|e| (completions.clone(), e))?;
@@ -103,18 +104,15 @@ fn fix_bash(script: &str) -> String {
 
 /// One page per command, named by its path (`tuf-ceremony-plan-check.1`), each carrying the
 /// tool's version: clap gives subcommands no version of their own.
-fn write_pages(cmd: &clap::Command, dir: &Path, date: &str, pages: &mut usize) -> Result<(), Failure> {
-    let man = clap_mangen::Man::new(cmd.clone())
-        .date(date)
-        .source(format!("{NAME} {}", tool_version()))
-        .manual("tuf-ceremony manual");
+fn write_pages(cmd: &clap::Command, dir: &Path, version: &str, date: &str, pages: &mut usize) -> Result<(), Failure> {
+    let man = clap_mangen::Man::new(cmd.clone()).date(date).source(format!("{NAME} {version}")).manual("tuf-ceremony manual");
     let path = dir.join(man.get_filename());
     let mut bytes = Vec::new();
     man.render(&mut bytes).map_err(|e| (path.clone(), e))?;
     std::fs::write(&path, bytes).map_err(|e| (path.clone(), e))?;
     *pages += 1;
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        write_pages(sub, dir, date, pages)?;
+        write_pages(sub, dir, version, date, pages)?;
     }
     Ok(())
 }
@@ -130,7 +128,7 @@ mod tests {
 
     #[test]
     fn the_version_is_the_tools() {
-        let v = super::tool_version();
+        let v = super::tool_version().unwrap();
         assert!(!v.is_empty() && v.chars().next().is_some_and(|c| c.is_ascii_digit()), "{v:?}");
         assert_ne!(v, env!("CARGO_PKG_VERSION"), "read the generator's own version");
     }
