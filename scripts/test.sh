@@ -25,3 +25,5 @@ export TUF_CEREMONY_PYTHON="$PWD/.venv/bin/python"
 export TUF_CEREMONY_REQUIRE_ALL=1
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== release check (two reproducible builds, the .deb installed and removed)"
+bash scripts/check-release.sh

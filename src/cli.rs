@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
+// `version` adds -V/--version; main.rs puts the commit into it (cmd::version::line).
 #[command(
     name = "tuf-ceremony",
     version,
@@ -60,6 +61,19 @@ pub enum Command {
     Resign(ResignArgs),
     /// Move projects into `claimed` (PEP 480) from recently-claimed or a reviewed list
     Claim(ClaimArgs),
+    /// The version, the commit it was built from, and this program's sha256 (what the transcript records)
+    Version(VersionArgs),
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tuf-ceremony version
+  tuf-ceremony version --json    the sha256 to compare with the transcript and SHA256SUMS")]
+pub struct VersionArgs {
+    /// Print the machine-readable report (schema: docs/version-json.md)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]

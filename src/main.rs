@@ -1,13 +1,16 @@
 //! The `tuf-ceremony` binary: parse arguments, run the command, render any error once.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;
 use tuf_ceremony::util::out;
 use tuf_ceremony::util::text::{SCREEN_COLUMNS, wrap_help};
 use tuf_ceremony::{cli::Cli, cmd, error::exit};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // --version names the commit too (build.rs); clap wants a 'static string for it.
+    let mut command = Cli::command().version(tuf_ceremony::cmd::version::line().leak() as &'static str);
+    let parsed = command.try_get_matches_from_mut(std::env::args_os()).and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed.map_err(|e| e.format(&mut command)) {
         Ok(c) => c,
         Err(e) => {
             // Help, version and usage errors, at most 100 columns wide (clap's own wrapping

@@ -9,6 +9,7 @@ pub mod signing;
 pub mod status;
 pub mod update;
 pub mod verify;
+pub mod version;
 
 use crate::cli::{Command, PlanCommand};
 use crate::error::{Error, Result};
@@ -33,6 +34,7 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::ImportSignatures(a) => signing::import(&a),
         Command::Resign(a) => update::resign(&a),
         Command::Claim(a) => update::claim(&a),
+        Command::Version(a) => version::run(&a),
     }
 }
 
