@@ -31,7 +31,7 @@ pub fn line() -> String {
 }
 
 pub fn run(a: &VersionArgs) -> Result<i32> {
-    let sha256 = crate::ceremony::engine::program_sha256().map_err(super::run::ceremony_err)?;
+    let sha256 = crate::ceremony::engine::program_sha256()?;
     super::print_report(
         a.json,
         || {
