@@ -6,6 +6,7 @@
 #   bash scripts/rehearse.sh [OUT_DIR]      (default /tmp/rehearsal; add INTERACTIVE=1 to be asked)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
 out=${1:-/tmp/rehearsal}
 
 need_apt=()
@@ -18,6 +19,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+ensure_pinned_toolchain
 if [ "${INTERACTIVE:-0}" = 1 ]; then
   exec cargo run --release --locked -p tuf-ceremony -- rehearse --out "$out"
 fi

@@ -26,6 +26,7 @@ done
 [ -n "$out" ] || usage
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
+(cd "$root" && source scripts/toolchain.sh && ensure_pinned_toolchain)
 mkdir -p "$out"
 out=$(cd "$out" && pwd -P)
 if [ -n "$(ls -A "$out" | grep -vx '.build' || true)" ]; then

@@ -3,6 +3,7 @@
 # Missing dependencies are failures here, never silent skips (TUF_CEREMONY_REQUIRE_ALL=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
 
 need_apt=()
 for pkg in $(cat scripts/debian-build-packages.txt scripts/debian-packages.txt | grep -v '^#'); do
@@ -23,6 +24,7 @@ fi
 
 export TUF_CEREMONY_PYTHON="$PWD/.venv/bin/python"
 export TUF_CEREMONY_REQUIRE_ALL=1
+ensure_pinned_toolchain
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== release check (two reproducible builds, the .deb installed and removed)"
