@@ -695,8 +695,11 @@ fn a_dry_run_reads_the_working_directory_as_the_run_would() {
 fn a_reader_that_left_is_no_panic() {
     let (r, media) = support::shared_rehearsal();
     let plan = r.join("plan.toml");
-    let runs: [(&[&std::ffi::OsStr], i32); 6] = [
+    let runs: [(&[&std::ffi::OsStr], i32); 9] = [
         (&[os("--help")], 0),
+        (&[os("plan"), os("new")], 0),
+        (&[os("version")], 0),
+        (&[os("plan"), os("check"), plan.as_os_str()], 0),
         (&[os("verify"), os("--help")], 0),
         (&[os("verify"), media.as_os_str(), os("--json")], 0),
         (&[os("verify"), media.as_os_str()], 0),

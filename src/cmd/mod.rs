@@ -1,5 +1,20 @@
 //! One file per subcommand: each takes its parsed arguments and returns a typed error.
 
+/// `println!` for the commands, which never panics: the text goes through `util::out::stdout`
+/// (a reader that left is no error; any other failure is returned with `?`).
+macro_rules! outln {
+    ($($t:tt)*) => {
+        $crate::util::out::stdout(&format!("{}\n", format_args!($($t)*)))?
+    };
+}
+
+/// `print!` for the commands, as [`outln!`] without the newline.
+macro_rules! outp {
+    ($($t:tt)*) => {
+        $crate::util::out::stdout(&format!($($t)*))?
+    };
+}
+
 pub mod attest;
 pub mod canonical;
 pub mod keygen;

@@ -44,7 +44,7 @@ fn write_plan(a: &PlanNewArgs, text: &str) -> Result<i32> {
                 p.display()
             );
         }
-        None => print!("{}", for_terminal(text)),
+        None => outp!("{}", for_terminal(text)),
     }
     Ok(exit::OK)
 }
@@ -108,11 +108,11 @@ pub fn drafts(a: &PlanDraftsArgs) -> Result<i32> {
         crate::media::abandon_export(&stage);
         return Err(refused(e));
     }
-    println!("Unsigned drafts of {} (ceremony time {}), nothing signed:", one_line(&plan.id), now.format("%Y-%m-%dT%H:%M:%SZ"));
+    outln!("Unsigned drafts of {} (ceremony time {}), nothing signed:", one_line(&plan.id), now.format("%Y-%m-%dT%H:%M:%SZ"));
     for (rel, bytes) in files.iter().filter(|(r, _)| r.starts_with("metadata/")) {
-        println!("  {}  canonical sha256 {}", one_line(rel), crate::tuf::keys::sha256_hex(&canonical_of(bytes)));
+        outln!("  {}  canonical sha256 {}", one_line(rel), crate::tuf::keys::sha256_hex(&canonical_of(bytes)));
     }
-    println!(
+    outln!(
         "In {}. Next: tuf-ceremony sign-request {}/metadata/1.root.json --role root --delegator {}/metadata/1.root.json --media STICK --clients {}",
         a.out.display(),
         a.out.display(),

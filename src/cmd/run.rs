@@ -58,7 +58,7 @@ pub(crate) fn status(plan: &Plan, workdir: &Path, job: &Job, current: Option<&cr
 pub(crate) fn drive(plan: &Plan, workdir: &Path, ui: &mut dyn Ui, tokens: &mut Tokens, opts: Options) -> Result<i32> {
     let mut engine = Engine::open(plan, workdir, ui, tokens, opts).map_err(Error::from)?;
     let done = engine.run().map_err(Error::from)?;
-    println!("\nCeremony complete. Output:\n  {}\nTranscript head: {}", one_line(&done.media_dir.display().to_string()), done.transcript_head);
+    outln!("\nCeremony complete. Output:\n  {}\nTranscript head: {}", one_line(&done.media_dir.display().to_string()), done.transcript_head);
     Ok(exit::OK)
 }
 
@@ -73,7 +73,7 @@ pub fn rehearse(a: &RehearseArgs) -> Result<i32> {
             return Err(Error::Refused(format!("{} rehearses the built-in plan; use another folder for --plan", a.out.display())));
         }
         let plan = rehearse::own_plan(&layout, own, a.yes, Utc::now()).map_err(Error::Refused)?;
-        println!("Rehearsal in {} of {} with simulated tokens.", a.out.display(), own.display());
+        outln!("Rehearsal in {} of {} with simulated tokens.", a.out.display(), own.display());
         return rehearse_with(a, &layout, plan);
     }
     let id = format!("rehearsal-{}", Utc::now().format("%Y-%m-%d"));
@@ -84,12 +84,12 @@ pub fn rehearse(a: &RehearseArgs) -> Result<i32> {
         crate::util::fsx::still_a_dir(&d).map_err(|e| Error::io(&d, e))?;
     }
     let plan = rehearse::load_plan(&layout, Utc::now()).map_err(Error::Refused)?;
-    println!("Rehearsal in {} on the built-in {} plan.", a.out.display(), rehearse::TEMPLATE);
+    outln!("Rehearsal in {} on the built-in {} plan.", a.out.display(), rehearse::TEMPLATE);
     rehearse_with(a, &layout, plan)
 }
 
 fn rehearse_with(a: &RehearseArgs, layout: &Layout, plan: Plan) -> Result<i32> {
-    println!("Simulated tokens are in {} — outside the media.", layout.tokens().display());
+    outln!("Simulated tokens are in {} — outside the media.", layout.tokens().display());
     let mut tokens = Tokens::new(layout.tokens());
     let opts = Options { media: layout.media(), rehearsal: true, crash_after: crash_hook(), ..Default::default() };
     if a.yes {

@@ -30,9 +30,9 @@ pub fn request(a: &SignRequestArgs) -> Result<i32> {
         super::print_report(true, || sa_report::request_json(&created), String::new)?;
         return Ok(exit::OK);
     }
-    print!("{}", for_terminal(&created.summary));
-    println!("\nRequest folder: {}", created.dir.display());
-    println!("Each keyholder runs: tuf-ceremony sign {} --keyholder NAME --plan PLAN", created.dir.display());
+    outp!("{}", for_terminal(&created.summary));
+    outln!("\nRequest folder: {}", created.dir.display());
+    outln!("Each keyholder runs: tuf-ceremony sign {} --keyholder NAME --plan PLAN", created.dir.display());
     Ok(exit::OK)
 }
 
@@ -71,15 +71,15 @@ pub fn import(a: &ImportSignaturesArgs) -> Result<i32> {
     }
     for (id, who) in &o.added {
         let who = who.as_deref().map(|w| format!(" ({})", one_line(w))).unwrap_or_default();
-        println!("imported signature by {}{who}", one_line(id));
+        outln!("imported signature by {}{who}", one_line(id));
     }
     for id in &o.dropped {
-        println!("dropped a signature by {} from the draft: it does not verify over this content", one_line(id));
+        outln!("dropped a signature by {} from the draft: it does not verify over this content", one_line(id));
     }
-    println!("signatures: {}", for_terminal(&Authority::describe(&o.checks)));
+    outln!("signatures: {}", for_terminal(&Authority::describe(&o.checks)));
     let what = if o.partial { "BELOW THRESHOLD — partial file, not for publishing" } else { "threshold met" };
     let how = if o.already_there { "already there, identical" } else { "written" };
     let path = o.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
-    println!("{}: {how} ({what})", one_line(&path));
+    outln!("{}: {how} ({what})", one_line(&path));
     Ok(exit::OK)
 }

@@ -60,13 +60,13 @@ fn apart(plan: &Plan, u: &Update, workdir: &std::path::Path, out: &std::path::Pa
         }
     }
     let now = Utc::now();
-    println!("Drafts built with this machine's clock, {} UTC (expiry dates count from it).", now.format("%Y-%m-%d %H:%M:%S"));
+    outln!("Drafts built with this machine's clock, {} UTC (expiry dates count from it).", now.format("%Y-%m-%d %H:%M:%S"));
     let made = crate::ops::apart::write_requests(&crate::ops::apart::Apart { plan, update: u, workdir, out, current_dir: &common.current, now })?;
     for r in &made {
-        print!("\n{}", crate::util::text::for_terminal(&r.summary));
-        println!("\nRequest folder: {}", r.dir.display());
-        println!("Each keyholder runs: tuf-ceremony sign {} --keyholder NAME --plan PLAN", r.dir.display());
-        println!("Then: tuf-ceremony import-signatures {} SIGNATURE-FILE... --out DIR", r.dir.display());
+        outp!("\n{}", crate::util::text::for_terminal(&r.summary));
+        outln!("\nRequest folder: {}", r.dir.display());
+        outln!("Each keyholder runs: tuf-ceremony sign {} --keyholder NAME --plan PLAN", r.dir.display());
+        outln!("Then: tuf-ceremony import-signatures {} SIGNATURE-FILE... --out DIR", r.dir.display());
     }
     Ok(crate::error::exit::OK)
 }

@@ -35,18 +35,20 @@ pub fn run(a: &VersionArgs) -> Result<i32> {
     super::print_report(
         a.json,
         || {
-            json!({
-                "schema": "tuf-ceremony-version/1",
-                "version": VERSION,
-                "commit": commit(),
-                "clean": clean(),
-                "sha256": sha256,
-            })
+            crate::util::machine::envelope(
+                "tuf-ceremony-version/1",
+                json!({
+                    "version": VERSION,
+                    "commit": commit(),
+                    "clean": clean(),
+                    "sha256": sha256,
+                }),
+            )
         },
         || {
             let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
             format!("tuf-ceremony {}\nprogram {exe}\nsha256 {sha256}\n{}\n", line(), crate::ceremony::engine::pgp(&sha256, "  "))
         },
-    );
+    )?;
     Ok(crate::error::exit::OK)
 }
