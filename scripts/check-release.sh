@@ -2,8 +2,8 @@
 # Proves the release of HEAD is reproducible and installs: clones HEAD into two folders of
 # different path lengths, runs scripts/release.sh in each with its own target folder, and
 # requires byte-identical SHA256SUMS (so the same binary and .deb). Then, as root, installs
-# the .deb, runs the installed program, renders every man page, completes subcommands with
-# the bash completion, and removes the package again.
+# the .deb, runs the installed program, renders every man page, completes subcommands and
+# options with the installed bash, fish and zsh completions, and removes the package again.
 #
 #   bash scripts/check-release.sh [WORKDIR]     (default: a new folder under /tmp, removed after)
 #
@@ -131,6 +131,48 @@ expect_completion resign tuf-ceremony ""
 expect_completion check tuf-ceremony plan c
 expect_completion --json tuf-ceremony version --
 echo "bash completion: completes subcommands and their options"
+
+# fish: the installed completion lists subcommands, options and an option's choices.
+expect_fish() {
+  local want=$1 line=$2 got
+  got=$(fish --no-config -c "source /usr/share/fish/vendor_completions.d/tuf-ceremony.fish; complete -C '$line'" | cut -f1)
+  grep -qx -- "$want" <<<"$got" || { echo "FAILED: fish completion of '$line' lacks $want" >&2; exit 1; }
+}
+expect_fish verify "tuf-ceremony "
+expect_fish check "tuf-ceremony plan c"
+expect_fish --dry-run "tuf-ceremony resign --dr"
+expect_fish yubihsm2 "tuf-ceremony plan new --token "
+echo "fish completion: completes subcommands, options and choices"
+
+# zsh: an interactive zsh in a pseudo-terminal (zsh/zpty) with the installed completion
+# types a Tab; the line it then holds is printed.
+zsh_line() {
+  local script
+  script=$(mktemp)
+  cat >"$script" <<'ZSH'
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PS1='> '; fpath=(/usr/share/zsh/vendor-completions \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w -n z "$1"$'\t'
+sleep 1
+zpty -w -n z $'\x01echo LINE:\x0d'
+sleep 1
+out=""
+while zpty -r -t z chunk; do out+=$chunk; done
+print -r -- "$out" | tr -d '\r' | grep -a "^LINE:" | tail -1
+zpty -d z
+ZSH
+  timeout 30 zsh -f "$script" "$1"
+  rm -f "$script"
+}
+for pair in "tuf-ceremony resign --dry|tuf-ceremony resign --dry-run" "tuf-ceremony import-sig|tuf-ceremony import-signatures"; do
+  got=$(zsh_line "${pair%%|*}")
+  [ "$got" = "LINE:${pair#*|} " ] || [ "$got" = "LINE:${pair#*|}" ] || {
+    echo "FAILED: zsh completion of '${pair%%|*}' gave '$got'" >&2
+    exit 1
+  }
+done
+echo "zsh completion: completes subcommands and options"
 
 dpkg -r tuf-ceremony >/dev/null
 installed=0
