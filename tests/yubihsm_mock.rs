@@ -380,14 +380,6 @@ key = "online/snapshot.pub"
 key = "online/timestamp.pub"
 "#;
 
-fn write_online_keys(dir: &Path) {
-    std::fs::create_dir_all(dir.join("online")).unwrap();
-    for f in ["snapshot", "timestamp"] {
-        let k = tuf_ceremony::signer::software::SoftwareKey::generate(Algorithm::Ed25519, f).unwrap();
-        std::fs::write(dir.join(format!("online/{f}.pub")), k.public_key().to_pem()).unwrap();
-    }
-}
-
 /// A whole ceremony through the engine on three MockHsm devices: alice Ed25519 (targets
 /// only: a root is larger than Ed25519 on a YubiHSM 2 can sign), bob and carol P-256 (root
 /// and targets). Each device is reset after a typed RESET, gets its key and authentication
@@ -396,7 +388,7 @@ fn write_online_keys(dir: &Path) {
 fn full_ceremony_on_three_mockhsm_devices() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path();
-    write_online_keys(dir);
+    support::online_keys(dir);
     std::fs::write(dir.join("plan.toml"), PLAN).unwrap();
     let plan = Plan::load(&dir.join("plan.toml"), chrono::Utc::now()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(plan.keyholder("bob").unwrap().yubihsm.as_ref().unwrap().connector, HsmConnector::Http { host: "127.0.0.1".into(), port: 12345 });
@@ -459,7 +451,7 @@ print("python-tuf ok:", sorted({k.scheme for k in root.signed.keys.values()}))
 
 fn plan_with(keyholder: &str) -> Result<Plan, String> {
     let t = tempfile::tempdir().unwrap();
-    write_online_keys(t.path());
+    support::online_keys(t.path());
     let text = format!(
         "[ceremony]\nid = \"p\"\nclients = [\"python-tuf\"]\n\n[[keyholder]]\nname = \"k\"\n{keyholder}\n\n[roles.root]\nkeyholders = [\"k\"]\nthreshold = 1\nexpires_days = 365\n\n[roles.targets]\nkeyholders = [\"k\"]\nthreshold = 1\nexpires_days = 365\n\n[roles.snapshot]\nkey = \"online/snapshot.pub\"\n\n[roles.timestamp]\nkey = \"online/timestamp.pub\"\n"
     );
