@@ -31,15 +31,14 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::Command;
 use tuf_ceremony::ceremony::engine::{Engine, Options};
 use tuf_ceremony::ceremony::plan::{HsmConnector, Keyholder, Plan, TokenKind, YubiHsmSpec};
 use tuf_ceremony::ceremony::tokens::yubihsm::{HsmPorts, YubiHsmTokens};
 use tuf_ceremony::ceremony::tokens::{TokenBackend, TokenError, TokenKey, Tokens};
 use tuf_ceremony::ceremony::ui::{SecretKind, Ui, UiError};
+use tuf_ceremony::signer::SignerError;
 use tuf_ceremony::signer::yubihsm::{self as hsm, Hsm};
-use tuf_ceremony::signer::{Signer, SignerError};
 use tuf_ceremony::tuf::keys::{Algorithm, SigCheck};
 use tuf_ceremony::tuf::metadata::{Metadata, Mode};
 use yubihsm::{Capability, Client, Connector, Credentials, Domain, object};
